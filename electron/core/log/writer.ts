@@ -1,0 +1,296 @@
+/**
+ * The batched JSONL writer (SPEC §3, RELIABILITY D1, D2, D7, D9).
+ *
+ * - Entries are queued and written with one `write()` per batch on an O_APPEND descriptor,
+ *   at most `flushDelayMs` after the first queued entry.
+ * - Sequences are assigned when a batch lands on disk, so a failed write never leaves a hole.
+ * - On open, the last sequence is found by reading backwards from the end, and a torn tail
+ *   (half a line, or zero bytes after the last newline) is cut off.
+ * - When a write fails (disk full), nothing half-written stays in the file; the batch is dropped
+ *   and a `gap` entry saying how many entries were lost is written once writing works again.
+ * - Past `rotateBytes` the file is renamed to `<file>.<stamp>` and gzipped in the background.
+ */
+import fs from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
+import {
+  checkAgentId,
+  formatTimestamp,
+  nowMicros,
+  parseEntryLine,
+  serializeEntry,
+  type EntryMetadata,
+  type EntryType,
+  type LogEntry,
+} from '../../../shared/entry.js';
+import { completeEnd, linesBackward } from './backwards.js';
+import { rotatedFiles } from './paths.js';
+
+/** Default rotation threshold (issue 2). */
+export const DEFAULT_ROTATE_BYTES = 100 * 1024 * 1024;
+/** Entries are on disk within this long of being queued (SPEC: flushed within 50 ms). */
+export const DEFAULT_FLUSH_DELAY_MS = 10;
+/** After a failed write, how soon to try again (writing the gap entry) without new output. */
+const RETRY_AFTER_FAILURE_MS = 1000;
+/** A batch this large is written at once instead of waiting for the timer. */
+const MAX_BATCH_BYTES = 1024 * 1024;
+
+export interface NewEntry {
+  type: EntryType;
+  content: string;
+  metadata?: EntryMetadata;
+  /** Microseconds since the epoch; defaults to the time of `append`. */
+  timeMicros?: number;
+}
+
+export interface LogWriterOptions {
+  agentId: string;
+  rotateBytes?: number;
+  flushDelayMs?: number;
+  /** Called when a batch cannot be written (the batch is dropped and a gap entry follows later). */
+  onError?: (error: LogWriteError) => void;
+}
+
+/** A write that failed; the message names the file and what to do. */
+export class LogWriteError extends Error {
+  override name = 'LogWriteError';
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    readonly lostEntries: number,
+  ) {
+    super(message);
+  }
+}
+
+export function describeWriteError(file: string, err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'ENOSPC':
+      return `cannot write ${file}: the disk is full; free some space (capture resumes and records a gap)`;
+    case 'EDQUOT':
+      return `cannot write ${file}: disk quota exceeded; free some space`;
+    case 'ENOTDIR':
+      return `cannot write ${file}: a part of that path is a file, not a folder`;
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return `cannot write ${file}: permission denied (${err.code})`;
+    default:
+      return `cannot write ${file}: ${err.message}`;
+  }
+}
+
+export class LogWriter {
+  readonly file: string;
+  readonly agentId: string;
+  private fd: number;
+  private size: number;
+  private sequence: number;
+  private queue: { entry: NewEntry; time: number }[] = [];
+  private queuedBytes = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private lostEntries = 0;
+  private lostReason = '';
+  private readonly rotateBytes: number;
+  private readonly flushDelayMs: number;
+  private readonly onError: (error: LogWriteError) => void;
+  private readonly compressions = new Set<Promise<void>>();
+  private closed = false;
+
+  /** Opens (creating if needed) `file`, repairs a torn tail and continues its sequence. */
+  constructor(file: string, options: LogWriterOptions) {
+    this.file = file;
+    this.agentId = checkAgentId(options.agentId);
+    this.rotateBytes = options.rotateBytes ?? DEFAULT_ROTATE_BYTES;
+    this.flushDelayMs = options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS;
+    this.onError = options.onError ?? (() => {});
+    try {
+      this.fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o644);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new LogWriteError(describeWriteError(file, e), e.code, 0);
+    }
+    this.size = repairTornTail(this.fd);
+    this.sequence = lastSequenceIn(this.fd, this.size) ?? lastSequenceOfRotated(file) ?? 0;
+  }
+
+  /** The sequence of the last entry on disk (0 for none). */
+  get lastSequence(): number {
+    return this.sequence;
+  }
+
+  /** Bytes in the current (unrotated) file. */
+  get fileSize(): number {
+    return this.size;
+  }
+
+  /** Queues an entry; it is on disk within `flushDelayMs`, or at once for a large batch. */
+  append(entry: NewEntry): void {
+    if (this.closed) throw new Error(`log writer for ${this.file} is closed`);
+    this.queue.push({ entry, time: entry.timeMicros ?? nowMicros() });
+    this.queuedBytes += entry.content.length + 100;
+    if (this.queuedBytes >= MAX_BATCH_BYTES) this.flush();
+    else if (this.timer === null) this.timer = setTimeout(() => this.flush(), this.flushDelayMs);
+  }
+
+  /**
+   * Writes everything queued, synchronously, in one `write()`.
+   * Returns the entries written (with their sequences), or [] when the write failed.
+   */
+  flush(): LogEntry[] {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.queue.length === 0 && this.lostEntries === 0) return [];
+    const queued = this.queue;
+    this.queue = [];
+    this.queuedBytes = 0;
+
+    const entries: LogEntry[] = [];
+    let seq = this.sequence;
+    if (this.lostEntries > 0) {
+      entries.push({
+        timestamp: formatTimestamp(queued[0]?.time ?? nowMicros()),
+        agent_id: this.agentId,
+        type: 'system',
+        sequence: ++seq,
+        content: `[loupe] ${this.lostEntries} entries could not be written (${this.lostReason})`,
+        metadata: { level: 'error', event: 'write_failed', gap: this.lostReason, lost_entries: this.lostEntries },
+      });
+    }
+    for (const { entry, time } of queued) {
+      const e: LogEntry = {
+        timestamp: formatTimestamp(time),
+        agent_id: this.agentId,
+        type: entry.type,
+        sequence: ++seq,
+        content: entry.content,
+      };
+      if (entry.metadata !== undefined) e.metadata = entry.metadata;
+      entries.push(e);
+    }
+    const bytes = Buffer.from(entries.map(serializeEntry).join(''), 'utf8');
+
+    try {
+      if (this.size > 0 && this.size + bytes.length > this.rotateBytes) this.rotate();
+      writeAll(this.fd, bytes);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      this.undoPartialWrite();
+      const lost = queued.length;
+      this.lostEntries += lost;
+      this.lostReason = e.code === 'ENOSPC' ? 'disk full' : `write failed: ${e.code ?? e.message}`;
+      this.onError(new LogWriteError(describeWriteError(this.file, e), e.code, lost));
+      if (!this.closed) {
+        this.timer = setTimeout(() => this.flush(), RETRY_AFTER_FAILURE_MS);
+        this.timer.unref();
+      }
+      return [];
+    }
+    this.size += bytes.length;
+    this.sequence = seq;
+    this.lostEntries = 0;
+    return entries;
+  }
+
+  /** Flushes, closes the file and waits for background compression of rotated files. */
+  async close(): Promise<void> {
+    this.closeSync();
+    await Promise.all(this.compressions);
+  }
+
+  /** Flushes and closes the file without waiting for compression. */
+  closeSync(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    fs.closeSync(this.fd);
+  }
+
+  /** Cuts off whatever a failed write left behind, so no half record stays in the file. */
+  private undoPartialWrite(): void {
+    try {
+      const actual = fs.fstatSync(this.fd).size;
+      if (actual > this.size) fs.ftruncateSync(this.fd, this.size);
+    } catch {
+      // The next open repairs the torn tail anyway.
+    }
+  }
+
+  private rotate(): void {
+    const rotated = `${this.file}.${rotationStamp(new Date())}`;
+    fs.renameSync(this.file, rotated);
+    const fd = fs.openSync(this.file, fs.constants.O_RDWR | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o644);
+    fs.closeSync(this.fd);
+    this.fd = fd;
+    this.size = 0;
+    const job = gzipFile(rotated).finally(() => this.compressions.delete(job));
+    this.compressions.add(job);
+  }
+}
+
+function writeAll(fd: number, bytes: Buffer): void {
+  let off = 0;
+  while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off);
+}
+
+/** `20261121T235409123`: sortable, and unique enough for files rotated at most every few ms. */
+function rotationStamp(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, '').replace('.', '').replace('Z', '');
+}
+
+/** Compresses `file` to `file.gz` and removes `file`. A failure leaves the plain file in place. */
+export async function gzipFile(file: string): Promise<void> {
+  const tmp = `${file}.gz.tmp`;
+  try {
+    await pipeline(fs.createReadStream(file), zlib.createGzip(), fs.createWriteStream(tmp));
+    fs.renameSync(tmp, `${file}.gz`);
+    fs.unlinkSync(file);
+  } catch {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+/**
+ * Cuts off a torn tail (bytes after the last newline: half a JSON line, or zero bytes a crash
+ * left behind). Returns the new size.
+ */
+export function repairTornTail(fd: number): number {
+  const size = fs.fstatSync(fd).size;
+  const end = completeEnd(fd, size);
+  if (end < size) fs.ftruncateSync(fd, end);
+  return end;
+}
+
+/** The sequence of the last valid entry in the first `end` bytes of `fd`, skipping corrupt lines. */
+export function lastSequenceIn(fd: number, end: number): number | null {
+  for (const line of linesBackward(fd, end)) {
+    const parsed = parseEntryLine(line.text);
+    if (parsed.ok) return parsed.entry.sequence;
+  }
+  return null;
+}
+
+/** The last sequence of the newest rotated sibling, for a live file that is new or empty after a rotation. */
+function lastSequenceOfRotated(file: string): number | null {
+  const rotated = rotatedFiles(file);
+  const newest = rotated[rotated.length - 1];
+  if (newest === undefined) return null;
+  if (!newest.endsWith('.gz')) {
+    const fd = fs.openSync(newest, 'r');
+    try {
+      return lastSequenceIn(fd, fs.fstatSync(fd).size);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  // Rare path (a crash right after a rotation): a gzip file cannot be read backwards.
+  const text = zlib.gunzipSync(fs.readFileSync(newest)).toString('utf8');
+  const lines = text.split('\n');
+  for (let i = lines.length - 2; i >= 0; i--) {
+    const parsed = parseEntryLine(lines[i]);
+    if (parsed.ok) return parsed.entry.sequence;
+  }
+  return null;
+}
