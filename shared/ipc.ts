@@ -1,0 +1,456 @@
+/**
+ * The typed contract between the UI and the backend (STYLE.md "One contract, typed end to end").
+ *
+ * Three users: electron/main registers every invoke channel with sender checks, the preload
+ * exposes exactly these channels as `window.loupe`, and `loupe serve` implements the same map
+ * over a WebSocket. Every type here is plain JSON, because it crosses a WebSocket.
+ *
+ * Live streaming, in short:
+ *   1. `agent:tail` (or `agent:entries`) for what is already there;
+ *   2. `live:subscribe` from the next sequence;
+ *   3. `live:entries` pushes arrive, at most one per animation frame per client, each holding
+ *      the new entries of every subscription that has some;
+ *   4. after rendering a batch, call `live:ack` with its last sequence. The backend stops reading
+ *      for a subscription with more than `LIVE_ACK_WINDOW_BYTES` unacknowledged and resumes from
+ *      the log file when acks arrive, so a slow client never loses entries, never slows capture,
+ *      and never makes the backend buffer without bound.
+ */
+import { z } from 'zod';
+import {
+  AGENT_ID_PATTERN,
+  ENTRY_TYPES,
+  LEVELS,
+  SOCKET_NAME_PATTERN,
+  TASK_ID_PATTERN,
+  type EntryType,
+  type Level,
+  type LogEntry,
+} from './entry.js';
+
+// ---------------------------------------------------------------------------
+// Payload types
+
+/** One agent's log, named the way the sidebar shows it. `root` is one of the open roots. */
+export interface AgentRef {
+  root: string;
+  taskId: string;
+  agentId: string;
+}
+
+export type AgentState = 'live' | 'ended' | 'error';
+
+export interface WorkspaceAgent extends AgentRef {
+  state: AgentState;
+  /** Entries in the log (the last sequence). */
+  entries: number;
+  /** ISO 8601 timestamp of the last entry, or null for an empty log. */
+  lastActivity: string | null;
+  /** The recorded terminal size, from the last start or resize entry. */
+  cols: number | null;
+  rows: number | null;
+  exitStatus: number | null;
+  /** The tmux pane being captured, while live. */
+  paneId: string | null;
+}
+
+export interface WorkspaceTask {
+  root: string;
+  taskId: string;
+  agents: WorkspaceAgent[];
+}
+
+export interface WorkspaceRoot {
+  root: string;
+  tasks: WorkspaceTask[];
+}
+
+/** A tmux pane. Uncaptured panes get an "Attach" action in the sidebar. */
+export interface TmuxPane {
+  /** The tmux `-L` socket name, or null for the default server. */
+  socket: string | null;
+  /** `%12`: what `capture:attach` takes as its target. */
+  paneId: string;
+  session: string;
+  windowIndex: number;
+  paneIndex: number;
+  command: string;
+  cols: number;
+  rows: number;
+  captured: boolean;
+  /** The agent this pane is captured into, when captured. */
+  agent: AgentRef | null;
+}
+
+export interface Workspace {
+  roots: WorkspaceRoot[];
+  panes: TmuxPane[];
+}
+
+export type TailFormat = 'text' | 'ansi' | 'jsonl' | 'json';
+
+export interface EntryFilter {
+  types?: EntryType[];
+  levels?: Level[];
+  /** A regular expression matched against the ANSI-stripped content (RE2 syntax, linear time). */
+  grep?: string;
+  ignoreCase?: boolean;
+}
+
+export interface TailResult {
+  /** The last matching entries, oldest first. */
+  entries: LogEntry[];
+  /** The same entries rendered in the requested format. */
+  text: string;
+}
+
+export interface EntriesResult {
+  entries: LogEntry[];
+  /** The sequence to ask for next. */
+  nextSequence: number;
+  /** True when the read reached the end of the log. */
+  atEnd: boolean;
+}
+
+export interface SearchQuery {
+  /** Substring (or regex when `regex` is true); empty or absent matches every entry. */
+  text?: string;
+  regex?: boolean;
+  types?: EntryType[];
+  levels?: Level[];
+  agentId?: string;
+  taskId?: string;
+  /** ISO 8601 bounds, inclusive. */
+  since?: string;
+  until?: string;
+  limit?: number;
+  offset?: number;
+  sort?: 'asc' | 'desc';
+}
+
+export interface SearchHit extends AgentRef {
+  sequence: number;
+  timestamp: string;
+  type: EntryType;
+  level: Level;
+  /** ANSI-stripped content of the entry. */
+  text: string;
+  /** [start, end) character ranges of the matches in `text`. */
+  matches: [number, number][];
+}
+
+export interface HistogramBucket {
+  /** ISO 8601 start of the bucket. */
+  start: string;
+  count: number;
+}
+
+export interface SearchResult {
+  total: number;
+  hits: SearchHit[];
+  byType: Partial<Record<EntryType, number>>;
+  byLevel: Partial<Record<Level, number>>;
+  histogram: { bucketMs: number; buckets: HistogramBucket[] };
+}
+
+export interface RunSummary extends AgentRef {
+  status: AgentState;
+  start: string | null;
+  end: string | null;
+  durationMs: number | null;
+  entries: number;
+  bytes: number;
+  errors: number;
+  warnings: number;
+  /** Terminal bytes per second over the run. */
+  bytesPerSecond: number;
+  exitStatus: number | null;
+  captureMethod: 'pipe-pane' | 'poll' | null;
+  gaps: number;
+}
+
+export interface StatsQuery {
+  agentId?: string;
+  taskId?: string;
+}
+
+export interface AttachRequest {
+  /** A tmux target: `%12`, `session:1.0`, ... */
+  target: string;
+  socket?: string;
+  root?: string;
+  taskId?: string;
+  /** The agent id to capture into (defaults to one derived from the pane). */
+  name?: string;
+}
+
+export interface DetachRequest {
+  target: string;
+  socket?: string;
+}
+
+export interface RunAgentRequest {
+  /** The command line, run by the shell in a new detached tmux session. */
+  command: string;
+  root?: string;
+  /** An existing task, or absent for a new one. */
+  taskId?: string;
+  /** The agent id (sanitised from the command when absent). */
+  name?: string;
+  socket?: string;
+  cols?: number;
+  rows?: number;
+}
+
+export interface CaptureStarted extends AgentRef {
+  paneId: string;
+  file: string;
+}
+
+export type Transport = 'ipc' | 'websocket';
+
+export interface AppInfo {
+  version: string;
+  transport: Transport;
+  /** True when this client may call none of the control channels. */
+  readOnly: boolean;
+  /** The control channels this client may call (the UI hides the others' actions). */
+  allowedControl: ControlChannel[];
+  roots: string[];
+  sockets: string[];
+}
+
+export interface SubscribeResult {
+  subscriptionId: string;
+  /** The last sequence in the log when the subscription started (0 for an empty log). */
+  lastSequence: number;
+}
+
+/** The new entries of one subscription. */
+export interface LiveBatch {
+  subscriptionId: string;
+  agent: AgentRef;
+  entries: LogEntry[];
+}
+
+/** An agent exited or printed an error: the UI shows a notification or a toast. */
+export interface AgentNotice {
+  agent: AgentRef;
+  kind: 'exited' | 'error';
+  exitStatus: number | null;
+  message: string;
+}
+
+// ---------------------------------------------------------------------------
+// The maps
+
+/** Invoke channels: channel → (args) => result. Every call takes exactly one argument object. */
+export interface Invoke {
+  'app:info': (args: Record<string, never>) => AppInfo;
+  'workspace:list': (args: Record<string, never>) => Workspace;
+  'agent:tail': (args: AgentRef & EntryFilter & { lines: number; format?: TailFormat }) => TailResult;
+  'agent:entries': (args: AgentRef & { fromSequence: number; limit?: number }) => EntriesResult;
+  'live:subscribe': (args: AgentRef & { fromSequence: number }) => SubscribeResult;
+  'live:unsubscribe': (args: { subscriptionId: string }) => null;
+  'live:ack': (args: { subscriptionId: string; sequence: number }) => null;
+  'index:search': (args: SearchQuery) => SearchResult;
+  'index:stats': (args: StatsQuery) => RunSummary[];
+  'capture:attach': (args: AttachRequest) => CaptureStarted;
+  'capture:detach': (args: DetachRequest) => null;
+  'agent:run': (args: RunAgentRequest) => CaptureStarted;
+}
+
+/** Push channels: channel → payload, backend to UI. */
+export interface Push {
+  /** At most one per animation frame per client. */
+  'live:entries': { batches: LiveBatch[] };
+  'agent:notice': AgentNotice;
+  /** Roots, tasks, agents or panes changed: call `workspace:list` again. */
+  'workspace:changed': Record<string, never>;
+}
+
+export type InvokeChannel = keyof Invoke;
+export type PushChannel = keyof Push;
+export type InvokeArgs<C extends InvokeChannel> = Parameters<Invoke[C]>[0];
+export type InvokeResult<C extends InvokeChannel> = ReturnType<Invoke[C]>;
+
+/**
+ * Who may call a channel. `read` channels never change anything outside the caller's own
+ * subscriptions; `control` channels start or stop captures and agents.
+ */
+export type Access = 'read' | 'control';
+
+/** The invoke allow-list. Adding a channel to `Invoke` without listing it here fails to compile. */
+export const INVOKE_ACCESS = {
+  'app:info': 'read',
+  'workspace:list': 'read',
+  'agent:tail': 'read',
+  'agent:entries': 'read',
+  'live:subscribe': 'read',
+  'live:unsubscribe': 'read',
+  'live:ack': 'read',
+  'index:search': 'read',
+  'index:stats': 'read',
+  'capture:attach': 'control',
+  'capture:detach': 'control',
+  'agent:run': 'control',
+} as const satisfies Record<InvokeChannel, Access>;
+
+/** The push allow-list. */
+export const PUSH_ALLOWED = {
+  'live:entries': true,
+  'agent:notice': true,
+  'workspace:changed': true,
+} as const satisfies Record<PushChannel, true>;
+
+export const INVOKE_CHANNELS = Object.keys(INVOKE_ACCESS) as InvokeChannel[];
+export const PUSH_CHANNELS = Object.keys(PUSH_ALLOWED) as PushChannel[];
+export type ControlChannel = { [C in InvokeChannel]: (typeof INVOKE_ACCESS)[C] extends 'control' ? C : never }[InvokeChannel];
+export const CONTROL_CHANNELS = INVOKE_CHANNELS.filter((c) => INVOKE_ACCESS[c] === 'control') as ControlChannel[];
+
+export function isInvokeChannel(value: unknown): value is InvokeChannel {
+  return typeof value === 'string' && Object.hasOwn(INVOKE_ACCESS, value);
+}
+
+export function isPushChannel(value: unknown): value is PushChannel {
+  return typeof value === 'string' && Object.hasOwn(PUSH_ALLOWED, value);
+}
+
+/**
+ * What the renderer sees as `window.loupe` (preload) and what the WebSocket client implements.
+ * `on` returns a function that removes the listener.
+ */
+export interface LoupeBridge {
+  invoke<C extends InvokeChannel>(channel: C, args: InvokeArgs<C>): Promise<InvokeResult<C>>;
+  on<C extends PushChannel>(channel: C, listener: (payload: Push[C]) => void): () => void;
+}
+
+/** Unacknowledged live bytes per subscription before the backend pauses it (see the file comment). */
+export const LIVE_ACK_WINDOW_BYTES = 4 * 1024 * 1024;
+
+// ---------------------------------------------------------------------------
+// The WebSocket wire format (`loupe serve`): JSON text frames.
+
+/** Client → server. `id` is chosen by the client and echoed in the reply. */
+export interface WireInvoke {
+  kind: 'invoke';
+  id: number;
+  channel: InvokeChannel;
+  args: unknown;
+}
+
+/** Server → client: the reply to one invoke. */
+export type WireResult =
+  | { kind: 'result'; id: number; ok: true; result: unknown }
+  | { kind: 'result'; id: number; ok: false; error: WireError };
+
+export interface WireError {
+  /** `ForbiddenError` (channel not allowed here), `InvalidArgsError`, or the core error's name. */
+  name: string;
+  message: string;
+}
+
+/** Server → client: a push. */
+export interface WirePush {
+  kind: 'push';
+  channel: PushChannel;
+  payload: unknown;
+}
+
+/** The WebSocket's path on the `loupe serve` origin. */
+export const WEBSOCKET_PATH = '/ws';
+
+// ---------------------------------------------------------------------------
+// Argument validation: every invoke's args are checked by `validateInvokeArgs` before a handler runs.
+
+const agentId = z.string().regex(AGENT_ID_PATTERN, 'invalid agent id');
+const taskId = z.string().regex(TASK_ID_PATTERN, 'invalid task id');
+const socketName = z.string().regex(SOCKET_NAME_PATTERN, 'invalid tmux socket name');
+/** Paths are checked against the open roots by the handlers; here only their shape. */
+const rootPath = z.string().min(1).max(4096).refine((s) => !s.includes('\0'), 'NUL byte in path');
+const sequence = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
+const isoTime = z.string().max(64);
+const subscriptionId = z.string().min(1).max(64);
+/** tmux targets: pane ids, `session:window.pane`; no shell or format metacharacters reach tmux. */
+const tmuxTarget = z.string().min(1).max(256).regex(/^[A-Za-z0-9%@$:._ -]+$/, 'invalid tmux target');
+const empty = z.strictObject({});
+const agentRef = { root: rootPath, taskId, agentId };
+const filter = {
+  types: z.array(z.enum(ENTRY_TYPES)).max(ENTRY_TYPES.length).optional(),
+  levels: z.array(z.enum(LEVELS)).max(LEVELS.length).optional(),
+  grep: z.string().max(4096).optional(),
+  ignoreCase: z.boolean().optional(),
+};
+
+/** Upper bounds that keep one call's reply a sensible size. */
+export const MAX_TAIL_LINES = 100_000;
+export const MAX_ENTRIES_PER_READ = 10_000;
+export const MAX_SEARCH_LIMIT = 10_000;
+
+const schemas: { [C in InvokeChannel]: z.ZodType<InvokeArgs<C>> } = {
+  'app:info': empty,
+  'workspace:list': empty,
+  'agent:tail': z.strictObject({
+    ...agentRef,
+    ...filter,
+    lines: z.int().min(0).max(MAX_TAIL_LINES),
+    format: z.enum(['text', 'ansi', 'jsonl', 'json']).optional(),
+  }),
+  'agent:entries': z.strictObject({
+    ...agentRef,
+    fromSequence: sequence,
+    limit: z.int().min(1).max(MAX_ENTRIES_PER_READ).optional(),
+  }),
+  'live:subscribe': z.strictObject({ ...agentRef, fromSequence: sequence }),
+  'live:unsubscribe': z.strictObject({ subscriptionId }),
+  'live:ack': z.strictObject({ subscriptionId, sequence }),
+  'index:search': z.strictObject({
+    text: z.string().max(4096).optional(),
+    regex: z.boolean().optional(),
+    types: filter.types,
+    levels: filter.levels,
+    agentId: agentId.optional(),
+    taskId: taskId.optional(),
+    since: isoTime.optional(),
+    until: isoTime.optional(),
+    limit: z.int().min(0).max(MAX_SEARCH_LIMIT).optional(),
+    offset: z.int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    sort: z.enum(['asc', 'desc']).optional(),
+  }),
+  'index:stats': z.strictObject({ agentId: agentId.optional(), taskId: taskId.optional() }),
+  'capture:attach': z.strictObject({
+    target: tmuxTarget,
+    socket: socketName.optional(),
+    root: rootPath.optional(),
+    taskId: taskId.optional(),
+    name: agentId.optional(),
+  }),
+  'capture:detach': z.strictObject({ target: tmuxTarget, socket: socketName.optional() }),
+  'agent:run': z.strictObject({
+    command: z.string().min(1).max(16_384),
+    root: rootPath.optional(),
+    taskId: taskId.optional(),
+    name: agentId.optional(),
+    socket: socketName.optional(),
+    cols: z.int().min(10).max(1000).optional(),
+    rows: z.int().min(5).max(500).optional(),
+  }),
+};
+
+/** Arguments that do not match a channel's schema. */
+export class InvalidArgsError extends Error {
+  override name = 'InvalidArgsError';
+}
+
+/**
+ * Checks an invoke's arguments against its channel's schema and returns them typed.
+ * Throws `InvalidArgsError` naming the channel and the first bad field.
+ */
+export function validateInvokeArgs<C extends InvokeChannel>(channel: C, args: unknown): InvokeArgs<C> {
+  const parsed = schemas[channel].safeParse(args);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'arguments';
+    throw new InvalidArgsError(`${channel}: ${where}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
