@@ -1,0 +1,173 @@
+/**
+ * Classification of captured lines (SPEC §4): each line's entry type and level come from an
+ * ordered list of rules, matched on the ANSI-stripped text; the first match wins, and a line no
+ * rule matches is plain `stdout`.
+ *
+ * The default rules (DEFAULT_RULES, in this order):
+ * - tool calls → `control` + `metadata.tool_call`, in the forms agent CLIs print:
+ *   - Claude Code: `⏺ Bash(npm test)`, `● Read(src/app.ts)`, `⏺ github - create_issue (MCP)(…)`
+ *   - Codex: `• Ran npm test` (shell), `• Edited src/app.ts (+3 -1)` (apply_patch), `• Explored` (explore),
+ *     `• Called server.tool(…)` (server.tool)
+ *   - orchestrators: `Tool call: name …`, `Calling tool: name`, `Using tool: name`, `[tool] name …`
+ *   - Claude's stream-json: `{"type":"tool_use","id":"…","name":"Bash",…}`
+ * - fatal errors → `stderr` + `fatal`: `FATAL`, `fatal: …` (git), `Fatal error:`, `Segmentation fault`, `core dumped`
+ * - errors → `stderr` + `error`: `Traceback (most recent call last):`, `…Error:`, `…Exception:`,
+ *   `error:` / `error[E0308]:` (compilers), `ERROR`, `npm ERR!`, `panic:`, `panicked at`,
+ *   `Exception in thread`, `FAILED`.
+ *   The indented frames after a `Traceback` line, and the exception line that ends them, are errors too.
+ * - warnings → `stdout` + `warn`: `warning:` / `Warning:`, `WARN`, `WARNING`, `DeprecationWarning`
+ *   and other `…Warning` classes, `[warn]`, `⚠`.
+ *
+ * Configured rules (config.ts) run before the defaults, or instead of them with `"defaults": false`.
+ */
+import stripAnsi from 'strip-ansi';
+import { RE2JS } from 're2js';
+import type { EntryMetadata, EntryType } from '../../../shared/entry.js';
+import { compileUserRegex } from '../regex/userRegex.js';
+import { loadConfig, type ClassifyRule, type LoupeConfig } from './config.js';
+
+/** What classification decides for one line. */
+export interface Classification {
+  type: EntryType;
+  metadata?: EntryMetadata;
+}
+
+/**
+ * Classifies one captured line (its content, without the newline; ANSI escapes allowed).
+ * A classifier is stateful (a traceback spans lines): make one per agent, and feed it that
+ * agent's lines in order. The objects it returns are shared and frozen: copy before changing.
+ */
+export type Classifier = (line: string) => Classification;
+
+const ESC = '\x1b';
+
+/** Loupe's built-in rules, in order. Valid in both RE2 and JavaScript syntax. */
+export const DEFAULT_RULES: readonly ClassifyRule[] = Object.freeze([
+  // Claude Code: `⏺ Bash(npm test)`; older versions print `●`. A reply also starts with `⏺`, so a `Name(` is required.
+  { pattern: '^\\s*[⏺●] ?([A-Za-z][\\w.-]*(?: - [\\w.-]+ \\(MCP\\))?)\\(', type: 'control', tool_call: 1 },
+  // Codex: `• Ran npm test`, `• Edited src/app.ts (+3 -1)`, `• Explored`, `• Called docs.search({…})`.
+  { pattern: '^\\s*• Ran ', type: 'control', tool_call: 'shell' },
+  { pattern: '^\\s*• Edited ', type: 'control', tool_call: 'apply_patch' },
+  { pattern: '^\\s*• Explored\\b', type: 'control', tool_call: 'explore' },
+  { pattern: '^\\s*• Called ([\\w.:-]+)', type: 'control', tool_call: 1 },
+  // Orchestrators and wrappers: `Tool call: read_file {…}`, `[tool] bash ls`.
+  { pattern: '^\\s*(?:Tool call|Calling tool|Using tool):? +([A-Za-z_][\\w.:-]*)', type: 'control', tool_call: 1 },
+  { pattern: '^\\s*\\[(?:tool|tool_call|tool-call)\\] *([A-Za-z_][\\w.:-]*)', type: 'control', tool_call: 1 },
+  // `claude -p --output-format stream-json`
+  { pattern: '"type":"tool_use","id":"[^"]*","name":"([^"]+)"', type: 'control', tool_call: 1 },
+  { pattern: '\\bFATAL\\b|^\\s*fatal:|\\bFatal error:|Segmentation fault|core dumped', type: 'stderr', level: 'fatal' },
+  { pattern: 'Traceback \\(most recent call last\\)', type: 'stderr', level: 'error' },
+  {
+    pattern: 'Error:|Exception:|\\berror(?:\\[\\w+\\])?:|\\bERROR\\b|\\bERR!|\\bpanic:|\\bpanicked at\\b|^Exception in thread |\\bFAILED\\b',
+    type: 'stderr',
+    level: 'error',
+  },
+  // `[A-Z][a-z]*Warning` rather than `\w+Warning`: the latter backtracks quadratically on long words.
+  { pattern: '[Ww]arning:|\\bWARN(?:ING)?\\b|\\b[A-Z][a-z]*Warning\\b|\\[warn\\]|⚠', type: 'stdout', level: 'warn' },
+]);
+
+/** Index in DEFAULT_RULES of the rule that opens a Python traceback. */
+const TRACEBACK_RULE = DEFAULT_RULES.findIndex((r) => r.pattern.startsWith('Traceback'));
+
+interface CompiledRule {
+  test(text: string): boolean;
+  /** The classification of a line that passed `test`. */
+  result(text: string): Classification;
+}
+
+const PLAIN: Classification = freeze({ type: 'stdout' });
+const TRACEBACK_FRAME: Classification = freeze({ type: 'stderr', metadata: { level: 'error' } });
+
+function freeze(c: Classification): Classification {
+  if (c.metadata) Object.freeze(c.metadata);
+  return Object.freeze(c);
+}
+
+/**
+ * How a rule classifies its matches. Rules without a tool name share one frozen result; tool-call
+ * rules build one per match (they are rare) from `toolName`.
+ */
+function resultOf(rule: ClassifyRule, toolName: (text: string) => string): CompiledRule['result'] {
+  const type = rule.type ?? (rule.tool_call !== undefined ? 'control' : 'stdout');
+  if (rule.tool_call === undefined) {
+    const shared = freeze(rule.level === undefined ? { type } : { type, metadata: { level: rule.level } });
+    return () => shared;
+  }
+  return (text) => {
+    const metadata: EntryMetadata = { tool_call: toolName(text) };
+    if (rule.level !== undefined) metadata.level = rule.level;
+    return { type, metadata };
+  };
+}
+
+/** Our own rules run on V8's engine: each was written to match in linear time. */
+function compileDefaultRule(rule: ClassifyRule): CompiledRule {
+  const re = new RegExp(rule.pattern, 'u');
+  const group = rule.tool_call;
+  const toolName = typeof group === 'number' ? (text: string) => re.exec(text)?.[group] ?? '' : () => String(group);
+  return { test: (text) => re.test(text), result: resultOf(rule, toolName) };
+}
+
+/** User rules run under RE2 (linear time, SPEC §9). */
+function compileUserRule(rule: ClassifyRule): CompiledRule {
+  const regex = compileUserRegex(rule.pattern);
+  const group = rule.tool_call;
+  let toolName = (_text: string): string => String(group);
+  if (typeof group === 'number') {
+    const re2 = RE2JS.compile(rule.pattern);
+    toolName = (text) => {
+      const m = re2.matcher(text);
+      return m.find() ? (m.group(group) ?? '') : '';
+    };
+  }
+  return { test: (text) => regex.test(text), result: resultOf(rule, toolName) };
+}
+
+const compiledDefaults: CompiledRule[] = DEFAULT_RULES.map(compileDefaultRule);
+/**
+ * One pass that rejects the common line (no rule matches) without trying each rule: most
+ * captured lines are plain output, and this runs on every one of them.
+ */
+const ANY_DEFAULT = new RegExp(DEFAULT_RULES.map((r) => `(?:${r.pattern})`).join('|'), 'u');
+
+/**
+ * Makes a classifier from a config's rules (configured rules first, then the defaults unless
+ * `classify.defaults` is false). Throws RegexError for a bad configured pattern.
+ */
+export function createClassifier(config: Pick<LoupeConfig, 'classify'> = { classify: { defaults: true, rules: [] } }): Classifier {
+  const userRules = config.classify.rules.map(compileUserRule);
+  const defaults = config.classify.defaults;
+  let inTraceback = false;
+
+  return (line: string): Classification => {
+    const text = line.includes(ESC) ? stripAnsi(line) : line;
+    for (const rule of userRules) {
+      if (rule.test(text)) return rule.result(text);
+    }
+    if (!defaults) return PLAIN;
+    if (inTraceback) {
+      // Frames are indented; the first line that is not ends the block (it names the exception).
+      if (text.length === 0) inTraceback = false;
+      else {
+        if (text[0] !== ' ' && text[0] !== '\t' && !compiledDefaults[TRACEBACK_RULE].test(text)) inTraceback = false;
+        return TRACEBACK_FRAME;
+      }
+    }
+    if (!ANY_DEFAULT.test(text)) return PLAIN;
+    for (let i = 0; i < compiledDefaults.length; i++) {
+      const rule = compiledDefaults[i];
+      if (!rule.test(text)) continue;
+      if (i === TRACEBACK_RULE) inTraceback = true;
+      return rule.result(text);
+    }
+    return PLAIN;
+  };
+}
+
+/**
+ * The classifier for agents captured under `root`, from its config file (config.ts) or the
+ * defaults. Throws ConfigError when the config file is bad. Call once per agent.
+ */
+export function loadClassifier(root: string): Classifier {
+  return createClassifier(loadConfig(root).config);
+}
