@@ -1,0 +1,227 @@
+/**
+ * Live entries for one client (a window, or one WebSocket): its subscriptions to agents' logs,
+ * batched to at most one push per animation frame, with flow control (SPEC §7).
+ *
+ * Nothing is ever queued in memory on the backend's side: each subscription is only a read
+ * position in the agent's JSONL file. A subscription reads when its file changes, up to
+ * `MAX_BATCH_BYTES` per frame, and stops reading while more than `windowBytes` of what it sent
+ * is unacknowledged. When acks arrive it continues from the file where it stopped. So a slow
+ * client catches up from the log, capture (which only writes the file) never waits for it,
+ * and memory per client stays bounded by the window.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import stripAnsi from 'strip-ansi';
+import { entryLevel, type LogEntry } from '../../../shared/entry.js';
+import { LIVE_ACK_WINDOW_BYTES, type AgentNotice, type AgentRef, type LiveBatch, type SubscribeResult } from '../../../shared/ipc.js';
+import { watchFile, type FileWatch } from './fileWatch.js';
+import { LogCursor } from './logCursor.js';
+import { lastSequenceIn } from '../log/writer.js';
+
+/** One animation frame at 60 Hz: the UI cannot render pushes any faster. */
+export const FRAME_MS = 16;
+/** JSONL bytes one subscription reads per frame; bounds one push and one frame's work. */
+export const MAX_BATCH_BYTES = 512 * 1024;
+/** At most one "error" notice per agent this often, so a burst of errors is one notification. */
+const ERROR_NOTICE_INTERVAL_MS = 30_000;
+/** More subscriptions than any screen can show: a client asking for more is misbehaving. */
+export const MAX_SUBSCRIPTIONS_PER_CLIENT = 256;
+
+export interface LiveFeedOptions {
+  /** Sends one `live:entries` push to the client. */
+  push: (batches: LiveBatch[]) => void;
+  /** Sends an `agent:notice` (an agent exited or printed an error after the subscription began). */
+  notice?: (notice: AgentNotice) => void;
+  frameMs?: number;
+  windowBytes?: number;
+}
+
+/** A user-facing error about subscriptions (unknown id, too many). */
+export class SubscriptionError extends Error {
+  override name = 'SubscriptionError';
+}
+
+interface Subscription {
+  id: string;
+  agent: AgentRef;
+  cursor: LogCursor;
+  watch: FileWatch;
+  /** Batches sent and not yet acknowledged: last sequence and JSONL bytes. */
+  inflight: { sequence: number; bytes: number }[];
+  unackedBytes: number;
+  /** The file may hold entries not read yet. */
+  dirty: boolean;
+  /** Notices only for entries after this (not for history the client asked to replay). */
+  liveAfter: number;
+  lastErrorNoticeAt: number;
+}
+
+export class LiveFeed {
+  private readonly subs = new Map<string, Subscription>();
+  private readonly frameMs: number;
+  private readonly windowBytes: number;
+  private timer: NodeJS.Timeout | null = null;
+  private lastPushAt = -Infinity;
+  private disposed = false;
+
+  constructor(private readonly options: LiveFeedOptions) {
+    this.frameMs = options.frameMs ?? FRAME_MS;
+    this.windowBytes = options.windowBytes ?? LIVE_ACK_WINDOW_BYTES;
+  }
+
+  /**
+   * Starts streaming `file` (the log of `agent`, already resolved and checked by the caller)
+   * from `fromSequence`. Entries already in the file from that sequence on come in the first pushes.
+   */
+  subscribe(agent: AgentRef, file: string, fromSequence: number): SubscribeResult {
+    if (this.disposed) throw new SubscriptionError('this connection is closed; reconnect and subscribe again');
+    if (this.subs.size >= MAX_SUBSCRIPTIONS_PER_CLIENT) {
+      throw new SubscriptionError(
+        `too many live subscriptions (${MAX_SUBSCRIPTIONS_PER_CLIENT}); unsubscribe from panes that are closed`,
+      );
+    }
+    const cursor = new LogCursor(file, fromSequence);
+    const lastSequence = lastSequenceOf(file);
+    const id = randomUUID();
+    const sub: Subscription = {
+      id,
+      agent: { ...agent },
+      cursor,
+      watch: watchFile(file, () => this.markDirty(id)),
+      inflight: [],
+      unackedBytes: 0,
+      dirty: true,
+      liveAfter: lastSequence,
+      lastErrorNoticeAt: -Infinity,
+    };
+    this.subs.set(id, sub);
+    this.schedule();
+    return { subscriptionId: id, lastSequence };
+  }
+
+  unsubscribe(subscriptionId: string): void {
+    const sub = this.subs.get(subscriptionId);
+    if (!sub) return; // already gone: unsubscribing twice is harmless
+    this.subs.delete(subscriptionId);
+    sub.watch.dispose();
+    sub.cursor.close();
+  }
+
+  /** The client has rendered everything up to `sequence` of this subscription. */
+  ack(subscriptionId: string, sequence: number): void {
+    const sub = this.subs.get(subscriptionId);
+    if (!sub) throw new SubscriptionError(`no live subscription ${subscriptionId}; subscribe again`);
+    while (sub.inflight.length > 0 && sub.inflight[0].sequence <= sequence) {
+      sub.unackedBytes -= sub.inflight.shift()!.bytes;
+    }
+    if (sub.dirty && sub.unackedBytes < this.windowBytes) this.schedule();
+  }
+
+  /** How many subscriptions are open (for tests and diagnostics). */
+  get size(): number {
+    return this.subs.size;
+  }
+
+  /** Bytes sent and not yet acknowledged, over all subscriptions. */
+  get unackedBytes(): number {
+    let total = 0;
+    for (const sub of this.subs.values()) total += sub.unackedBytes;
+    return total;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    for (const id of [...this.subs.keys()]) this.unsubscribe(id);
+  }
+
+  private markDirty(id: string): void {
+    const sub = this.subs.get(id);
+    if (!sub) return;
+    sub.dirty = true;
+    if (sub.unackedBytes < this.windowBytes) this.schedule();
+  }
+
+  /** Pushes at once after a quiet spell (lowest latency), else one frame after the last push. */
+  private schedule(): void {
+    if (this.timer !== null || this.disposed) return;
+    const wait = Math.max(0, this.lastPushAt + this.frameMs - performance.now());
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.frame();
+    }, wait);
+  }
+
+  private frame(): void {
+    const batches: LiveBatch[] = [];
+    let again = false;
+    for (const sub of this.subs.values()) {
+      if (!sub.dirty || sub.unackedBytes >= this.windowBytes) continue;
+      let read;
+      try {
+        read = sub.cursor.read(Math.min(MAX_BATCH_BYTES, this.windowBytes - sub.unackedBytes));
+      } catch {
+        continue; // the file vanished mid-read; the next change event retries
+      }
+      sub.dirty = read.more;
+      if (read.more) again = true;
+      if (read.entries.length === 0) continue;
+      const last = read.entries[read.entries.length - 1].sequence;
+      sub.inflight.push({ sequence: last, bytes: read.bytes });
+      sub.unackedBytes += read.bytes;
+      batches.push({ subscriptionId: sub.id, agent: sub.agent, entries: read.entries });
+      this.notice(sub, read.entries);
+    }
+    if (batches.length > 0) {
+      this.lastPushAt = performance.now();
+      this.options.push(batches);
+    }
+    if (again) this.schedule();
+  }
+
+  private notice(sub: Subscription, entries: LogEntry[]): void {
+    const send = this.options.notice;
+    if (!send) return;
+    for (const e of entries) {
+      if (e.sequence <= sub.liveAfter) continue;
+      if (e.type === 'system' && e.metadata?.event === 'terminated') {
+        const status = typeof e.metadata.exit_status === 'number' ? e.metadata.exit_status : null;
+        send({
+          agent: sub.agent,
+          kind: 'exited',
+          exitStatus: status,
+          message: `${sub.agent.agentId} exited${status === null ? '' : ` with status ${status}`}`,
+        });
+        continue;
+      }
+      const level = entryLevel(e);
+      const now = performance.now();
+      if ((level === 'error' || level === 'fatal') && now - sub.lastErrorNoticeAt >= ERROR_NOTICE_INTERVAL_MS) {
+        sub.lastErrorNoticeAt = now;
+        send({ agent: sub.agent, kind: 'error', exitStatus: null, message: `${sub.agent.agentId}: ${firstLine(e.content)}` });
+      }
+    }
+  }
+}
+
+/** The last sequence in a log file (0 when empty or missing), read backwards from the end. */
+function lastSequenceOf(file: string): number {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return 0;
+  }
+  try {
+    return lastSequenceIn(fd, fs.fstatSync(fd).size) ?? 0;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** First line of a content string, without ANSI escapes, cut to a notification's length. */
+function firstLine(content: string): string {
+  const plain = stripAnsi(content).split(/\r?\n/)[0] ?? '';
+  return plain.length > 200 ? plain.slice(0, 199) + '…' : plain;
+}
