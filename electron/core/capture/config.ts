@@ -107,8 +107,12 @@ export function parseConfig(text: string, file: string): LoupeConfig {
   const result = configSchema().safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0];
+    if (issue.code === 'unrecognized_keys') {
+      const key = formatKey([...issue.path, issue.keys[0]]);
+      throw new ConfigError(`config file ${file}: key ${key}: unknown key; check its spelling (keys are case-sensitive)`);
+    }
     const key = formatKey(issue.path);
-    throw new ConfigError(`config file ${file}: ${key === '' ? 'the file' : `key ${key}`}: ${issue.message}`);
+    throw new ConfigError(`config file ${file}: ${key === '' ? 'the top level' : `key ${key}`}: ${issue.message}`);
   }
   const parsed = result.data;
   return {

@@ -1,0 +1,82 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, configCandidates, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-config-'));
+    env = { HOME: path.join(dir, 'home') };
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const rootFile = () => path.join(dir, 'loupe.config.json');
+  const userFile = (base: string) => path.join(base, 'loupe', 'config.json');
+  const write = (file: string, text: string) => {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, text);
+  };
+
+  it('gives the defaults when there is no file', () => {
+    expect(loadConfig(dir, env)).toEqual({ config: { classify: { defaults: true, rules: [] } }, file: null });
+  });
+
+  it('prefers the root file over the user file', () => {
+    write(rootFile(), JSON.stringify({ rotateBytes: 5000 }));
+    write(userFile(path.join(dir, 'home', '.config')), JSON.stringify({ rotateBytes: 9000 }));
+    expect(loadConfig(dir, env)).toEqual({
+      config: { classify: { defaults: true, rules: [] }, rotateBytes: 5000 },
+      file: rootFile(),
+    });
+  });
+
+  it('reads ~/.config/loupe/config.json, or $XDG_CONFIG_HOME/loupe/config.json when that is set', () => {
+    write(userFile(path.join(dir, 'home', '.config')), JSON.stringify({ rotateBytes: 9000 }));
+    expect(loadConfig(dir, env).config.rotateBytes).toBe(9000);
+    const xdg = path.join(dir, 'xdg');
+    write(userFile(xdg), JSON.stringify({ rotateBytes: 7000 }));
+    expect(loadConfig(dir, { ...env, XDG_CONFIG_HOME: xdg }).config.rotateBytes).toBe(7000);
+    expect(configCandidates(dir, { ...env, XDG_CONFIG_HOME: xdg })).toEqual([rootFile(), userFile(xdg)]);
+  });
+
+  it('keeps redaction patterns for export', () => {
+    write(rootFile(), JSON.stringify({ redact: { patterns: ['sk_live_[A-Za-z0-9]+'] } }));
+    expect(loadConfig(dir, env).config.redact).toEqual({ patterns: ['sk_live_[A-Za-z0-9]+'] });
+  });
+
+  it.each([
+    ['{ "rotateBytes": 10', /is not valid JSON/],
+    ['[]', /: the top level: .*expected object/],
+    ['{"rotatebytes": 100000}', /key rotatebytes: unknown key/],
+    ['{"rotateBytes": 12}', /key rotateBytes: must be at least 4096 bytes/],
+    ['{"rotateBytes": "100MB"}', /key rotateBytes: /],
+    ['{"classify": {"rules": [{"pattern": "x", "level": "loud"}]}}', /key classify\.rules\[0\]\.level: .*"error"/],
+    ['{"classify": {"rules": [{"pattern": "x", "type": "out"}]}}', /key classify\.rules\[0\]\.type: /],
+    ['{"classify": {"rules": [{"pattern": ""}]}}', /key classify\.rules\[0\]\.pattern: must be a non-empty regex/],
+    ['{"classify": {"rules": [{"pattern": "a(?=b)"}]}}', /key classify\.rules\[0\]\.pattern: invalid regex "a\(\?=b\)"/],
+    ['{"classify": {"rules": [{"pattern": "(a)", "tool_call": 2}]}}', /key classify\.rules\[0\]\.tool_call: capture group 2 does not exist/],
+    ['{"classify": {"rules": [{"pattern": "a", "tool": 1}]}}', /key classify\.rules\[0\]\.tool: unknown key/],
+    ['{"classify": {"defaults": "yes"}}', /key classify\.defaults: /],
+    ['{"redact": {"patterns": ["("]}}', /key redact\.patterns\[0\]: invalid regex/],
+  ])('refuses %s with a message naming the file, the key and the problem', (text, message) => {
+    write(rootFile(), text);
+    let error: unknown;
+    try {
+      loadConfig(dir, env);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain(rootFile());
+    expect((error as Error).message).toMatch(message);
+  });
+
+  it('names the file when it cannot be read', () => {
+    fs.mkdirSync(rootFile()); // a folder where the file should be: fails for root too
+    expect(() => loadConfig(dir, env)).toThrow(/cannot read config file .*loupe\.config\.json/);
+  });
+});
