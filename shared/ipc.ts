@@ -90,7 +90,8 @@ export type TailFormat = 'text' | 'ansi' | 'jsonl' | 'json';
 
 export interface EntryFilter {
   types?: EntryType[];
-  levels?: Level[];
+  /** Keep entries at this level or more severe (`warn` keeps warn, error and fatal), like `loupe tail --level`. */
+  minLevel?: Level;
   /** A regular expression matched against the ANSI-stripped content (RE2 syntax, linear time). */
   grep?: string;
   ignoreCase?: boolean;
@@ -376,7 +377,7 @@ const empty = z.strictObject({});
 const agentRef = { root: rootPath, taskId, agentId };
 const filter = {
   types: z.array(z.enum(ENTRY_TYPES)).max(ENTRY_TYPES.length).optional(),
-  levels: z.array(z.enum(LEVELS)).max(LEVELS.length).optional(),
+  minLevel: z.enum(LEVELS).optional(),
   grep: z.string().max(4096).optional(),
   ignoreCase: z.boolean().optional(),
 };
@@ -407,7 +408,7 @@ const schemas: { [C in InvokeChannel]: z.ZodType<InvokeArgs<C>> } = {
     text: z.string().max(4096).optional(),
     regex: z.boolean().optional(),
     types: filter.types,
-    levels: filter.levels,
+    levels: z.array(z.enum(LEVELS)).max(LEVELS.length).optional(),
     agentId: agentId.optional(),
     taskId: taskId.optional(),
     since: isoTime.optional(),
