@@ -1,0 +1,97 @@
+/**
+ * Finding the text a terminal would show, with a map back to the raw bytes.
+ *
+ * Redaction looks for secrets in what a person would read (so `\x1b[31mAKIA…\x1b[0m` is caught,
+ * and a color change in the middle of a token does not hide it), then edits only those visible
+ * characters, so the escape sequences around and inside a secret come out intact.
+ */
+
+const ESC = 0x1b;
+const BEL = 0x07;
+
+/** Where a string-terminated sequence (OSC, DCS, SOS, PM, APC) starts, by its second byte. */
+const STRING_SEQUENCE_INTRODUCERS = new Set([0x5d /* ] OSC */, 0x50 /* P DCS */, 0x58 /* X SOS */, 0x5e /* ^ PM */, 0x5f /* _ APC */]);
+
+/**
+ * The length of the escape sequence starting at `start` (which holds ESC), or -1 when the text
+ * ends before the sequence does (an escape split across chunks).
+ */
+export function escapeLength(text: string, start: number): number {
+  const n = text.length;
+  if (start + 1 >= n) return -1;
+  const second = text.charCodeAt(start + 1);
+  if (second === 0x5b /* [ CSI */) {
+    for (let i = start + 2; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x40 && c <= 0x7e) return i - start + 1; // final byte
+      if (c < 0x20 || c > 0x7e) return i - start; // malformed: stop before the stray byte
+    }
+    return -1;
+  }
+  if (STRING_SEQUENCE_INTRODUCERS.has(second)) {
+    for (let i = start + 2; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c === BEL) return i - start + 1;
+      if (c === ESC) {
+        if (i + 1 >= n) return -1;
+        return text.charCodeAt(i + 1) === 0x5c /* \ */ ? i - start + 2 : i - start;
+      }
+    }
+    return -1;
+  }
+  // nF sequences (ESC, intermediates 0x20-0x2f, final byte) such as charset selection `ESC ( B`.
+  let i = start + 1;
+  while (i < n && text.charCodeAt(i) >= 0x20 && text.charCodeAt(i) <= 0x2f) i++;
+  if (i >= n) return -1;
+  return i - start + 1;
+}
+
+/** The visible characters of `text` and, for each, its index in `text`. */
+export interface VisibleText {
+  visible: string;
+  /** `map[i]` is the index in the raw text of `visible[i]`; null when nothing was removed. */
+  map: Int32Array | null;
+}
+
+/**
+ * Removes escape sequences. An unfinished sequence at the very end is removed too (the caller
+ * joins chunks first, so this only happens at the true end of a stream).
+ */
+export function visibleText(text: string): VisibleText {
+  if (text.indexOf('\x1b') === -1) return { visible: text, map: null };
+  const map = new Int32Array(text.length);
+  let out = '';
+  let count = 0;
+  let runStart = 0;
+  let i = 0;
+  while (i < text.length) {
+    if (text.charCodeAt(i) !== ESC) {
+      map[count++] = i++;
+      continue;
+    }
+    out += text.slice(runStart, i);
+    const len = escapeLength(text, i);
+    i = len < 0 ? text.length : i + Math.max(len, 1);
+    runStart = i;
+  }
+  out += text.slice(runStart);
+  return { visible: out, map: map.subarray(0, count) };
+}
+
+/**
+ * The length of the part of `text` that holds only complete escape sequences: everything
+ * except an escape sequence cut off at the end (which the next chunk completes).
+ */
+export function completePrefixLength(text: string): number {
+  // Escape sequences are short; an OSC longer than this window is cut off as if complete.
+  let i = text.indexOf('\x1b', Math.max(0, text.length - UNFINISHED_ESCAPE_WINDOW));
+  while (i !== -1) {
+    const len = escapeLength(text, i);
+    if (len < 0) return i;
+    i = text.indexOf('\x1b', i + Math.max(len, 1));
+  }
+  return text.length;
+}
+
+/** How far back from the end of a chunk an unfinished escape sequence is looked for. */
+const UNFINISHED_ESCAPE_WINDOW = 4096;
