@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import type { AgentRef } from '../../shared/ipc.js';
+import { agentKey } from './agentKey.js';
+import { createAppStore, gridShape, visiblePanes } from './appStore.js';
+import { STORAGE_KEY, type KeyValueStorage } from './persistence.js';
+
+const agent = (agentId: string, taskId = 'TASK-20260101-120000-0a1b2c3d'): AgentRef => ({ root: '/tmp/root', taskId, agentId });
+
+function memoryStorage(initial: Record<string, string> = {}): KeyValueStorage & { data: Map<string, string> } {
+  const data = new Map(Object.entries(initial));
+  return { data, getItem: (k) => data.get(k) ?? null, setItem: (k, v) => void data.set(k, v) };
+}
+
+describe('app store', () => {
+  it('opening an agent adds one pane and focuses it; opening it again does not duplicate it', () => {
+    const store = createAppStore(null);
+    store.getState().openAgent(agent('a'));
+    store.getState().openAgent(agent('b'));
+    store.getState().openAgent(agent('a'));
+    const s = store.getState();
+    expect(s.panes.map((p) => p.agent.agentId)).toEqual(['a', 'b']);
+    expect(s.focusedKey).toBe(agentKey(agent('a')));
+  });
+
+  it('the same agent id in two tasks opens two panes', () => {
+    const store = createAppStore(null);
+    store.getState().openAgent(agent('a', 'TASK-20260101-120000-00000001'));
+    store.getState().openAgent(agent('a', 'TASK-20260101-120000-00000002'));
+    expect(store.getState().panes).toHaveLength(2);
+  });
+
+  it('closing the focused pane focuses its neighbour and clears maximize', () => {
+    const store = createAppStore(null);
+    for (const id of ['a', 'b', 'c']) store.getState().openAgent(agent(id));
+    store.getState().focusPane(agentKey(agent('b')));
+    store.getState().toggleMaximize();
+    expect(store.getState().maximizedKey).toBe(agentKey(agent('b')));
+    store.getState().closePane(agentKey(agent('b')));
+    expect(store.getState().focusedKey).toBe(agentKey(agent('c')));
+    expect(store.getState().maximizedKey).toBeNull();
+  });
+
+  it('cycling focus wraps around in both directions', () => {
+    const store = createAppStore(null);
+    for (const id of ['a', 'b', 'c']) store.getState().openAgent(agent(id));
+    store.getState().cycleFocus(1);
+    expect(store.getState().focusedKey).toBe(agentKey(agent('a')));
+    store.getState().cycleFocus(-1);
+    expect(store.getState().focusedKey).toBe(agentKey(agent('c')));
+  });
+
+  it('a layout shows the page of panes that holds the focused pane', () => {
+    const store = createAppStore(null);
+    for (const id of ['a', 'b', 'c', 'd', 'e']) store.getState().openAgent(agent(id));
+    store.getState().setLayout(2);
+    store.getState().focusPane(agentKey(agent('d')));
+    expect(visiblePanes(store.getState()).map((p) => p.agent.agentId)).toEqual(['c', 'd']);
+    store.getState().setLayout(4);
+    expect(visiblePanes(store.getState()).map((p) => p.agent.agentId)).toEqual(['a', 'b', 'c', 'd']);
+    store.getState().setLayout(1);
+    expect(visiblePanes(store.getState()).map((p) => p.agent.agentId)).toEqual(['d']);
+    store.getState().setLayout('auto');
+    expect(visiblePanes(store.getState())).toHaveLength(5);
+    store.getState().toggleMaximize(agentKey(agent('e')));
+    expect(visiblePanes(store.getState()).map((p) => p.agent.agentId)).toEqual(['e']);
+  });
+
+  it('the auto grid is as square as possible', () => {
+    expect(gridShape('auto', 1)).toEqual({ columns: 1, rows: 1 });
+    expect(gridShape('auto', 4)).toEqual({ columns: 2, rows: 2 });
+    expect(gridShape('auto', 5)).toEqual({ columns: 3, rows: 2 });
+    expect(gridShape('auto', 20)).toEqual({ columns: 5, rows: 4 });
+    expect(gridShape(2, 2)).toEqual({ columns: 2, rows: 1 });
+  });
+
+  it('search and filter state are kept per pane', () => {
+    const store = createAppStore(null);
+    store.getState().openAgent(agent('a'));
+    store.getState().openAgent(agent('b'));
+    const a = agentKey(agent('a'));
+    store.getState().openSearch(a);
+    store.getState().updateSearch(a, { term: 'err', regex: true });
+    store.getState().setSearchResult(a, 2, 7);
+    store.getState().setFilter(agentKey(agent('b')), { types: ['stderr'], levels: [], grep: '' });
+    const [pa, pb] = store.getState().panes;
+    expect(pa.search).toMatchObject({ open: true, term: 'err', regex: true, index: 2, count: 7 });
+    expect(pa.filter).toBeNull();
+    expect(pb.search.open).toBe(false);
+    expect(pb.filter?.types).toEqual(['stderr']);
+    store.getState().closeSearch(a);
+    expect(store.getState().panes[0].search).toMatchObject({ open: false, term: 'err', count: 0 });
+  });
+
+  it('opening an agent with a hit to reveal clears its filter so the terminal shows the hit', () => {
+    const store = createAppStore(null);
+    store.getState().openAgent(agent('a'));
+    const a = agentKey(agent('a'));
+    store.getState().setFilter(a, { types: ['stderr'], levels: [], grep: '' });
+    store.getState().setView('search');
+    store.getState().openAgent(agent('a'), { reveal: { text: 'Traceback', sequence: 42 } });
+    const pane = store.getState().panes[0];
+    expect(pane.filter).toBeNull();
+    expect(pane.reveal).toMatchObject({ text: 'Traceback', sequence: 42 });
+    expect(store.getState().view).toBe('panes');
+    store.getState().revealDone(a);
+    expect(store.getState().panes[0].reveal).toBeNull();
+  });
+
+  it('layout, theme, open panes, focus and collapsed roots survive a restart', () => {
+    const storage = memoryStorage();
+    const first = createAppStore(storage);
+    first.getState().openAgent(agent('a'));
+    first.getState().openAgent(agent('b'));
+    first.getState().focusPane(agentKey(agent('a')));
+    first.getState().setLayout(2);
+    first.getState().toggleTheme();
+    first.getState().toggleRoot('/tmp/root');
+    first.getState().setFilter(agentKey(agent('a')), { types: ['stderr'], levels: [], grep: '' });
+
+    const second = createAppStore(storage).getState();
+    expect(second.panes.map((p) => p.agent.agentId)).toEqual(['a', 'b']);
+    expect(second.focusedKey).toBe(agentKey(agent('a')));
+    expect(second.layout).toBe(2);
+    expect(second.theme).toBe('light');
+    expect(second.collapsedRoots).toEqual(['/tmp/root']);
+    expect(second.panes[0].filter).toBeNull(); // filters are per session, not saved
+  });
+
+  it('a corrupt or foreign saved state falls back to defaults instead of failing', () => {
+    const broken = createAppStore(memoryStorage({ [STORAGE_KEY]: '{not json' })).getState();
+    expect(broken.panes).toEqual([]);
+    expect(broken.theme).toBe('dark');
+    const odd = createAppStore(
+      memoryStorage({ [STORAGE_KEY]: JSON.stringify({ layout: 3, theme: 'neon', openAgents: [{ agentId: 1 }, agent('ok')] }) }),
+    ).getState();
+    expect(odd.layout).toBe('auto');
+    expect(odd.theme).toBe('dark');
+    expect(odd.panes.map((p) => p.agent.agentId)).toEqual(['ok']);
+  });
+
+  it('keeps at most four toasts, newest last', () => {
+    const store = createAppStore(null);
+    for (let i = 1; i <= 6; i++) store.getState().pushToast({ kind: 'info', title: `t${i}`, message: '', agent: null });
+    expect(store.getState().toasts.map((t) => t.title)).toEqual(['t3', 't4', 't5', 't6']);
+    store.getState().dismissToast(store.getState().toasts[0].id);
+    expect(store.getState().toasts).toHaveLength(3);
+  });
+});

@@ -1,0 +1,351 @@
+/**
+ * The UI's state: which agents are open and how they are laid out, each pane's search and filter,
+ * the sidebar's workspace, the global search, overlays and toasts. A plain zustand store with no
+ * DOM or transport in it, so it is unit-tested under Node; components read it with `useApp`.
+ */
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { EntryType, Level } from '../../shared/entry.js';
+import type { AgentRef, AppInfo, RunSummary, SearchResult, Workspace } from '../../shared/ipc.js';
+import { otherTheme, type ThemeName } from '../theme.js';
+import { agentKey, sameAgent } from './agentKey.js';
+import { DEFAULT_UI, loadUi, saveUi, type KeyValueStorage, type Layout, type PersistedUi } from './persistence.js';
+
+export type { Layout } from './persistence.js';
+
+/** The in-pane search bar (xterm's search addon does the finding). */
+export interface PaneSearch {
+  open: boolean;
+  term: string;
+  regex: boolean;
+  caseSensitive: boolean;
+  wholeWord: boolean;
+  /** 0-based active match, -1 for none. */
+  index: number;
+  count: number;
+}
+
+/** A filtered line view replaces the terminal while set. Empty lists mean "any". */
+export interface PaneFilter {
+  types: EntryType[];
+  levels: Level[];
+  grep: string;
+}
+
+/** Text to bring into view once the pane has loaded, e.g. after clicking a global search hit. */
+export interface Reveal {
+  text: string;
+  sequence: number;
+  /** Changes on every request, so clicking the same hit twice reveals it twice. */
+  nonce: number;
+}
+
+/** One open agent pane. */
+export interface PaneModel {
+  key: string;
+  agent: AgentRef;
+  search: PaneSearch;
+  filter: PaneFilter | null;
+  /** The size the agent's terminal was recorded at (from started/resized entries). */
+  cols: number | null;
+  rows: number | null;
+  reveal: Reveal | null;
+}
+
+export type Overlay = 'help' | 'newAgent' | null;
+export type MainView = 'panes' | 'search';
+
+export interface Toast {
+  id: number;
+  kind: 'info' | 'error';
+  title: string;
+  message: string;
+  agent: AgentRef | null;
+}
+
+export interface GlobalSearchState {
+  text: string;
+  regex: boolean;
+  types: EntryType[];
+  levels: Level[];
+  loading: boolean;
+  error: string | null;
+  result: SearchResult | null;
+}
+
+/** A link an agent printed that the user clicked; shown in a confirm dialog. */
+export interface LinkRequest {
+  uri: string;
+  /** Set when the link may be opened; otherwise the reason it is refused. */
+  url: string | null;
+  reason: string | null;
+}
+
+export interface AppState {
+  theme: ThemeName;
+  layout: Layout;
+  panes: PaneModel[];
+  focusedKey: string | null;
+  maximizedKey: string | null;
+  collapsedRoots: string[];
+  view: MainView;
+  overlay: Overlay;
+  info: AppInfo | null;
+  workspace: Workspace | null;
+  summaries: Record<string, RunSummary>;
+  globalSearch: GlobalSearchState;
+  toasts: Toast[];
+  linkRequest: LinkRequest | null;
+  connection: 'connecting' | 'open' | 'closed';
+  /** The last backend error worth showing (a failed attach, say). */
+  error: string | null;
+}
+
+export interface AppActions {
+  openAgent(agent: AgentRef, options?: { reveal?: { text: string; sequence: number } }): void;
+  closePane(key: string): void;
+  focusPane(key: string): void;
+  /** Moves focus by `delta` panes, wrapping around. */
+  cycleFocus(delta: number): void;
+  toggleMaximize(key?: string): void;
+  setLayout(layout: Layout): void;
+  toggleTheme(): void;
+  toggleRoot(root: string): void;
+  setView(view: MainView): void;
+  setOverlay(overlay: Overlay): void;
+  setInfo(info: AppInfo): void;
+  setWorkspace(workspace: Workspace): void;
+  setSummary(summary: RunSummary): void;
+  setPaneSize(key: string, cols: number, rows: number): void;
+  openSearch(key: string): void;
+  updateSearch(key: string, patch: Partial<Omit<PaneSearch, 'open' | 'index' | 'count'>>): void;
+  setSearchResult(key: string, index: number, count: number): void;
+  closeSearch(key: string): void;
+  setFilter(key: string, filter: PaneFilter | null): void;
+  revealDone(key: string): void;
+  updateGlobalSearch(patch: Partial<GlobalSearchState>): void;
+  pushToast(toast: Omit<Toast, 'id'>): void;
+  dismissToast(id: number): void;
+  setLinkRequest(request: LinkRequest | null): void;
+  setConnection(state: AppState['connection']): void;
+  setError(message: string | null): void;
+}
+
+export type AppStore = StoreApi<AppState & AppActions>;
+
+/** How many toasts stay on screen; older ones make room. */
+const MAX_TOASTS = 4;
+
+const CLOSED_SEARCH: PaneSearch = { open: false, term: '', regex: false, caseSensitive: false, wholeWord: false, index: -1, count: 0 };
+
+function newPane(agent: AgentRef): PaneModel {
+  return { key: agentKey(agent), agent, search: { ...CLOSED_SEARCH }, filter: null, cols: null, rows: null, reveal: null };
+}
+
+/** The panes the grid shows: the maximized one, or the page of the layout that holds the focused pane. */
+export function visiblePanes(state: Pick<AppState, 'panes' | 'layout' | 'focusedKey' | 'maximizedKey'>): PaneModel[] {
+  const { panes, layout, focusedKey, maximizedKey } = state;
+  const maximized = panes.find((p) => p.key === maximizedKey);
+  if (maximized) return [maximized];
+  if (layout === 'auto') return panes;
+  const focusedIndex = Math.max(0, panes.findIndex((p) => p.key === focusedKey));
+  const page = Math.floor(focusedIndex / layout);
+  return panes.slice(page * layout, page * layout + layout);
+}
+
+/** Grid columns and rows for `count` panes in a layout. */
+export function gridShape(layout: Layout, count: number): { columns: number; rows: number } {
+  if (count <= 1) return { columns: 1, rows: 1 };
+  if (layout === 2) return { columns: 2, rows: 1 };
+  if (layout === 4) return { columns: 2, rows: 2 };
+  if (layout === 1) return { columns: 1, rows: 1 };
+  const columns = Math.ceil(Math.sqrt(count));
+  return { columns, rows: Math.ceil(count / columns) };
+}
+
+/** The state worth keeping across restarts. */
+export function persistedPart(state: AppState): PersistedUi {
+  const focused = state.panes.find((p) => p.key === state.focusedKey)?.agent ?? null;
+  return { theme: state.theme, layout: state.layout, openAgents: state.panes.map((p) => p.agent), focused, collapsedRoots: state.collapsedRoots };
+}
+
+/**
+ * Creates the store, restoring the saved UI from `storage` and saving it back on every change.
+ * Pass null to keep nothing (tests that don't care about persistence).
+ */
+export function createAppStore(storage: KeyValueStorage | null): AppStore {
+  const saved = storage ? loadUi(storage) : { ...DEFAULT_UI };
+  const panes = saved.openAgents.map(newPane);
+  const focusedKey = saved.focused ? agentKey(saved.focused) : (panes[0]?.key ?? null);
+
+  const store = createStore<AppState & AppActions>()((set, get) => {
+    const updatePane = (key: string, update: (pane: PaneModel) => PaneModel) =>
+      set((s) => ({ panes: s.panes.map((p) => (p.key === key ? update(p) : p)) }));
+    let toastId = 0;
+    let revealNonce = 0;
+
+    return {
+      theme: saved.theme,
+      layout: saved.layout,
+      panes,
+      focusedKey: panes.some((p) => p.key === focusedKey) ? focusedKey : (panes[0]?.key ?? null),
+      maximizedKey: null,
+      collapsedRoots: saved.collapsedRoots,
+      view: 'panes',
+      overlay: null,
+      info: null,
+      workspace: null,
+      summaries: {},
+      globalSearch: { text: '', regex: false, types: [], levels: [], loading: false, error: null, result: null },
+      toasts: [],
+      linkRequest: null,
+      connection: 'connecting',
+      error: null,
+
+      openAgent(agent, options) {
+        const key = agentKey(agent);
+        const reveal = options?.reveal ? { ...options.reveal, nonce: ++revealNonce } : null;
+        set((s) => {
+          const exists = s.panes.some((p) => p.key === key);
+          const panes = exists
+            ? s.panes.map((p) => (p.key === key ? { ...p, reveal: reveal ?? p.reveal, filter: reveal ? null : p.filter } : p))
+            : [...s.panes, { ...newPane(agent), reveal }];
+          // Keep a maximized pane only if it is the one being opened.
+          const maximizedKey = s.maximizedKey === key ? key : null;
+          return { panes, focusedKey: key, maximizedKey, view: 'panes' };
+        });
+      },
+
+      closePane(key) {
+        set((s) => {
+          const index = s.panes.findIndex((p) => p.key === key);
+          if (index < 0) return {};
+          const panes = s.panes.filter((p) => p.key !== key);
+          const focusedKey = s.focusedKey === key ? (panes[Math.min(index, panes.length - 1)]?.key ?? null) : s.focusedKey;
+          return { panes, focusedKey, maximizedKey: s.maximizedKey === key ? null : s.maximizedKey };
+        });
+      },
+
+      focusPane(key) {
+        if (get().panes.some((p) => p.key === key)) set({ focusedKey: key });
+      },
+
+      cycleFocus(delta) {
+        const { panes, focusedKey, maximizedKey } = get();
+        if (panes.length === 0) return;
+        const index = panes.findIndex((p) => p.key === focusedKey);
+        const next = panes[(((index < 0 ? 0 : index + delta) % panes.length) + panes.length) % panes.length];
+        set({ focusedKey: next.key, maximizedKey: maximizedKey === null ? null : next.key });
+      },
+
+      toggleMaximize(key) {
+        const target = key ?? get().focusedKey;
+        if (target === null) return;
+        set((s) => (s.maximizedKey === target ? { maximizedKey: null } : { maximizedKey: target, focusedKey: target }));
+      },
+
+      setLayout(layout) {
+        set({ layout, maximizedKey: null });
+      },
+
+      toggleTheme() {
+        set((s) => ({ theme: otherTheme(s.theme) }));
+      },
+
+      toggleRoot(root) {
+        set((s) => ({
+          collapsedRoots: s.collapsedRoots.includes(root) ? s.collapsedRoots.filter((r) => r !== root) : [...s.collapsedRoots, root],
+        }));
+      },
+
+      setView(view) {
+        set({ view });
+      },
+
+      setOverlay(overlay) {
+        set({ overlay });
+      },
+
+      setInfo(info) {
+        set({ info });
+      },
+
+      setWorkspace(workspace) {
+        set({ workspace });
+      },
+
+      setSummary(summary) {
+        set((s) => ({ summaries: { ...s.summaries, [agentKey(summary)]: summary } }));
+      },
+
+      setPaneSize(key, cols, rows) {
+        updatePane(key, (p) => (p.cols === cols && p.rows === rows ? p : { ...p, cols, rows }));
+      },
+
+      openSearch(key) {
+        updatePane(key, (p) => ({ ...p, search: { ...p.search, open: true } }));
+        set({ focusedKey: key });
+      },
+
+      updateSearch(key, patch) {
+        updatePane(key, (p) => ({ ...p, search: { ...p.search, ...patch } }));
+      },
+
+      setSearchResult(key, index, count) {
+        updatePane(key, (p) => (p.search.index === index && p.search.count === count ? p : { ...p, search: { ...p.search, index, count } }));
+      },
+
+      closeSearch(key) {
+        updatePane(key, (p) => ({ ...p, search: { ...p.search, open: false, index: -1, count: 0 } }));
+      },
+
+      setFilter(key, filter) {
+        updatePane(key, (p) => ({ ...p, filter }));
+      },
+
+      revealDone(key) {
+        updatePane(key, (p) => ({ ...p, reveal: null }));
+      },
+
+      updateGlobalSearch(patch) {
+        set((s) => ({ globalSearch: { ...s.globalSearch, ...patch } }));
+      },
+
+      pushToast(toast) {
+        set((s) => ({ toasts: [...s.toasts, { ...toast, id: ++toastId }].slice(-MAX_TOASTS) }));
+      },
+
+      dismissToast(id) {
+        set((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) }));
+      },
+
+      setLinkRequest(linkRequest) {
+        set({ linkRequest });
+      },
+
+      setConnection(connection) {
+        set({ connection });
+      },
+
+      setError(error) {
+        set({ error });
+      },
+    };
+  });
+
+  if (storage) {
+    let last = JSON.stringify(persistedPart(store.getState()));
+    store.subscribe((state) => {
+      const next = persistedPart(state);
+      const json = JSON.stringify(next);
+      if (json === last) return;
+      last = json;
+      saveUi(storage, next);
+    });
+  }
+  return store;
+}
+
+/** Whether an agent is open in a pane. */
+export function isOpen(state: Pick<AppState, 'panes'>, agent: AgentRef): boolean {
+  return state.panes.some((p) => sameAgent(p.agent, agent));
+}
