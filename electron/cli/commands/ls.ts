@@ -1,0 +1,119 @@
+/**
+ * `loupe ls [--root DIR]… [--socket NAME]… [--json]`: roots → tasks → agents (state, entries,
+ * last activity) and the tmux panes that are not captured yet, with the command to capture them.
+ */
+import type { Command } from 'commander';
+import { checkSocketName, parseTimestamp } from '../../../shared/entry.js';
+import type { Workspace, WorkspaceAgent } from '../../core/workspace/list.js';
+
+interface LsOptions {
+  root: string[];
+  socket: string[];
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function registerLs(program: Command): void {
+  program
+    .command('ls')
+    .description('list roots, tasks and agents (live or ended, entries, last activity) and tmux panes not captured yet')
+    .option('--root <dir>', 'a root holding .agent-workspace/ (repeatable; default: the current folder, plus roots live panes capture into)', collect, [])
+    .option('--socket <name>', 'tmux -L socket to look at (repeatable; default: the default tmux server)', collect, [])
+    .option('--json', 'print the listing as JSON (see Workspace in electron/core/workspace/list.ts)')
+    .action(async (options: LsOptions) => {
+      const { listWorkspace } = await import('../../core/workspace/list.js');
+      options.socket.forEach(checkSocketName);
+      const workspace = await listWorkspace({
+        roots: options.root.length > 0 ? options.root : [process.cwd()],
+        sockets: options.socket,
+        includePaneRoots: options.root.length === 0,
+      });
+      process.stdout.write(options.json ? JSON.stringify(workspace, null, 2) + '\n' : formatWorkspace(workspace, Date.now()));
+    });
+}
+
+/** The human listing: one block per root, a table of agents per task, then uncaptured panes. */
+export function formatWorkspace(workspace: Workspace, nowMillis: number): string {
+  const out: string[] = [];
+  for (const { root, fromTmux, tasks } of workspace.roots) {
+    out.push(`${root}${fromTmux ? '  (captured by a live tmux pane)' : ''}`);
+    if (tasks.length === 0) {
+      out.push('  no tasks yet: start an agent with `loupe run -- CMD…`, or try `loupe demo`');
+    }
+    for (const task of tasks) {
+      out.push(`  ${task.taskId}  (${plural(task.agents.length, 'agent')})`);
+      const rows = task.agents.map((a) => [
+        a.agentId,
+        stateLabel(a),
+        String(a.entries),
+        a.lastActivity === null ? '-' : timeLabel(a.lastActivity, nowMillis),
+        a.pane === null ? '' : `${a.pane.paneId} ${a.pane.target}`,
+      ]);
+      out.push(...table(['AGENT', 'STATE', 'ENTRIES', 'LAST ACTIVITY', 'PANE'], rows, [2]).map((l) => `    ${l}`));
+    }
+    out.push('');
+  }
+  for (const server of workspace.tmux) {
+    const name = serverName(server.socket);
+    if (server.error !== null) {
+      out.push(`tmux (${name}): ${server.error}`);
+      continue;
+    }
+    const panes = workspace.panes.filter((p) => p.socket === server.socket);
+    if (!server.running) out.push(`tmux (${name}): not running`);
+    else if (panes.length === 0) out.push(`tmux (${name}): every pane is captured`);
+    else {
+      out.push(`tmux panes not captured (${name}):`);
+      const rows = panes.map((p) => [p.paneId, p.target, p.command, `${p.cols}x${p.rows}`, p.attachCommand]);
+      out.push(...table(['PANE', 'TARGET', 'COMMAND', 'SIZE', 'CAPTURE WITH'], rows, []).map((l) => `  ${l}`));
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+function stateLabel(agent: WorkspaceAgent): string {
+  if (agent.state === 'ended' && agent.exitStatus !== null) return `ended (exit ${agent.exitStatus})`;
+  return agent.state;
+}
+
+function serverName(socket: string): string {
+  return socket === 'default' ? 'default server' : `socket ${socket}`;
+}
+
+/** `12:00:03 (2s ago)` today, `2026-01-02 12:00 (3d ago)` otherwise. */
+function timeLabel(timestamp: string, nowMillis: number): string {
+  const millis = parseTimestamp(timestamp) / 1000;
+  if (Number.isNaN(millis)) return timestamp;
+  const date = new Date(millis);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const sameDay = new Date(nowMillis).toDateString() === date.toDateString();
+  const clock = `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  const when = sameDay
+    ? `${clock}:${pad(date.getSeconds())}`
+    : `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${clock}`;
+  return `${when} (${ago(nowMillis - millis)})`;
+}
+
+function ago(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ago`;
+  return `${Math.floor(s / 86400)}d ago`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** Left-aligned columns (right-aligned for the indexes in `right`), two spaces apart, no trailing blanks. */
+function table(header: string[], rows: string[][], right: number[]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  return [header, ...rows].map((cells) =>
+    cells
+      .map((c, i) => (right.includes(i) ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd(),
+  );
+}

@@ -1,0 +1,209 @@
+/**
+ * The workspace listing behind `loupe ls` and the app's sidebar (SPEC §4, §7):
+ * roots → tasks → agents with their state, plus the tmux panes that are not captured yet.
+ *
+ * An agent is
+ * - `ended` when its log ends with a `terminated` entry (or its pane is dead): `exitStatus` says how;
+ * - `live` when a living tmux pane carries `@loupe_log` = its log file;
+ * - `stopped` when tmux answered but no pane captures it any more (detached, or its server died);
+ * - `unknown` when tmux could not be asked.
+ */
+import path from 'node:path';
+import { listTaskAgents, listTasks, taskDir } from '../log/paths.js';
+import { DEFAULT_SOCKET_NAME } from '../capture/tmux.js';
+import { summarizeAgentLog } from './agentLog.js';
+import { listTmuxPanes, type PaneListing, type TmuxPane } from './panes.js';
+
+export type AgentState = 'live' | 'ended' | 'stopped' | 'unknown';
+
+export interface WorkspaceAgent {
+  agentId: string;
+  taskId: string;
+  root: string;
+  /** The live `<agent>_stream.jsonl`. */
+  file: string;
+  state: AgentState;
+  /** The exit status of an ended agent (null when it ended without one, or has not ended). */
+  exitStatus: number | null;
+  /** The number of entries written (its last sequence). */
+  entries: number;
+  /** ISO timestamp of the last entry, or null for an empty log. */
+  lastActivity: string | null;
+  /** ISO timestamp of the first entry in the live file. */
+  startedAt: string | null;
+  /** The captured command, from the `started` entry. */
+  command: string | null;
+  /** Bytes in the live file. */
+  bytes: number;
+  /** The tmux pane capturing it, while it is live. */
+  pane: { socket: string; paneId: string; target: string } | null;
+}
+
+export interface WorkspaceTask {
+  taskId: string;
+  dir: string;
+  agents: WorkspaceAgent[];
+}
+
+export interface WorkspaceRoot {
+  /** Absolute path. */
+  root: string;
+  /** True when the root was not asked for but a live tmux pane captures into it. */
+  fromTmux: boolean;
+  /** Oldest first. */
+  tasks: WorkspaceTask[];
+}
+
+/** A tmux pane that nothing captures yet. */
+export interface UncapturedPane {
+  socket: string;
+  paneId: string;
+  target: string;
+  session: string;
+  command: string;
+  cols: number;
+  rows: number;
+  /** The shell command that starts capturing it. */
+  attachCommand: string;
+}
+
+export interface TmuxServerStatus {
+  socket: string;
+  running: boolean;
+  /** Why tmux could not be asked (not installed, ...), or null. */
+  error: string | null;
+}
+
+/** The whole listing; `loupe ls --json` prints exactly this object. */
+export interface Workspace {
+  roots: WorkspaceRoot[];
+  panes: UncapturedPane[];
+  tmux: TmuxServerStatus[];
+}
+
+export interface ListWorkspaceOptions {
+  /** Roots to list (folders holding `.agent-workspace/`). */
+  roots: string[];
+  /** tmux `-L` socket names to ask; defaults to the default server. */
+  sockets?: string[];
+  /** Also list roots that live panes on these sockets capture into. Default false. */
+  includePaneRoots?: boolean;
+}
+
+/** Lists roots, tasks, agents and uncaptured panes. Never throws for tmux trouble: see `tmux[].error`. */
+export async function listWorkspace(options: ListWorkspaceOptions): Promise<Workspace> {
+  const sockets = [...new Set(options.sockets?.length ? options.sockets : [DEFAULT_SOCKET_NAME])];
+  const listings = await Promise.all(sockets.map(listTmuxPanes));
+  const tmuxAnswered = listings.some((l) => l.error === null);
+
+  const captured = capturedPanes(listings);
+  const rootPaths = [...new Set(options.roots.map((r) => path.resolve(r)))];
+  const fromTmux = new Set<string>();
+  if (options.includePaneRoots) {
+    for (const { pane } of captured.values()) {
+      if (pane.root === null || pane.dead) continue;
+      const root = path.resolve(pane.root);
+      if (!rootPaths.includes(root)) {
+        rootPaths.push(root);
+        fromTmux.add(root);
+      }
+    }
+  }
+
+  const roots = rootPaths.map((root) => ({
+    root,
+    fromTmux: fromTmux.has(root),
+    tasks: listTasks(root).map((taskId) => ({
+      taskId,
+      dir: taskDir(root, taskId),
+      agents: listTaskAgents(root, taskId).map((log) => describeAgent(log, captured, tmuxAnswered)),
+    })),
+  }));
+
+  const panes: UncapturedPane[] = [];
+  for (const listing of listings) {
+    for (const pane of listing.panes) {
+      if (pane.log !== null || pane.dead) continue;
+      panes.push({
+        socket: listing.socket,
+        paneId: pane.paneId,
+        target: pane.target,
+        session: pane.session,
+        command: pane.command,
+        cols: pane.cols,
+        rows: pane.rows,
+        attachCommand: attachCommand(pane.paneId, listing.socket, rootPaths[0]),
+      });
+    }
+  }
+
+  return {
+    roots,
+    panes,
+    tmux: listings.map(({ socket, running, error }) => ({ socket, running, error })),
+  };
+}
+
+/** Captured panes by the resolved path of their log. A living pane wins over a dead one. */
+function capturedPanes(listings: PaneListing[]): Map<string, { socket: string; pane: TmuxPane }> {
+  const byLog = new Map<string, { socket: string; pane: TmuxPane }>();
+  for (const { socket, panes } of listings) {
+    for (const pane of panes) {
+      if (pane.log === null) continue;
+      const key = path.resolve(pane.log);
+      const seen = byLog.get(key);
+      if (seen === undefined || (seen.pane.dead && !pane.dead)) byLog.set(key, { socket, pane });
+    }
+  }
+  return byLog;
+}
+
+function describeAgent(
+  log: { root: string; taskId: string; agentId: string; file: string },
+  captured: Map<string, { socket: string; pane: TmuxPane }>,
+  tmuxAnswered: boolean,
+): WorkspaceAgent {
+  const summary = summarizeAgentLog(log.file);
+  const holder = captured.get(path.resolve(log.file));
+  let state: AgentState;
+  let exitStatus: number | null = null;
+  if (summary?.terminated !== undefined) {
+    state = 'ended';
+    exitStatus = summary.terminated.exitStatus;
+  } else if (holder !== undefined && !holder.pane.dead) {
+    state = 'live';
+  } else if (holder !== undefined) {
+    state = 'ended'; // the pane's program exited; the capture has not written its termination yet
+  } else {
+    state = tmuxAnswered ? 'stopped' : 'unknown';
+  }
+  return {
+    agentId: log.agentId,
+    taskId: log.taskId,
+    root: log.root,
+    file: log.file,
+    state,
+    exitStatus,
+    entries: summary?.entries ?? 0,
+    lastActivity: summary?.lastActivity ?? null,
+    startedAt: summary?.startedAt ?? null,
+    command: summary?.command ?? null,
+    bytes: summary?.bytes ?? 0,
+    pane:
+      state === 'live' && holder !== undefined
+        ? { socket: holder.socket, paneId: holder.pane.paneId, target: holder.pane.target }
+        : null,
+  };
+}
+
+/** `loupe attach %3 --socket work --root /src/app`, quoted for a POSIX shell. */
+export function attachCommand(paneId: string, socket: string, root: string | undefined): string {
+  let command = `loupe attach ${shellQuote(paneId)}`;
+  if (socket !== DEFAULT_SOCKET_NAME) command += ` --socket ${shellQuote(socket)}`;
+  if (root !== undefined && path.resolve(root) !== process.cwd()) command += ` --root ${shellQuote(root)}`;
+  return command;
+}
+
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
