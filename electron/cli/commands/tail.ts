@@ -1,0 +1,202 @@
+/**
+ * `loupe tail [-f] [-n N] [--type T] [--level L] [--grep RE] [--format F] [--root DIR] [--task ID] (AGENT_ID | FILE)`
+ *
+ * Prints the last N entries of an agent's log (reading backwards from the end), optionally
+ * filtered, then with -f follows the log until SIGINT/SIGTERM.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { ENTRY_TYPES, LEVELS, type EntryType, type Level } from '../../../shared/entry.js';
+import { findAgentLog } from '../../core/log/paths.js';
+import { UserError } from '../errors.js';
+
+/** Like tail(1). */
+const DEFAULT_LINES = 10;
+/** In -f mode, a line still waiting for its end is shown after this much quiet (a prompt, say). */
+const SHOW_PENDING_AFTER_MS = 500;
+
+interface TailCommandOptions {
+  follow?: boolean;
+  lines: string;
+  type?: string;
+  level?: string;
+  grep?: string;
+  ignoreCase?: boolean;
+  format: 'text' | 'ansi' | 'jsonl' | 'json';
+  root: string;
+  task?: string;
+}
+
+export function registerTail(program: Command): void {
+  program
+    .command('tail')
+    .description("print the last entries of an agent's log, and follow it with -f")
+    .argument('<target>', 'an agent id, or the path of a log file (.jsonl or .gz)')
+    .option('-f, --follow', 'keep printing new entries until interrupted (survives rotation and truncation)')
+    .option('-n, --lines <N>', 'how many entries to print', String(DEFAULT_LINES))
+    .option('--type <types>', `only these types, comma-separated (${ENTRY_TYPES.join(', ')})`)
+    .option('--level <level>', `only this level and more severe (${LEVELS.join(', ')})`)
+    .option('--grep <regex>', 'only entries whose ANSI-stripped content matches (RE2 syntax)')
+    .option('-i, --ignore-case', 'match --grep case-insensitively')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'ansi', 'jsonl', 'json']).default('text'))
+    .option('--root <dir>', 'the folder holding .agent-workspace/', '.')
+    .option('--task <id>', 'the task to read when several have this agent (default: the newest)')
+    .action(async (target: string, options: TailCommandOptions) => {
+      await runTail(target, options);
+    });
+}
+
+async function runTail(target: string, options: TailCommandOptions): Promise<void> {
+  const n = parseCount(options.lines);
+  const types = parseTypes(options.type);
+  const minLevel = parseLevel(options.level);
+  const { compileUserRegex } = await import('../../core/regex/userRegex.js');
+  const regex = options.grep !== undefined ? compileUserRegex(options.grep, { ignoreCase: options.ignoreCase }) : undefined;
+  const file = resolveTarget(target, options);
+
+  const [{ tailEntries }, { createFormatter }, { describeCorruptLine }] = await Promise.all([
+    import('../../core/log/tail.js'),
+    import('../../core/log/format.js'),
+    import('../../core/log/reader.js'),
+  ]);
+  const filter = { types, minLevel, regex };
+  const formatter = createFormatter(options.format);
+  const out = new StdoutWriter();
+  const reportCorrupt = (c: Parameters<typeof describeCorruptLine>[0]) =>
+    process.stderr.write(`loupe: ${describeCorruptLine(c)}\n`);
+
+  const tail = await tailEntries(file, { n, filter, onCorrupt: reportCorrupt });
+  out.write(formatter.begin() + formatter.format(tail.entries));
+  if (options.follow !== true) {
+    out.write(formatter.end());
+    await out.drained();
+    return;
+  }
+
+  const { LogFollower } = await import('../../core/log/follow.js');
+  const { matchesFilter } = await import('../../core/log/filter.js');
+  let pendingTimer: NodeJS.Timeout | null = null;
+  await new Promise<void>((resolve) => {
+    const follower = new LogFollower(file, {
+      from: { offset: tail.end, identity: tail.identity },
+      onEntries: (entries) => {
+        const kept = entries.filter((e) => matchesFilter(e.entry, filter));
+        if (kept.length === 0) return;
+        out.write(formatter.format(kept));
+        if (pendingTimer !== null) clearTimeout(pendingTimer);
+        pendingTimer = setTimeout(() => out.write(formatter.flushPending()), SHOW_PENDING_AFTER_MS);
+      },
+      onCorrupt: reportCorrupt,
+      onChange: (change) => {
+        const what = {
+          truncated: 'was truncated; reading it from the start',
+          replaced: 'was replaced (rotated); reading the new file',
+          deleted: 'was deleted; waiting for it to come back',
+          appeared: 'appeared; reading it',
+        }[change.kind];
+        process.stderr.write(`loupe: ${change.file} ${what}\n`);
+      },
+    });
+    const stop = () => {
+      follower.close();
+      if (pendingTimer !== null) clearTimeout(pendingTimer);
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      out.onClosed = null;
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    // `loupe tail -f x | head`: when the reader goes away, stop quietly.
+    out.onClosed = stop;
+  });
+  out.write(formatter.end());
+  await out.drained();
+}
+
+/**
+ * stdout that tolerates a closed pipe (EPIPE): writing stops quietly and `onClosed` is called,
+ * as `tail | head` users expect.
+ */
+class StdoutWriter {
+  private closed = false;
+  onClosed: (() => void) | null = null;
+
+  constructor() {
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      this.closed = true;
+      this.onClosed?.();
+    });
+  }
+
+  write(text: string): void {
+    if (text.length > 0 && !this.closed) process.stdout.write(text);
+  }
+
+  /** Resolves once everything written has been handed to the OS (or the pipe closed). */
+  drained(): Promise<void> {
+    if (this.closed || process.stdout.writableLength === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      process.stdout.once('drain', resolve);
+      process.stdout.once('error', () => resolve());
+    });
+  }
+}
+
+function parseCount(value: string): number {
+  if (!/^\d+$/.test(value)) throw new UserError(`-n ${JSON.stringify(value)} is not a number of entries; use e.g. -n 100`);
+  return Number(value);
+}
+
+function parseTypes(value: string | undefined): EntryType[] | undefined {
+  if (value === undefined) return undefined;
+  const types = value.split(',').map((t) => t.trim());
+  for (const t of types) {
+    if (!(ENTRY_TYPES as readonly string[]).includes(t)) {
+      throw new UserError(`--type ${JSON.stringify(t)} is not an entry type; use ${ENTRY_TYPES.join(', ')} (comma-separated)`);
+    }
+  }
+  return types as EntryType[];
+}
+
+function parseLevel(value: string | undefined): Level | undefined {
+  if (value === undefined) return undefined;
+  if (!(LEVELS as readonly string[]).includes(value)) {
+    throw new UserError(`--level ${JSON.stringify(value)} is not a level; use one of ${LEVELS.join(', ')}`);
+  }
+  return value as Level;
+}
+
+/** A path (has a slash, or ends in .jsonl/.gz) names a file; anything else is an agent id under --root. */
+function resolveTarget(target: string, options: TailCommandOptions): string {
+  if (target.includes('/') || target.endsWith('.jsonl') || target.endsWith('.gz') || /\.jsonl\.\d/.test(target)) {
+    if (!fs.existsSync(target)) throw new UserError(`no such log file: ${target}`);
+    if (!fs.statSync(target).isFile()) throw new UserError(`${target} is not a file; pass a .jsonl log or an agent id`);
+    return path.resolve(target);
+  }
+  checkRoot(options.root);
+  return findAgentFile(target, options);
+}
+
+function checkRoot(root: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(root);
+  } catch {
+    throw new UserError(`--root ${root} does not exist; pass the folder that holds .agent-workspace/`);
+  }
+  if (!stat.isDirectory()) {
+    throw new UserError(`--root ${root} is a file, not a folder; pass the folder that holds .agent-workspace/`);
+  }
+}
+
+function findAgentFile(agentId: string, options: TailCommandOptions): string {
+  const found = findAgentLog(options.root, agentId, options.task);
+  if (found === null) {
+    const where = options.task !== undefined ? `task ${options.task} under ${path.resolve(options.root)}` : path.resolve(options.root);
+    throw new UserError(`no agent ${JSON.stringify(agentId)} in ${where}; run \`loupe ls --root ${options.root}\` to list agents`);
+  }
+  return found.file;
+}
