@@ -10,13 +10,12 @@
  * and memory per client stays bounded by the window.
  */
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import stripAnsi from 'strip-ansi';
 import { entryLevel, type LogEntry } from '../../../shared/entry.js';
 import { LIVE_ACK_WINDOW_BYTES, type AgentNotice, type AgentRef, type LiveBatch, type SubscribeResult } from '../../../shared/ipc.js';
 import { watchFile, type FileWatch } from './fileWatch.js';
 import { LogCursor } from './logCursor.js';
-import { lastSequenceIn } from '../log/writer.js';
+import { lastEntryOf } from './lastEntry.js';
 
 /** One animation frame at 60 Hz: the UI cannot render pushes any faster. */
 export const FRAME_MS = 16;
@@ -81,7 +80,7 @@ export class LiveFeed {
       );
     }
     const cursor = new LogCursor(file, fromSequence);
-    const lastSequence = lastSequenceOf(file);
+    const lastSequence = lastEntryOf(file)?.sequence ?? 0;
     const id = randomUUID();
     const sub: Subscription = {
       id,
@@ -202,21 +201,6 @@ export class LiveFeed {
         send({ agent: sub.agent, kind: 'error', exitStatus: null, message: `${sub.agent.agentId}: ${firstLine(e.content)}` });
       }
     }
-  }
-}
-
-/** The last sequence in a log file (0 when empty or missing), read backwards from the end. */
-function lastSequenceOf(file: string): number {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch {
-    return 0;
-  }
-  try {
-    return lastSequenceIn(fd, fs.fstatSync(fd).size) ?? 0;
-  } finally {
-    fs.closeSync(fd);
   }
 }
 

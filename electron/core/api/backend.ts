@@ -1,0 +1,131 @@
+/**
+ * The backend both front ends embed: the Electron main process and `loupe serve`. It owns the
+ * handlers, one LiveFeed per connected client, and a watch on the open roots that tells clients
+ * when the workspace changed.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ControlChannel, Push, PushChannel, Transport } from '../../../shared/ipc.js';
+import { checkSocketName } from '../../../shared/entry.js';
+import { callChannel } from './dispatch.js';
+import { createHandlers, type ApiClient, type ApiContext, type Handlers } from './handlers.js';
+import { LiveFeed } from './liveFeed.js';
+import { coreServices, type BackendServices } from './services.js';
+
+/** How often the open roots are checked for new tasks and agents: cheap (a few readdirs), and quick enough for a sidebar. */
+const WORKSPACE_POLL_MS = 1000;
+/** The tmux `-L` socket of the default server. */
+const DEFAULT_SOCKET = 'default';
+
+export interface BackendOptions {
+  roots: string[];
+  /** tmux `-L` socket names; the default server when empty. */
+  sockets?: string[];
+  version: string;
+  /** Replaces the real services (tests). */
+  services?: BackendServices;
+}
+
+/** Sends one push to one client. */
+export type PushSender = <C extends PushChannel>(channel: C, payload: Push[C]) => void;
+
+export interface ClientOptions {
+  transport: Transport;
+  allowedControl: Iterable<ControlChannel>;
+  send: PushSender;
+}
+
+/** One connected UI. `close()` ends its subscriptions. */
+export interface BackendClient {
+  readonly client: ApiClient;
+  /** Runs one invoke from this client: channel, permission and arguments are checked first. */
+  call(channel: unknown, args: unknown): Promise<unknown>;
+  close(): void;
+}
+
+export interface Backend {
+  readonly context: ApiContext;
+  readonly handlers: Handlers;
+  connect(options: ClientOptions): BackendClient;
+  dispose(): Promise<void>;
+}
+
+/** Starts the backend over `roots`. Call `dispose()` to stop its watchers and close every client. */
+export function startBackend(options: BackendOptions): Backend {
+  const roots = [...new Set(options.roots.map((r) => path.resolve(r)))];
+  const sockets = (options.sockets?.length ? options.sockets : [DEFAULT_SOCKET]).map(checkSocketName);
+  const context: ApiContext = { version: options.version, roots, sockets, services: options.services ?? coreServices() };
+  const handlers = createHandlers(context);
+  const clients = new Set<BackendClient & { send: PushSender }>();
+
+  let signature = workspaceSignature(roots);
+  const poll = setInterval(() => {
+    const next = workspaceSignature(roots);
+    if (next === signature) return;
+    signature = next;
+    for (const c of clients) c.send('workspace:changed', {});
+  }, WORKSPACE_POLL_MS);
+  poll.unref();
+
+  return {
+    context,
+    handlers,
+    connect({ transport, allowedControl, send }) {
+      const feed = new LiveFeed({
+        push: (batches) => send('live:entries', { batches }),
+        notice: (notice) => send('agent:notice', notice),
+      });
+      const client: ApiClient = { transport, allowedControl: new Set(allowedControl), feed };
+      const connected = {
+        client,
+        send,
+        call: (channel: unknown, args: unknown) => callChannel(handlers, client, channel, args),
+        close() {
+          feed.dispose();
+          clients.delete(connected);
+        },
+      };
+      clients.add(connected);
+      return connected;
+    },
+    async dispose() {
+      clearInterval(poll);
+      for (const c of [...clients]) c.close();
+    },
+  };
+}
+
+/**
+ * Task folders, agent logs and their sizes under every root: changes when a task or agent appears
+ * or goes, and while an agent writes (so sidebar counts and badges stay fresh, at most once a poll).
+ */
+function workspaceSignature(roots: string[]): string {
+  const parts: string[] = [];
+  for (const root of roots) {
+    const ws = path.join(root, '.agent-workspace');
+    for (const task of safeReaddir(ws).sort()) {
+      parts.push(`${root}/${task}`);
+      const logs = path.join(ws, task, 'logs');
+      for (const name of safeReaddir(logs).filter((n) => n.endsWith('_stream.jsonl')).sort()) {
+        parts.push(`${name}:${safeSize(path.join(logs, name))}`);
+      }
+    }
+  }
+  return parts.join('\n');
+}
+
+function safeSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return -1;
+  }
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}

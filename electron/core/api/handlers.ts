@@ -1,0 +1,129 @@
+/**
+ * The contract's handlers: one plain async function per invoke channel, called with arguments
+ * already validated (see dispatch.ts) and the calling client. No Electron, no sockets: the
+ * Electron main process and `loupe serve` both wrap these, and the tests call them directly.
+ */
+import path from 'node:path';
+import type {
+  AppInfo,
+  ControlChannel,
+  InvokeArgs,
+  InvokeChannel,
+  InvokeResult,
+  Transport,
+} from '../../../shared/ipc.js';
+import { findAgentLog, type AgentLog } from '../log/paths.js';
+import type { LiveFeed } from './liveFeed.js';
+import type { BackendServices } from './services.js';
+
+/** What every handler can reach: the backend's configuration and its services. */
+export interface ApiContext {
+  version: string;
+  /** Absolute paths of the open roots; a request naming any other root is refused. */
+  roots: string[];
+  /** tmux `-L` socket names this backend may touch (empty: the default server only). */
+  sockets: string[];
+  services: BackendServices;
+}
+
+/** One connected UI: a window over IPC, or one WebSocket. */
+export interface ApiClient {
+  transport: Transport;
+  /** The control channels this client may call; the others are refused before validation. */
+  allowedControl: ReadonlySet<ControlChannel>;
+  feed: LiveFeed;
+}
+
+export type Handlers = {
+  [C in InvokeChannel]: (args: InvokeArgs<C>, client: ApiClient) => Promise<InvokeResult<C>>;
+};
+
+/** A request named an agent, root or socket that does not exist here. The message says which. */
+export class NotFoundError extends Error {
+  override name = 'NotFoundError';
+}
+
+export function createHandlers(ctx: ApiContext): Handlers {
+  const { services } = ctx;
+  const roots = ctx.roots.map((r) => path.resolve(r));
+
+  /** The root a request names (one of the open roots), or the first one. */
+  function openRoot(root: string | undefined): string {
+    if (root === undefined) {
+      if (roots.length === 0) throw new NotFoundError('no root is open; start Loupe with --root DIR');
+      return roots[0];
+    }
+    const resolved = path.resolve(root);
+    if (!roots.includes(resolved)) {
+      throw new NotFoundError(`${root} is not one of the open roots (${roots.join(', ')}); open it with --root`);
+    }
+    return resolved;
+  }
+
+  /** The socket a request names (one this backend may touch), or the first one. */
+  function allowedSocket(socket: string | undefined): string | undefined {
+    if (socket === undefined) return ctx.sockets[0];
+    if (!ctx.sockets.includes(socket)) {
+      const allowed = ctx.sockets.length > 0 ? ctx.sockets.join(', ') : 'only the default tmux server';
+      throw new NotFoundError(`tmux socket ${socket} is not one Loupe was started with (${allowed}); pass --socket ${socket}`);
+    }
+    return socket;
+  }
+
+  function agentLog(ref: { root: string; taskId: string; agentId: string }): AgentLog {
+    const log = findAgentLog(openRoot(ref.root), ref.agentId, ref.taskId);
+    if (log === null) throw new NotFoundError(`no log for agent ${ref.agentId} in task ${ref.taskId} under ${ref.root}`);
+    return log;
+  }
+
+  return {
+    async 'app:info'(_args, client): Promise<AppInfo> {
+      const allowedControl = [...client.allowedControl];
+      return {
+        version: ctx.version,
+        transport: client.transport,
+        readOnly: allowedControl.length === 0,
+        allowedControl,
+        roots,
+        sockets: ctx.sockets,
+      };
+    },
+    async 'workspace:list'() {
+      return services.listWorkspace(roots, ctx.sockets);
+    },
+    async 'agent:tail'(args) {
+      return services.tail(agentLog(args).file, args);
+    },
+    async 'agent:entries'(args) {
+      return services.readEntries(agentLog(args).file, args.fromSequence, args.limit);
+    },
+    async 'live:subscribe'(args, client) {
+      const log = agentLog(args);
+      return client.feed.subscribe({ root: log.root, taskId: log.taskId, agentId: log.agentId }, log.file, args.fromSequence);
+    },
+    async 'live:unsubscribe'(args, client) {
+      client.feed.unsubscribe(args.subscriptionId);
+      return null;
+    },
+    async 'live:ack'(args, client) {
+      client.feed.ack(args.subscriptionId, args.sequence);
+      return null;
+    },
+    async 'index:search'(args) {
+      return services.search(roots, args);
+    },
+    async 'index:stats'(args) {
+      return services.stats(roots, args);
+    },
+    async 'capture:attach'(args) {
+      return services.attach({ ...args, root: openRoot(args.root), socket: allowedSocket(args.socket) });
+    },
+    async 'capture:detach'(args) {
+      await services.detach({ ...args, socket: allowedSocket(args.socket) });
+      return null;
+    },
+    async 'agent:run'(args) {
+      return services.runAgent({ ...args, root: openRoot(args.root), socket: allowedSocket(args.socket) });
+    },
+  };
+}
