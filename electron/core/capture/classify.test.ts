@@ -27,6 +27,14 @@ describe('default classification rules', () => {
   });
 
   it.each([
+    ['\r⠋ Thinking…\r⠙ Thinking…\r\x1b[K⏺ Bash(npm test)', { type: 'control', metadata: { tool_call: 'Bash' } }],
+    ['Error: disk full\r', { type: 'stderr', metadata: { level: 'error' } }],
+    ['Error: shown briefly\rall good now', { type: 'stdout' }],
+  ])('classifies what stays visible of %j after its carriage returns', (line, expected) => {
+    expect(classify(line)).toEqual(expected);
+  });
+
+  it.each([
     '⏺ I will fix the failing test first.',
     '● All done',
     '• I updated the parser',

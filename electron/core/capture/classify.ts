@@ -1,7 +1,7 @@
 /**
  * Classification of captured lines (SPEC §4): each line's entry type and level come from an
- * ordered list of rules, matched on the ANSI-stripped text; the first match wins, and a line no
- * rule matches is plain `stdout`.
+ * ordered list of rules, matched on the ANSI-stripped text that stays visible (after the last
+ * `\r`); the first match wins, and a line no rule matches is plain `stdout`.
  *
  * The default rules (DEFAULT_RULES, in this order):
  * - tool calls → `control` + `metadata.tool_call`, in the forms agent CLIs print:
@@ -40,6 +40,7 @@ export interface Classification {
 export type Classifier = (line: string) => Classification;
 
 const ESC = '\x1b';
+const CR = 13;
 
 /** Loupe's built-in rules, in order. Valid in both RE2 and JavaScript syntax. */
 export const DEFAULT_RULES: readonly ClassifyRule[] = Object.freeze([
@@ -131,6 +132,17 @@ const compiledDefaults: CompiledRule[] = DEFAULT_RULES.map(compileDefaultRule);
 const ANY_DEFAULT = new RegExp(DEFAULT_RULES.map((r) => `(?:${r.pattern})`).join('|'), 'u');
 
 /**
+ * What a line leaves on screen: the part after its last `\r` (a spinner redraws a line in place,
+ * and `\r\x1b[K⏺ Bash(…)` is a tool call). A trailing `\r` (CRLF output) is ignored.
+ */
+function visibleText(text: string): string {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === CR) end--;
+  const start = text.lastIndexOf('\r', end - 1);
+  return start < 0 && end === text.length ? text : text.slice(start + 1, end);
+}
+
+/**
  * Makes a classifier from a config's rules (configured rules first, then the defaults unless
  * `classify.defaults` is false). Throws RegexError for a bad configured pattern.
  */
@@ -140,7 +152,7 @@ export function createClassifier(config: Pick<LoupeConfig, 'classify'> = { class
   let inTraceback = false;
 
   return (line: string): Classification => {
-    const text = line.includes(ESC) ? stripAnsi(line) : line;
+    const text = visibleText(line.includes(ESC) ? stripAnsi(line) : line);
     for (const rule of userRules) {
       if (rule.test(text)) return rule.result(text);
     }
