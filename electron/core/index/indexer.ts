@@ -1,0 +1,510 @@
+/**
+ * Incremental indexing of a root's JSONL logs into its SQLite index (SPEC §6, RELIABILITY D3, D6).
+ *
+ * - Every log file (live or rotated, plain or gzipped) has a checkpoint: its identity and the
+ *   byte offset up to which it is indexed. Rows and checkpoint are committed in one transaction,
+ *   so a crash between reading and committing leaves neither, and the next run re-reads exactly
+ *   what was not committed. `UNIQUE(agent, seq)` makes a second read of the same line a no-op.
+ * - Only complete lines are indexed: the offset never moves past a torn tail.
+ * - A file is recognised by dev + inode + a hash of its first line, so a renamed, rotated or
+ *   gzipped file continues from its checkpoint instead of being indexed again. A file smaller than
+ *   its offset was truncated; a checkpoint whose file is gone has its rows removed, because the
+ *   JSONL is the source of truth.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  ENTRY_TYPES,
+  LEVELS,
+  entryLevel,
+  parseTimestamp,
+  validateEntry,
+  type LogEntry,
+} from '../../../shared/entry.js';
+import { listAgentLogs, rotatedFiles, workspaceDir, type AgentLog } from '../log/paths.js';
+import { headHash, readGzipped, statLogFile, type DiskFile } from './fileIdentity.js';
+import { refreshRuns } from './runs.js';
+import { deleteIndexFiles, indexPath, openIndexDb, type IndexDb } from './schema.js';
+import { searchableText } from './searchableText.js';
+
+/** Bytes of JSONL read and committed per transaction: big enough to amortise the commit, small enough to stay responsive. */
+const BATCH_BYTES = 4 * 1024 * 1024;
+/**
+ * Entries of one file that share a timestamp (one read split into many lines) get consecutive ids;
+ * an entry whose timestamp is this far behind the previous one keeps its own time instead.
+ */
+const NUDGE_WINDOW_US = 1_000_000;
+/** Corrupt lines reported per indexing pass; the rest are only counted. */
+const MAX_REPORTED_CORRUPT_LINES = 100;
+/** How often `watch()` looks for changes when file-system events are missed. */
+const DEFAULT_POLL_MS = 1000;
+/** File-system events arrive in bursts; one indexing pass per burst. */
+const WATCH_DEBOUNCE_MS = 30;
+
+export interface CorruptLine {
+  file: string;
+  /** 1-based line number in the file. */
+  line: number;
+  error: string;
+}
+
+/** What one indexing pass did. */
+export interface IndexStats {
+  /** Files that had new lines. */
+  files: number;
+  entries: number;
+  bytes: number;
+  corruptLines: CorruptLine[];
+  corruptLineCount: number;
+  truncatedFiles: number;
+  removedFiles: number;
+  elapsedMs: number;
+}
+
+export interface IndexProgress {
+  file: string;
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+export interface IndexerOptions {
+  /** The index file; defaults to `<root>/.agent-workspace/index.sqlite`. */
+  dbFile?: string;
+  /** Called after each committed batch, e.g. for `loupe reindex`'s progress line. */
+  onProgress?: (progress: IndexProgress) => void;
+}
+
+interface Checkpoint {
+  id: number;
+  agent: number;
+  path: string;
+  dev: number;
+  ino: number;
+  gz: number;
+  head_hash: string;
+  size: number;
+  mtime_ms: number;
+  offset: number;
+  lines: number;
+  min_seq: number | null;
+  max_seq: number | null;
+  corrupt_lines: number;
+}
+
+interface FileWork {
+  disk: DiskFile;
+  head: string;
+  checkpoint: Checkpoint | null;
+}
+
+interface ParsedRow {
+  entry: LogEntry;
+  ts: number;
+  offset: number;
+  length: number;
+}
+
+/** Keeps one root's index up to date with its logs. Embed it in the daemon or the app; call `dispose()` when done. */
+export class Indexer {
+  readonly root: string;
+  readonly db: IndexDb;
+  private readonly onProgress: (progress: IndexProgress) => void;
+  private readonly statements: ReturnType<typeof prepareStatements>;
+  private rootRow: number;
+  private readonly agentRows = new Map<string, number>();
+  private watcher: fs.FSWatcher | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private debounceTimer: NodeJS.Timeout | null = null;
+  private disposed = false;
+
+  constructor(root: string, options: IndexerOptions = {}) {
+    this.root = path.resolve(root);
+    this.db = openIndexDb(options.dbFile ?? indexPath(this.root));
+    this.onProgress = options.onProgress ?? (() => {});
+    this.statements = prepareStatements(this.db);
+    this.db.prepare('INSERT OR IGNORE INTO roots (path) VALUES (?)').run(this.root);
+    this.rootRow = (this.db.prepare('SELECT id FROM roots WHERE path = ?').get(this.root) as { id: number }).id;
+  }
+
+  /** Indexes every complete line not indexed yet, and drops the rows of files that are gone. */
+  indexPending(): IndexStats {
+    const started = performance.now();
+    const stats: IndexStats = {
+      files: 0,
+      entries: 0,
+      bytes: 0,
+      corruptLines: [],
+      corruptLineCount: 0,
+      truncatedFiles: 0,
+      removedFiles: 0,
+      elapsedMs: 0,
+    };
+    const seen = new Set<number>();
+    for (const log of listAgentLogs(this.root)) {
+      const agent = this.agentRow(log);
+      seen.add(agent);
+      this.indexAgent(log, agent, stats);
+    }
+    // Agents whose folder or live file disappeared: their rows go too.
+    for (const cp of this.statements.allCheckpoints.all() as Checkpoint[]) {
+      if (!seen.has(cp.agent)) {
+        this.removeCheckpoint(cp);
+        stats.removedFiles++;
+      }
+    }
+    stats.elapsedMs = performance.now() - started;
+    return stats;
+  }
+
+  /**
+   * Indexes continuously: on file-system events under the workspace, and every `pollMs` in case
+   * events are missed (network file systems, editors that replace files). `onIndexed` hears about
+   * passes that changed something; errors go to `onError` and the next pass tries again.
+   */
+  watch(options: { pollMs?: number; onIndexed?: (stats: IndexStats) => void; onError?: (err: Error) => void } = {}): void {
+    if (this.disposed || this.pollTimer !== null) return;
+    const pass = () => {
+      this.debounceTimer = null;
+      if (this.disposed) return;
+      try {
+        const stats = this.indexPending();
+        if (stats.entries > 0 || stats.removedFiles > 0 || stats.truncatedFiles > 0) options.onIndexed?.(stats);
+      } catch (err) {
+        options.onError?.(err as Error);
+      }
+    };
+    const schedule = () => {
+      if (this.debounceTimer === null && !this.disposed) this.debounceTimer = setTimeout(pass, WATCH_DEBOUNCE_MS);
+    };
+    try {
+      fs.mkdirSync(workspaceDir(this.root), { recursive: true });
+      this.watcher = fs.watch(workspaceDir(this.root), { recursive: true }, (_event, name) => {
+        // Our own index files change on every commit; reacting to them would loop.
+        if (typeof name === 'string' && name.startsWith('index.sqlite')) return;
+        schedule();
+      });
+      this.watcher.on('error', () => {
+        this.watcher?.close();
+        this.watcher = null; // polling carries on
+      });
+    } catch {
+      this.watcher = null; // no recursive watch here: polling alone
+    }
+    this.pollTimer = setInterval(schedule, options.pollMs ?? DEFAULT_POLL_MS);
+    schedule();
+  }
+
+  /** Stops watching and closes the database. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.watcher?.close();
+    if (this.pollTimer !== null) clearInterval(this.pollTimer);
+    if (this.debounceTimer !== null) clearTimeout(this.debounceTimer);
+    this.db.close();
+  }
+
+  private agentRow(log: AgentLog): number {
+    const key = `${log.taskId}/${log.agentId}`;
+    const cached = this.agentRows.get(key);
+    if (cached !== undefined) return cached;
+    const s = this.statements;
+    s.insertTask.run(this.rootRow, log.taskId);
+    const task = (s.taskId.get(this.rootRow, log.taskId) as { id: number }).id;
+    s.insertAgent.run(task, log.agentId);
+    const agent = (s.agentId.get(task, log.agentId) as { id: number }).id;
+    this.agentRows.set(key, agent);
+    return agent;
+  }
+
+  private indexAgent(log: AgentLog, agent: number, stats: IndexStats): void {
+    let plan = this.planAgent(log, agent);
+    // A rotation between listing and stat can hide a file for a moment: look again before
+    // concluding that a file is gone and dropping its rows.
+    if (plan.gone.length > 0) plan = this.planAgent(log, agent);
+    for (const cp of plan.gone) {
+      this.removeCheckpoint(cp);
+      stats.removedFiles++;
+    }
+    let eventsChanged = plan.gone.length > 0;
+    for (const work of plan.work) {
+      if (this.indexFile(agent, work, stats)) eventsChanged = true;
+    }
+    if (eventsChanged) this.db.transaction(() => refreshRuns(this.db, agent))();
+  }
+
+  /** Matches the files on disk with the agent's checkpoints: what to read, and which checkpoints lost their file. */
+  private planAgent(log: AgentLog, agent: number): { work: FileWork[]; gone: Checkpoint[] } {
+    const disk = [...rotatedFiles(log.file), log.file].map(statLogFile).filter((d): d is DiskFile => d !== null);
+    const checkpoints = this.statements.checkpointsOf.all(agent) as Checkpoint[];
+    const claimed = new Set<number>();
+    const changed: DiskFile[] = [];
+    for (const d of disk) {
+      const same = checkpoints.find(
+        (c) => !claimed.has(c.id) && c.dev === d.dev && c.ino === d.ino && c.size === d.size && c.mtime_ms === d.mtimeMs && c.gz === Number(d.gz),
+      );
+      if (same !== undefined) claimed.add(same.id);
+      else changed.push(d);
+    }
+    // Files that kept their inode first, so a rotated file still on disk wins over its gzipped copy.
+    const keptInode = (d: DiskFile) => checkpoints.some((c) => c.dev === d.dev && c.ino === d.ino);
+    changed.sort((a, b) => Number(keptInode(b)) - Number(keptInode(a)));
+    const work: FileWork[] = [];
+    for (const d of changed) {
+      const head = headHash(d);
+      if (head === null) continue; // no complete line yet
+      const free = checkpoints.filter((c) => !claimed.has(c.id) && c.head_hash === head);
+      const cp = free.find((c) => c.dev === d.dev && c.ino === d.ino) ?? free[0] ?? null;
+      if (cp === null && checkpoints.some((c) => c.head_hash === head)) continue; // a copy of a file already tracked (plain + .gz during compression)
+      if (cp !== null) claimed.add(cp.id);
+      work.push({ disk: d, head, checkpoint: cp });
+    }
+    const order = new Map(disk.map((d, i) => [d.path, i]));
+    work.sort((a, b) => order.get(a.disk.path)! - order.get(b.disk.path)!);
+    return { work, gone: checkpoints.filter((c) => !claimed.has(c.id)) };
+  }
+
+  /** Reads a file from its checkpoint to its last complete line. Returns whether system events were indexed. */
+  private indexFile(agent: number, work: FileWork, stats: IndexStats): boolean {
+    const s = this.statements;
+    const { disk } = work;
+    let cp = work.checkpoint;
+    let content: Buffer | null = null; // the whole decompressed file, for .gz
+    let fd: number | null = null;
+    let eventsSeen = false;
+    try {
+      let size: number;
+      if (disk.gz) {
+        content = readGzipped(disk.path);
+        size = content.length;
+      } else {
+        fd = fs.openSync(disk.path, 'r');
+        size = fs.fstatSync(fd).size;
+      }
+      if (cp === null) {
+        const id = Number(
+          s.insertCheckpoint.run(agent, disk.path, disk.dev, disk.ino, Number(disk.gz), work.head, disk.mtimeMs).lastInsertRowid,
+        );
+        cp = s.checkpointById.get(id) as Checkpoint;
+      } else if (size < cp.offset) {
+        // Truncated (copytruncate, or rewritten with the same first line): start over.
+        this.db.transaction(() => {
+          this.removeRows(cp!);
+          s.resetCheckpoint.run(cp!.id);
+        })();
+        cp = s.checkpointById.get(cp.id) as Checkpoint;
+        stats.truncatedFiles++;
+        eventsSeen = true;
+      }
+      s.moveCheckpoint.run(disk.path, disk.dev, disk.ino, Number(disk.gz), cp.id);
+      let counted = false;
+
+      let offset = cp.offset;
+      let lines = cp.lines;
+      let want = BATCH_BYTES;
+      let buf = content === null ? Buffer.allocUnsafe(want) : null;
+      let interrupted = false;
+      while (offset < size) {
+        let chunk: Buffer;
+        if (content !== null) {
+          chunk = content.subarray(offset, Math.min(size, offset + want));
+        } else {
+          if (buf!.length < want) buf = Buffer.allocUnsafe(want);
+          chunk = buf!.subarray(0, fs.readSync(fd!, buf!, 0, Math.min(want, size - offset), offset));
+        }
+        const end = chunk.lastIndexOf(0x0a) + 1;
+        if (end === 0) {
+          if (offset + chunk.length >= size) break; // a torn tail: wait for the rest of the line
+          want *= 2; // a line longer than the batch
+          continue;
+        }
+        want = BATCH_BYTES;
+        const batch = this.parseBatch(chunk.subarray(0, end), offset, lines, disk.path, stats);
+        const committed = this.db.transaction(() => {
+          // Another process indexing the same root may have committed this range already.
+          const current = s.checkpointOffset.get(cp!.id) as { offset: number } | undefined;
+          if (current === undefined || current.offset !== offset) return false;
+          const { minSeq, maxSeq, events } = this.insertRows(agent, cp!.id, batch.rows);
+          if (events > 0) eventsSeen = true;
+          s.advanceCheckpoint.run({ offset: offset + end, lines: lines + batch.lines, minSeq, maxSeq, corrupt: batch.corrupt, id: cp!.id });
+          return true;
+        })();
+        if (!committed) {
+          interrupted = true;
+          break;
+        }
+        if (!counted) {
+          stats.files++;
+          counted = true;
+        }
+        stats.entries += batch.rows.length;
+        stats.bytes += end;
+        offset += end;
+        lines += batch.lines;
+        this.onProgress({ file: disk.path, bytesDone: offset, bytesTotal: size });
+      }
+      // Every complete line is in: remember the size and time, so the next pass skips the file until it changes.
+      if (!interrupted) s.markSeen.run(disk.size, disk.mtimeMs, cp.id);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'ENOENT') return eventsSeen; // rotated away while reading: the next pass finds it under its new name
+      if (e.code === 'Z_DATA_ERROR' || e.code === 'Z_BUF_ERROR') {
+        stats.corruptLines.push({ file: disk.path, line: 0, error: `not a valid gzip file: ${e.message}` });
+        return eventsSeen;
+      }
+      throw err;
+    } finally {
+      if (fd !== null) fs.closeSync(fd);
+    }
+    return eventsSeen;
+  }
+
+  /** Parses the complete lines of `chunk` (which starts at byte `offset` of the file, after `linesBefore` lines). */
+  private parseBatch(chunk: Buffer, offset: number, linesBefore: number, file: string, stats: IndexStats) {
+    const rows: ParsedRow[] = [];
+    let corrupt = 0;
+    let lines = 0;
+    let start = 0;
+    while (start < chunk.length) {
+      const nl = chunk.indexOf(0x0a, start);
+      lines++;
+      const text = chunk.toString('utf8', start, nl);
+      let error: string | null = null;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+        error = validateEntry(value);
+      } catch {
+        error = text.trim() === '' ? 'empty line' : 'not valid JSON';
+      }
+      if (error === null) {
+        const entry = value as LogEntry;
+        rows.push({ entry, ts: parseTimestamp(entry.timestamp), offset: offset + start, length: nl - start });
+      } else {
+        corrupt++;
+        stats.corruptLineCount++;
+        if (stats.corruptLines.length < MAX_REPORTED_CORRUPT_LINES) {
+          stats.corruptLines.push({ file, line: linesBefore + lines, error });
+        }
+      }
+      start = nl + 1;
+    }
+    return { rows, corrupt, lines };
+  }
+
+  /** Inserts parsed rows; returns their sequence range and how many system events they held. */
+  private insertRows(agent: number, file: number, rows: ParsedRow[]) {
+    const s = this.statements;
+    let minSeq: number | null = null;
+    let maxSeq: number | null = null;
+    let events = 0;
+    let lastId = 0;
+    for (const { entry, ts, offset, length } of rows) {
+      let id = Math.max(1, ts);
+      if (id <= lastId && lastId - id < NUDGE_WINDOW_US) id = lastId + 1;
+      let inserted: boolean;
+      for (;;) {
+        try {
+          inserted =
+            s.insertEntry.run(id, agent, entry.sequence, ts, TYPE_CODE[entry.type], LEVEL_CODE[entryLevel(entry)], file, offset, length)
+              .changes > 0;
+          break;
+        } catch (err) {
+          // Another entry holds this microsecond: take the next free one.
+          if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') id++;
+          else throw err;
+        }
+      }
+      if (!inserted) continue; // this (agent, sequence) is already indexed, from another copy of the file
+      lastId = id;
+      s.insertText.run(id, searchableText(entry.content));
+      const meta = entry.metadata;
+      if (meta !== undefined && (entry.type === 'system' || meta.gap !== undefined)) {
+        s.insertEvent.run(
+          id,
+          agent,
+          entry.sequence,
+          ts,
+          typeof meta.event === 'string' ? meta.event : null,
+          meta.gap === undefined ? null : String(meta.gap),
+          JSON.stringify(meta),
+        );
+        events++;
+      }
+      if (minSeq === null || entry.sequence < minSeq) minSeq = entry.sequence;
+      if (maxSeq === null || entry.sequence > maxSeq) maxSeq = entry.sequence;
+    }
+    return { minSeq, maxSeq, events };
+  }
+
+  private removeCheckpoint(cp: Checkpoint): void {
+    this.db.transaction(() => {
+      this.removeRows(cp);
+      this.statements.deleteCheckpoint.run(cp.id);
+      refreshRuns(this.db, cp.agent);
+    })();
+  }
+
+  /** Deletes every row read from a checkpoint's file (they form one sequence range of its agent). */
+  private removeRows(cp: Checkpoint): void {
+    if (cp.min_seq === null || cp.max_seq === null) return;
+    const s = this.statements;
+    const range = [cp.agent, cp.min_seq, cp.max_seq, cp.id] as const;
+    s.deleteTexts.run(...range);
+    s.deleteEvents.run(...range);
+    s.deleteEntries.run(...range);
+  }
+}
+
+const TYPE_CODE = Object.fromEntries(ENTRY_TYPES.map((t, i) => [t, i])) as Record<string, number>;
+const LEVEL_CODE = Object.fromEntries(LEVELS.map((l, i) => [l, i])) as Record<string, number>;
+
+function prepareStatements(db: IndexDb) {
+  const inRange = 'SELECT id FROM entries WHERE agent = ? AND seq BETWEEN ? AND ? AND file = ?';
+  return {
+    insertTask: db.prepare('INSERT OR IGNORE INTO tasks (root, task_id) VALUES (?, ?)'),
+    taskId: db.prepare('SELECT id FROM tasks WHERE root = ? AND task_id = ?'),
+    insertAgent: db.prepare('INSERT OR IGNORE INTO agents (task, agent_id) VALUES (?, ?)'),
+    agentId: db.prepare('SELECT id FROM agents WHERE task = ? AND agent_id = ?'),
+    allCheckpoints: db.prepare('SELECT * FROM files'),
+    checkpointsOf: db.prepare('SELECT * FROM files WHERE agent = ? ORDER BY id'),
+    checkpointById: db.prepare('SELECT * FROM files WHERE id = ?'),
+    checkpointOffset: db.prepare('SELECT offset FROM files WHERE id = ?'),
+    insertCheckpoint: db.prepare(
+      `INSERT INTO files (agent, path, dev, ino, gz, head_hash, size, mtime_ms, offset, lines)
+       VALUES (?, ?, ?, ?, ?, ?, -1, ?, 0, 0)`,
+    ),
+    moveCheckpoint: db.prepare('UPDATE files SET path = ?, dev = ?, ino = ?, gz = ? WHERE id = ?'),
+    resetCheckpoint: db.prepare(
+      'UPDATE files SET offset = 0, lines = 0, min_seq = NULL, max_seq = NULL, corrupt_lines = 0, size = -1 WHERE id = ?',
+    ),
+    // size = -1 until the file is read to its end, so an interrupted pass never looks "unchanged".
+    advanceCheckpoint: db.prepare(
+      `UPDATE files SET offset = @offset, lines = @lines,
+         min_seq = coalesce(min(min_seq, @minSeq), min_seq, @minSeq), max_seq = coalesce(max(max_seq, @maxSeq), max_seq, @maxSeq),
+         corrupt_lines = corrupt_lines + @corrupt, size = -1
+       WHERE id = @id`,
+    ),
+    markSeen: db.prepare('UPDATE files SET size = ?, mtime_ms = ? WHERE id = ?'),
+    deleteCheckpoint: db.prepare('DELETE FROM files WHERE id = ?'),
+    insertEntry: db.prepare(
+      `INSERT INTO entries (id, agent, seq, ts, type, level, file, offset, length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (agent, seq) DO NOTHING`,
+    ),
+    insertText: db.prepare('INSERT INTO entries_fts (rowid, text) VALUES (?, ?)'),
+    insertEvent: db.prepare('INSERT INTO events (id, agent, seq, ts, event, gap, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    deleteTexts: db.prepare(`DELETE FROM entries_fts WHERE rowid IN (${inRange})`),
+    deleteEvents: db.prepare(`DELETE FROM events WHERE id IN (${inRange})`),
+    deleteEntries: db.prepare('DELETE FROM entries WHERE agent = ? AND seq BETWEEN ? AND ? AND file = ?'),
+  };
+}
+
+/**
+ * Deletes a root's index and builds it again from its JSONL (`loupe reindex`, RELIABILITY D4).
+ * Returns the stats of the full pass; the returned indexer is open for queries.
+ */
+export function rebuildIndex(root: string, options: IndexerOptions = {}): { indexer: Indexer; stats: IndexStats } {
+  deleteIndexFiles(options.dbFile ?? indexPath(root));
+  const indexer = new Indexer(root, options);
+  return { indexer, stats: indexer.indexPending() };
+}

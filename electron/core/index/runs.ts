@@ -1,0 +1,202 @@
+/**
+ * Runs and their summaries (SPEC §6): a run starts at a `started` system entry and ends at the
+ * `terminated` one. Its numbers (entries, bytes, errors, ...) are counted from the indexed entries
+ * between its first sequence and the next run's, so they are always consistent with the index.
+ */
+import { formatTimestamp, LEVELS, type CaptureMethod } from '../../../shared/entry.js';
+import type { IndexDb } from './schema.js';
+
+const ERROR_LEVEL = LEVELS.indexOf('error');
+const WARN_LEVEL = LEVELS.indexOf('warn');
+
+export type RunStatus = 'live' | 'ended' | 'error';
+
+/** One run of one agent, as `loupe stats` and the sidebar show it. */
+export interface RunSummary {
+  root: string;
+  taskId: string;
+  agentId: string;
+  /** 1 for the agent's first run in this log. */
+  run: number;
+  /** live: not terminated yet; ended: exit status 0 (or unknown); error: a non-zero exit status. */
+  status: RunStatus;
+  command: string | null;
+  /** ISO 8601 start and end (the last entry while live), null for an empty run. */
+  start: string | null;
+  end: string | null;
+  durationMs: number | null;
+  entries: number;
+  /** JSONL bytes of the run's entries. */
+  bytes: number;
+  errors: number;
+  warnings: number;
+  /** `bytes` per second of the run's duration. */
+  bytesPerSecond: number;
+  exitStatus: number | null;
+  captureMethod: CaptureMethod | null;
+  /** Entries that record output known to be missing. */
+  gaps: number;
+  firstSequence: number;
+  lastSequence: number | null;
+}
+
+interface EventRow {
+  seq: number;
+  ts: number;
+  event: string | null;
+  gap: string | null;
+  metadata: string;
+}
+
+interface RunRow {
+  first_seq: number;
+  last_seq: number | null;
+  start_ts: number | null;
+  end_ts: number | null;
+  terminated: number;
+  exit_status: number | null;
+  capture: string | null;
+  command: string | null;
+  cols: number | null;
+  rows: number | null;
+  gaps: number;
+}
+
+/** Rebuilds an agent's `runs` rows from its system events. Call inside the transaction that changed them. */
+export function refreshRuns(db: IndexDb, agent: number): void {
+  const events = db.prepare('SELECT seq, ts, event, gap, metadata FROM events WHERE agent = ? ORDER BY seq').all(agent) as EventRow[];
+  const runs: RunRow[] = [];
+  let current: RunRow | null = null;
+  for (const ev of events) {
+    const meta = JSON.parse(ev.metadata) as Record<string, unknown>;
+    if (ev.event === 'started' || current === null) {
+      current = {
+        first_seq: ev.event === 'started' ? ev.seq : 1,
+        last_seq: null,
+        start_ts: ev.event === 'started' ? ev.ts : null,
+        end_ts: null,
+        terminated: 0,
+        exit_status: null,
+        capture: null,
+        command: null,
+        cols: null,
+        rows: null,
+        gaps: 0,
+      };
+      runs.push(current);
+    }
+    if (typeof meta.capture === 'string') current.capture = meta.capture;
+    if (typeof meta.command === 'string' && current.command === null) current.command = meta.command;
+    if (typeof meta.cols === 'number') current.cols = meta.cols;
+    if (typeof meta.rows === 'number') current.rows = meta.rows;
+    if (ev.gap !== null) current.gaps++;
+    if (ev.event === 'terminated') {
+      current.terminated = 1;
+      current.exit_status = typeof meta.exit_status === 'number' ? meta.exit_status : null;
+      current.last_seq = ev.seq;
+      current.end_ts = ev.ts;
+    }
+  }
+  db.prepare('DELETE FROM runs WHERE agent = ?').run(agent);
+  const insert = db.prepare(
+    `INSERT INTO runs (agent, first_seq, last_seq, start_ts, end_ts, terminated, exit_status, capture, command, cols, rows, gaps)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  for (const r of runs) {
+    insert.run(agent, r.first_seq, r.last_seq, r.start_ts, r.end_ts, r.terminated, r.exit_status, r.capture, r.command, r.cols, r.rows, r.gaps);
+  }
+}
+
+interface AgentRow {
+  id: number;
+  agent_id: string;
+  task_id: string;
+  root: string;
+}
+
+/** Which runs to summarise: all, one agent's (newest task wins unless `taskId` is given), or one task's. */
+export interface StatsQuery {
+  agentId?: string;
+  taskId?: string;
+}
+
+/** Summaries of the runs matching `query`, oldest task first, then by agent and run. */
+export function runSummaries(db: IndexDb, query: StatsQuery = {}): RunSummary[] {
+  const agents = db
+    .prepare(
+      `SELECT a.id, a.agent_id, t.task_id, r.path AS root FROM agents a JOIN tasks t ON t.id = a.task JOIN roots r ON r.id = t.root
+       WHERE (@agentId IS NULL OR a.agent_id = @agentId) AND (@taskId IS NULL OR t.task_id = @taskId)
+       ORDER BY t.task_id, a.agent_id`,
+    )
+    .all({ agentId: query.agentId ?? null, taskId: query.taskId ?? null }) as AgentRow[];
+  const runsOf = db.prepare('SELECT * FROM runs WHERE agent = ? ORDER BY first_seq');
+  const tally = db.prepare(
+    `SELECT count(*) AS entries, coalesce(sum(length) + count(*), 0) AS bytes,
+            coalesce(sum(level >= ${ERROR_LEVEL}), 0) AS errors, coalesce(sum(level = ${WARN_LEVEL}), 0) AS warnings,
+            min(ts) AS first_ts, max(ts) AS last_ts, max(seq) AS last_seq
+     FROM entries WHERE agent = ? AND seq >= ? AND seq < ?`,
+  );
+  const summaries: RunSummary[] = [];
+  for (const agent of agents) {
+    const stored = runsOf.all(agent.id) as RunRow[];
+    const runs: RunRow[] = stored.length > 0 ? stored : [implicitRun()];
+    runs.forEach((run, i) => {
+      const next = runs[i + 1]?.first_seq ?? Number.MAX_SAFE_INTEGER;
+      const t = tally.get(agent.id, run.first_seq, next) as {
+        entries: number;
+        bytes: number;
+        errors: number;
+        warnings: number;
+        first_ts: number | null;
+        last_ts: number | null;
+        last_seq: number | null;
+      };
+      const startTs = run.start_ts ?? t.first_ts;
+      const endTs = run.terminated ? (run.end_ts ?? t.last_ts) : t.last_ts;
+      const durationMs = startTs !== null && endTs !== null ? (endTs - startTs) / 1000 : null;
+      const isLast = i === runs.length - 1;
+      let status: RunStatus;
+      if (run.terminated) status = run.exit_status !== null && run.exit_status !== 0 ? 'error' : 'ended';
+      else status = isLast && stored.length > 0 ? 'live' : 'ended';
+      summaries.push({
+        root: agent.root,
+        taskId: agent.task_id,
+        agentId: agent.agent_id,
+        run: i + 1,
+        status,
+        command: run.command,
+        start: startTs === null ? null : formatTimestamp(startTs),
+        end: endTs === null ? null : formatTimestamp(endTs),
+        durationMs,
+        entries: t.entries,
+        bytes: t.bytes,
+        errors: t.errors,
+        warnings: t.warnings,
+        bytesPerSecond: durationMs !== null && durationMs > 0 ? t.bytes / (durationMs / 1000) : 0,
+        exitStatus: run.exit_status,
+        captureMethod: run.capture === 'pipe-pane' || run.capture === 'poll' ? run.capture : null,
+        gaps: run.gaps,
+        firstSequence: run.first_seq,
+        lastSequence: run.last_seq ?? t.last_seq,
+      });
+    });
+  }
+  return summaries;
+}
+
+/** A log with no lifecycle entries (written by another tool): one run covering everything. */
+function implicitRun(): RunRow {
+  return {
+    first_seq: 1,
+    last_seq: null,
+    start_ts: null,
+    end_ts: null,
+    terminated: 0,
+    exit_status: null,
+    capture: null,
+    command: null,
+    cols: null,
+    rows: null,
+    gaps: 0,
+  };
+}
