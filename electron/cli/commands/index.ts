@@ -1,6 +1,10 @@
 /** Every `loupe` command, in the order `loupe --help` lists them. */
 import type { Command } from 'commander';
+import { registerAttach } from './attach.js';
+import { registerDaemon } from './daemon.js';
+import { registerDetach } from './detach.js';
 import { registerLs } from './ls.js';
+import { registerRun } from './run.js';
 import { registerTail } from './tail.js';
 
-export const commands: ((program: Command) => void)[] = [registerLs, registerTail];
+export const commands: ((program: Command) => void)[] = [registerRun, registerAttach, registerDetach, registerDaemon, registerLs, registerTail];

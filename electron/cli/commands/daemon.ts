@@ -1,0 +1,55 @@
+/**
+ * `loupe daemon [--socket NAME…] [--exit-when-idle]`
+ *
+ * Runs the capture host for each socket in the foreground: converts pane spools into JSONL and
+ * supervises captures (dead pipes, ended panes, resizes, a dead tmux server). `loupe run` and
+ * `loupe attach` start one in the background (with --exit-when-idle) when none runs.
+ */
+import { Command } from 'commander';
+import { parseSocket, SOCKET_HELP } from './socket-option.js';
+
+interface DaemonCommandOptions {
+  socket?: string[];
+  exitWhenIdle?: boolean;
+}
+
+export function registerDaemon(program: Command): void {
+  program
+    .command('daemon')
+    .description('run the capture host and supervisor in the foreground (started automatically by run/attach)')
+    .option('--socket <name...>', `${SOCKET_HELP}; repeat for several servers`, (value: string, previous: string[] = []) => [...previous, parseSocket(value)])
+    .option('--exit-when-idle', 'exit once there is nothing left to capture')
+    .action(async (options: DaemonCommandOptions) => {
+      const { CaptureHost } = await import('../../core/capture/capture-host.js');
+      const { DEFAULT_SOCKET_NAME } = await import('../../core/capture/tmux.js');
+      const log = (message: string) => process.stderr.write(`${new Date().toISOString()} loupe daemon: ${message}\n`);
+      const sockets = options.socket ?? [DEFAULT_SOCKET_NAME];
+      const hosts = sockets.map((socketName) => {
+        const host = new CaptureHost({
+          socketName,
+          log,
+          onIdle: options.exitWhenIdle ? () => void stop(host, `nothing left to capture on socket ${socketName}`) : undefined,
+        });
+        return host;
+      });
+      const running = new Set<InstanceType<typeof CaptureHost>>();
+      let keepAlive: NodeJS.Timeout | null = null;
+      const stop = async (host: InstanceType<typeof CaptureHost>, why: string) => {
+        if (!running.delete(host)) return;
+        log(`${why}; stopping`);
+        await host.dispose();
+        if (running.size === 0 && keepAlive !== null) clearInterval(keepAlive);
+      };
+      for (const host of hosts) {
+        if (await host.start()) running.add(host);
+        else log(`a capture host already runs for socket ${host.tmux.socketName}; leaving it to that one`);
+      }
+      if (running.size === 0) return;
+      // The host's timers keep the process alive; this makes it explicit and survives quiet periods.
+      keepAlive = setInterval(() => {}, 1 << 30);
+      const shutdown = (signal: string) => void Promise.all([...running].map((h) => stop(h, `received ${signal}`)));
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
+      log(`capturing on socket(s) ${[...running].map((h) => h.tmux.socketName).join(', ')} (pid ${process.pid})`);
+    });
+}

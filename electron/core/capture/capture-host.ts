@@ -1,0 +1,422 @@
+/**
+ * The capture host: one per tmux socket. It converts every captured pane's spool into JSONL and
+ * supervises the captures (SPEC §4, RELIABILITY T3, T4, T9):
+ *
+ * - Every SUPERVISE_INTERVAL_MS, one `tmux list-panes -a` call tells it, per captured pane,
+ *   whether the pipe is open, whether the pane has ended (and its exit status) and its size.
+ * - A dead pipe on a live pane: `capture_lost`, backfill from `capture-pane`, re-attach, `gap`.
+ * - An ended pane: drain its spool, write `terminated` with the exit status, close the pane.
+ * - A resized pane: `resized` with cols/rows.
+ * - The tmux server gone: every capture ends with `terminated` (exit status unknown).
+ *
+ * `loupe daemon` runs it; the Electron main process can embed it (a class, no process globals).
+ */
+import fs from 'node:fs';
+import type { EntryMetadata } from '../../../shared/entry.js';
+import { createClassifier, loadClassifier, type Classifier } from './classify.js';
+import { acquireHostLock, type HostLock } from './host-lock.js';
+import { attachPipe } from './pipe.js';
+import { PollCapture } from './poll-capture.js';
+import { backfillLines } from './backfill.js';
+import { SpoolCapture } from './spool-capture.js';
+import {
+  eofMarkerPath,
+  listCaptureIds,
+  loadRecord,
+  removeCapture,
+  socketStateDir,
+  spoolPath,
+  type CaptureRecord,
+} from './state.js';
+import { Tmux, TmuxError } from './tmux.js';
+
+/** One tmux call per second notices ended panes, dead pipes and resizes. */
+export const SUPERVISE_INTERVAL_MS = 1000;
+/** After a pane ends, its spool must stay unchanged this long before the capture is closed. */
+const DRAIN_QUIET_MS = 300;
+/** Give up waiting for a quiet spool (a stalled reader) after this long. */
+const DRAIN_LIMIT_MS = 10_000;
+/** After the server died, how long to wait for the helper to mark the spool complete. */
+const EOF_WAIT_MS = 2000;
+/** A record still `starting` after this long belongs to a `loupe run` that died half-way. */
+const ABANDONED_START_MS = 30_000;
+/** How soon after a state-dir change (a new capture) the host looks at tmux. */
+const NEW_CAPTURE_DELAY_MS = 20;
+
+const PANE_FORMAT = ['#{pane_id}', '#{@loupe_capture}', '#{pane_pipe}', '#{pane_dead}', '#{pane_dead_status}', '#{pane_dead_signal}', '#{pane_width}', '#{pane_height}'].join('\t');
+
+interface PaneState {
+  paneId: string;
+  captureId: string;
+  piped: boolean;
+  dead: boolean;
+  exitStatus: number | null;
+  cols: number;
+  rows: number;
+}
+
+/** A pane capture the host runs: spool-fed (pipe-pane) or polled. */
+export type PaneCapture = SpoolCapture | PollCapture;
+
+export interface CaptureHostOptions {
+  socketName?: string;
+  /** Diagnostics (the daemon writes them to its log). */
+  log?: (message: string) => void;
+  /** Called once the host has nothing left to capture (no capture records, none closing). */
+  onIdle?: () => void;
+}
+
+/** Reasons written into `terminated` entries. */
+const SERVER_GONE = 'the tmux server ended';
+
+export class CaptureHost {
+  readonly tmux: Tmux;
+  readonly dir: string;
+  private readonly log: (message: string) => void;
+  private readonly onIdle: (() => void) | undefined;
+  private lock: HostLock | null = null;
+  private readonly captures = new Map<string, PaneCapture>();
+  /** Captures being closed (draining); the supervisor leaves them alone. */
+  private readonly ending = new Set<string>();
+  private readonly classifiers = new Map<string, Classifier>();
+  private timer: NodeJS.Timeout | null = null;
+  private dirWatcher: fs.FSWatcher | null = null;
+  private ticking: Promise<void> | null = null;
+  private tickAgain = false;
+  private disposed = false;
+
+  constructor(options: CaptureHostOptions = {}) {
+    this.tmux = new Tmux(options.socketName);
+    this.dir = socketStateDir(this.tmux.socketName);
+    this.log = options.log ?? (() => {});
+    this.onIdle = options.onIdle;
+  }
+
+  /** Takes the per-socket lock and starts capturing. Resolves false when another host runs. */
+  async start(): Promise<boolean> {
+    this.lock = await acquireHostLock(this.tmux.socketName);
+    if (this.lock === null) return false;
+    try {
+      this.dirWatcher = fs.watch(this.dir, () => this.scheduleTick(NEW_CAPTURE_DELAY_MS));
+      this.dirWatcher.on('error', () => this.dirWatcher?.close());
+    } catch {
+      // The periodic tick still finds new captures.
+    }
+    this.scheduleTick(0);
+    return true;
+  }
+
+  /** Capture ids the host is converting right now. */
+  activeCaptures(): string[] {
+    return [...this.captures.keys()];
+  }
+
+  /** Runs one supervision pass now (tests and callers that just changed something). */
+  async superviseNow(): Promise<void> {
+    if (this.ticking !== null) {
+      this.tickAgain = true;
+      await this.ticking;
+      if (this.ticking !== null) await this.ticking;
+      return;
+    }
+    await this.runTick();
+  }
+
+  private scheduleTick(delayMs: number): void {
+    if (this.disposed) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.superviseNow().finally(() => this.scheduleTick(SUPERVISE_INTERVAL_MS));
+    }, delayMs);
+  }
+
+  private async runTick(): Promise<void> {
+    this.ticking = (async () => {
+      do {
+        this.tickAgain = false;
+        try {
+          await this.supervise();
+        } catch (err) {
+          this.log(`supervise failed: ${(err as Error).stack ?? String(err)}`);
+        }
+      } while (this.tickAgain && !this.disposed);
+    })();
+    try {
+      await this.ticking;
+    } finally {
+      this.ticking = null;
+    }
+  }
+
+  /** Captured panes by capture id, plus the ids of every pane (to tell a detached pane from a closed one). */
+  private async listPanes(): Promise<{ byCapture: Map<string, PaneState>; paneIds: Set<string> } | null> {
+    let out: string;
+    try {
+      out = await this.tmux.run(['list-panes', '-a', '-F', PANE_FORMAT]);
+    } catch (err) {
+      if (err instanceof TmuxError && err.noServer) return null;
+      throw err;
+    }
+    const panes = new Map<string, PaneState>();
+    const paneIds = new Set<string>();
+    for (const line of out.split('\n')) {
+      const [paneId, captureId, pipe, dead, status, signal, cols, rows] = line.split('\t');
+      if (paneId) paneIds.add(paneId);
+      if (!captureId) continue;
+      panes.set(captureId, {
+        paneId,
+        captureId,
+        piped: pipe === '1',
+        dead: dead === '1',
+        exitStatus: exitStatusOf(status, signal),
+        cols: Number(cols),
+        rows: Number(rows),
+      });
+    }
+    return { byCapture: panes, paneIds };
+  }
+
+  private async supervise(): Promise<void> {
+    if (this.disposed) return;
+    const listed = await this.listPanes();
+    const panes = listed?.byCapture ?? null;
+    const ids = new Set([...listCaptureIds(this.dir), ...this.captures.keys()]);
+    for (const id of ids) {
+      if (this.ending.has(id) || this.disposed) continue;
+      const pane = panes?.get(id);
+      let capture = this.captures.get(id);
+      if (capture === undefined) {
+        const record = loadRecord(this.dir, id);
+        if (record === null) continue;
+        if (record.phase === 'starting') {
+          if (Date.now() - record.createdAt > ABANDONED_START_MS && pane === undefined) removeCapture(this.dir, id);
+          continue;
+        }
+        capture = this.open(record);
+        if (capture === undefined) continue;
+      }
+      if (panes === null) {
+        void this.finish(id, capture, null, SERVER_GONE, 'server');
+      } else if (pane === undefined && listed?.paneIds.has(capture.record.paneId)) {
+        void this.finish(id, capture, null, 'capture detached; the pane keeps running', 'detached');
+      } else if (pane === undefined) {
+        void this.finish(id, capture, null, 'the pane was closed', 'closed');
+      } else if (pane.dead) {
+        void this.finish(id, capture, pane.exitStatus, 'the command exited', 'exited');
+      } else {
+        await this.checkLivePane(capture, pane);
+      }
+    }
+    if (ids.size === 0 && this.captures.size === 0 && this.ending.size === 0) await this.becomeIdle();
+  }
+
+  /** Nothing to capture: offer to stop (the auto-started daemon exits; an embedded host keeps going). */
+  private async becomeIdle(): Promise<void> {
+    if (this.onIdle === undefined || this.lock === null) return;
+    // Release the lock before the final look, so a `loupe run` racing with us either sees no host
+    // (and starts one) or is seen here.
+    await this.lock.release();
+    this.lock = null;
+    if (listCaptureIds(this.dir).length > 0) {
+      this.lock = await acquireHostLock(this.tmux.socketName);
+      if (this.lock !== null) return;
+    }
+    this.onIdle();
+  }
+
+  private classifierFor(root: string): Classifier {
+    let c = this.classifiers.get(root);
+    if (c === undefined) {
+      try {
+        c = loadClassifier(root);
+      } catch (err) {
+        this.log(`classification config under ${root} is invalid, using the defaults: ${(err as Error).message}`);
+        c = createClassifier();
+      }
+      this.classifiers.set(root, c);
+    }
+    return c;
+  }
+
+  private open(record: CaptureRecord): PaneCapture | undefined {
+    const classify = this.classifierFor(record.root);
+    try {
+      const capture: PaneCapture =
+        record.method === 'poll'
+          ? new PollCapture(this.dir, record, classify, this.tmux)
+          : new SpoolCapture(this.dir, spoolPath(this.dir, record.captureId), record, classify, {
+              onWriteError: (e) => this.log(e.message),
+            });
+      this.captures.set(record.captureId, capture);
+      capture.start();
+      return capture;
+    } catch (err) {
+      this.log(`cannot open capture ${record.captureId} (${record.logFile}): ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  private async checkLivePane(capture: PaneCapture, pane: PaneState): Promise<void> {
+    const record = capture.record;
+    if (pane.cols !== record.cols || pane.rows !== record.rows) {
+      record.cols = pane.cols;
+      record.rows = pane.rows;
+      capture.writeEvent({
+        type: 'system',
+        content: `[loupe] resized to ${pane.cols}x${pane.rows}`,
+        metadata: { event: 'resized', cols: pane.cols, rows: pane.rows, level: 'info' },
+      });
+    }
+    if (capture instanceof SpoolCapture) {
+      if (!pane.piped) await this.reattach(capture, pane);
+      capture.pump(); // safety poll, in case an inotify event was missed
+    }
+  }
+
+  /** T3: the pipe closed under a live pane (its reader died). */
+  private async reattach(capture: SpoolCapture, pane: PaneState): Promise<void> {
+    const record = capture.record;
+    capture.drain();
+    capture.writeEvent({
+      type: 'system',
+      content: '[loupe] capture lost: the pipe to the capture helper closed',
+      metadata: { event: 'capture_lost', level: 'warn', pane_id: pane.paneId },
+    });
+    // Backfill first, then re-attach at once: what the pane prints in between may be missing,
+    // which the gap entry says; the other order would duplicate it instead.
+    const restored = await backfillLines(this.tmux, pane.paneId, record.logFile);
+    fs.rmSync(eofMarkerPath(spoolPath(this.dir, record.captureId)), { force: true });
+    let attached = false;
+    try {
+      attached = await attachPipe(this.tmux, pane.paneId);
+    } catch (err) {
+      this.log(`re-attach of ${pane.paneId} failed: ${(err as Error).message}`);
+    }
+    const classify = this.classifierFor(record.root);
+    for (const line of restored) {
+      const c = classify(line);
+      capture.writeEvent({ type: c.type, content: line, metadata: { ...c.metadata, backfill: true } });
+    }
+    const metadata: EntryMetadata = {
+      event: attached ? 'capture_reattached' : 'capture_lost',
+      level: 'warn',
+      gap: 'pipe-pane reader died; output was restored from the pane history (capture-pane) and may be incomplete',
+      restored_lines: restored.length,
+      pane_id: pane.paneId,
+    };
+    capture.writeEvent({
+      type: 'system',
+      content: attached
+        ? `[loupe] capture re-attached; ${restored.length} lines restored from the pane history, output may be missing here`
+        : `[loupe] capture could not be re-attached; ${restored.length} lines restored from the pane history`,
+      metadata,
+    });
+  }
+
+  /**
+   * Closes a capture: waits until the spool is complete, writes the rest and the `terminated`
+   * entry, closes the dead pane and removes the spool.
+   */
+  private async finish(
+    id: string,
+    capture: PaneCapture,
+    exitStatus: number | null,
+    reason: string,
+    how: 'exited' | 'closed' | 'detached' | 'server',
+  ): Promise<void> {
+    this.ending.add(id);
+    try {
+      if (capture instanceof SpoolCapture) {
+        if (how === 'exited') {
+          await waitForQuietSpool(capture);
+          // tmux may mark a pane dead a moment before it has reaped the command: ask again.
+          if (exitStatus === null) exitStatus = await this.deadPaneStatus(capture.record.paneId);
+        }
+        else await waitForEof(spoolPath(this.dir, id));
+        capture.drain();
+      } else {
+        await capture.finalPoll(how === 'exited');
+      }
+      const record = capture.record;
+      capture.writeEvent({
+        type: 'system',
+        content:
+          how === 'detached'
+            ? `[loupe] ${reason}`
+            : `[loupe] terminated: ${reason}${exitStatus === null ? ' (exit status unknown)' : ` with status ${exitStatus}`}`,
+        metadata: {
+          event: how === 'detached' ? 'detached' : 'terminated',
+          exit_status: exitStatus,
+          level: exitStatus === 0 ? 'info' : exitStatus === null ? 'warn' : 'error',
+          reason,
+        },
+      });
+      capture.dispose();
+      this.captures.delete(id);
+      if (how === 'exited' && record.killDeadPane) {
+        await this.tmux.run(['kill-pane', '-t', record.paneId]).catch(() => {});
+      }
+      removeCapture(this.dir, id);
+    } catch (err) {
+      this.log(`closing capture ${id} failed: ${(err as Error).stack ?? String(err)}`);
+    } finally {
+      this.ending.delete(id);
+    }
+  }
+
+  private async deadPaneStatus(paneId: string): Promise<number | null> {
+    try {
+      const [status, signal] = (await this.tmux.display(paneId, '#{pane_dead_status}\t#{pane_dead_signal}')).split('\t');
+      return exitStatusOf(status, signal);
+    } catch {
+      return null;
+    }
+  }
+
+  /** Stops capturing without writing anything (captures continue into their spools). */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.dirWatcher?.close();
+    if (this.ticking !== null) await this.ticking.catch(() => {});
+    for (const c of this.captures.values()) c.dispose();
+    this.captures.clear();
+    await this.lock?.release();
+    this.lock = null;
+  }
+}
+
+/** A shell-style exit status: the status, or 128 + the signal that killed the command; null when unknown. */
+function exitStatusOf(status: string | undefined, signal: string | undefined): number | null {
+  if (status !== undefined && status !== '') return Number(status);
+  if (signal !== undefined && signal !== '') return 128 + Number(signal);
+  return null;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** How often a draining capture checks its spool. */
+const DRAIN_CHECK_MS = 50;
+
+/** Waits until the spool has not grown for DRAIN_QUIET_MS (tmux has handed over the pane's last bytes). */
+async function waitForQuietSpool(capture: SpoolCapture): Promise<void> {
+  const deadline = Date.now() + DRAIN_LIMIT_MS;
+  let size = capture.spoolSize();
+  let quietSince = Date.now();
+  while (Date.now() < deadline) {
+    await sleep(DRAIN_CHECK_MS);
+    capture.pump();
+    const now = capture.spoolSize();
+    if (now !== size) {
+      size = now;
+      quietSince = Date.now();
+    } else if (Date.now() - quietSince >= DRAIN_QUIET_MS) return;
+  }
+}
+
+/** Waits (briefly) for the helper's end-of-pipe marker. */
+async function waitForEof(spool: string): Promise<void> {
+  const deadline = Date.now() + EOF_WAIT_MS;
+  while (Date.now() < deadline && !fs.existsSync(eofMarkerPath(spool)) && fs.existsSync(spool)) await sleep(DRAIN_CHECK_MS);
+}

@@ -1,0 +1,330 @@
+/**
+ * Turns one pane's spool (the raw bytes loupe-pipe.sh appends) into JSONL entries.
+ *
+ * - Timestamps are taken when the bytes are read; lines are split on `\n`; a line without its
+ *   newline is flushed as a `partial` entry after PARTIAL_IDLE_MS of quiet or at PARTIAL_MAX_BYTES,
+ *   always cut on a UTF-8 character boundary.
+ * - Exactly once across crashes (RELIABILITY D1): after every batch lands in the log, the capture
+ *   record stores the spool offset the log now covers and the log's last sequence. A kill between
+ *   the two leaves the log ahead of the record; on open, the entries after the recorded sequence
+ *   are read back from the end of the log and matched against the spool bytes after the recorded
+ *   offset, which yields the true offset. So no entry is written twice and none is skipped.
+ * - Invalid UTF-8 is written as U+FFFD (JSON strings hold text); everything else is byte-exact.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import type { EntryMetadata, LogEntry } from '../../../shared/entry.js';
+import { parseEntryLine } from '../../../shared/entry.js';
+import { linesBackward } from '../log/backwards.js';
+import { LogWriter, type LogWriteError } from '../log/writer.js';
+import type { Classifier } from './classify.js';
+import { saveRecord, type CaptureRecord } from './state.js';
+
+/** SPEC §3: a line without a newline is flushed once output has been idle this long (≤ 50 ms). */
+export const PARTIAL_IDLE_MS = 40;
+/** SPEC §3: the chunk limit for a line without a newline. */
+export const PARTIAL_MAX_BYTES = 64 * 1024;
+/** How much spool is read per step: bounds the host's memory however far behind it is (T5). */
+const READ_CHUNK_BYTES = 1024 * 1024;
+/** Reclaim consumed spool space once this much has piled up (fallocate --punch-hole). */
+const PUNCH_HOLE_EVERY_BYTES = 64 * 1024 * 1024;
+const NEWLINE = 0x0a;
+
+/** Metadata that marks entries not made from spool bytes (system entries, backfill). */
+function isFromSpool(entry: LogEntry): boolean {
+  const m = entry.metadata;
+  return m === undefined || (m.event === undefined && m.backfill === undefined);
+}
+
+/** The length of the longest prefix of `bytes` that ends on a UTF-8 character boundary. */
+export function completeUtf8Length(bytes: Buffer, end = bytes.length): number {
+  // Walk back over at most 3 continuation bytes to the lead byte of the last character.
+  let i = end - 1;
+  let continuation = 0;
+  while (i >= 0 && continuation < 3 && (bytes[i] & 0xc0) === 0x80) {
+    i--;
+    continuation++;
+  }
+  if (i < 0) return end;
+  const lead = bytes[i];
+  const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  return continuation + 1 >= need ? end : i;
+}
+
+export interface SpoolCaptureOptions {
+  /** Called when a log write fails (disk full): the host reports it; a gap entry follows later. */
+  onWriteError?: (error: LogWriteError) => void;
+}
+
+/** One captured pane's spool → JSONL converter. `dispose()` stops it without writing anything. */
+export class SpoolCapture {
+  readonly record: CaptureRecord;
+  readonly writer: LogWriter;
+  private readonly dir: string;
+  private readonly spool: string;
+  private readonly classify: Classifier;
+  private fd: number | null = null;
+  /** Bytes read past `record.offset` that are not in an entry yet (a line without its newline). */
+  private pending: Buffer = Buffer.alloc(0);
+  private watcher: fs.FSWatcher | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private scheduled = false;
+  private punchedTo = 0;
+  private disposed = false;
+
+  constructor(dir: string, spool: string, record: CaptureRecord, classify: Classifier, options: SpoolCaptureOptions = {}) {
+    this.dir = dir;
+    this.spool = spool;
+    this.record = record;
+    this.classify = classify;
+    this.writer = new LogWriter(record.logFile, { agentId: record.agentId, onError: options.onWriteError });
+    this.openSpool();
+    this.reconcile();
+  }
+
+  /** Starts following the spool with inotify (fs.watch); the host's tick is the safety poll. */
+  start(): void {
+    this.pump();
+    try {
+      this.watcher = fs.watch(this.spool, () => this.schedulePump());
+      this.watcher.on('error', () => this.watcher?.close());
+    } catch {
+      // No spool yet or no inotify: the host's periodic pump still reads it.
+    }
+  }
+
+  /** Current spool size, or -1 when it is missing. */
+  spoolSize(): number {
+    try {
+      return fs.statSync(this.spool).size;
+    } catch {
+      return -1;
+    }
+  }
+
+  /** True when every spool byte is in the log (nothing read but unwritten, nothing unread). */
+  get caughtUp(): boolean {
+    return this.pending.length === 0 && this.spoolSize() <= this.record.offset;
+  }
+
+  private openSpool(): void {
+    if (this.fd !== null) return;
+    try {
+      this.fd = fs.openSync(this.spool, 'r');
+    } catch {
+      this.fd = null;
+    }
+  }
+
+  private schedulePump(): void {
+    if (this.scheduled || this.disposed) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  /**
+   * Reads what the spool holds now (at most READ_CHUNK_BYTES, then yields and continues), writes
+   * the complete lines, and arms the partial-line timer for a line still without its newline.
+   */
+  pump(): void {
+    if (this.disposed) return;
+    this.readChunk();
+    this.armPartialTimer();
+  }
+
+  /** Reads one chunk into `pending` and writes the complete lines; returns the bytes read. */
+  private readChunk(): number {
+    this.openSpool();
+    if (this.fd === null) return 0;
+    const readPos = this.record.offset + this.pending.length;
+    const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    const n = fs.readSync(this.fd, chunk, 0, chunk.length, readPos);
+    if (n <= 0) return 0;
+    this.pending = this.pending.length === 0 ? Buffer.from(chunk.subarray(0, n)) : Buffer.concat([this.pending, chunk.subarray(0, n)]);
+    this.emitLines(false);
+    if (n === chunk.length) this.schedulePump(); // more to read: continue after other work
+    return n;
+  }
+
+  /**
+   * A line without its newline goes out as a `partial` entry PARTIAL_IDLE_MS after it started
+   * waiting. The timer is not pushed back by more output, so a slow trickle (a spinner) is
+   * still shown within the limit.
+   */
+  private armPartialTimer(): void {
+    if (this.pending.length === 0 || this.idleTimer !== null || this.disposed) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (this.disposed) return;
+      this.readChunk();
+      this.emitLines(true);
+      this.armPartialTimer(); // an incomplete character may still be waiting
+    }, PARTIAL_IDLE_MS);
+  }
+
+  /**
+   * Turns `pending` into entries: every complete line, every full PARTIAL_MAX_BYTES chunk of a long
+   * line, and, when `flushPartial`, the rest as far as it ends on a character boundary.
+   * `final` also flushes an incomplete trailing character (the capture is ending).
+   */
+  private emitLines(flushPartial: boolean, final = false): void {
+    const buf = this.pending;
+    const entries: { content: string; partial: boolean; bytes: number }[] = [];
+    let start = 0;
+    for (;;) {
+      const nl = buf.indexOf(NEWLINE, start);
+      if (nl >= 0 && nl - start <= PARTIAL_MAX_BYTES) {
+        entries.push({ content: buf.toString('utf8', start, nl), partial: false, bytes: nl + 1 - start });
+        start = nl + 1;
+        continue;
+      }
+      const available = (nl >= 0 ? nl : buf.length) - start;
+      if (available >= PARTIAL_MAX_BYTES) {
+        const cut = completeUtf8Length(buf, start + PARTIAL_MAX_BYTES) - start;
+        entries.push({ content: buf.toString('utf8', start, start + cut), partial: true, bytes: cut });
+        start += cut;
+        continue;
+      }
+      break;
+    }
+    if ((flushPartial || final) && start < buf.length) {
+      const cut = final ? buf.length - start : completeUtf8Length(buf) - start;
+      if (cut > 0) {
+        entries.push({ content: buf.toString('utf8', start, start + cut), partial: true, bytes: cut });
+        start += cut;
+      }
+    }
+    if (entries.length === 0) return;
+    this.pending = start === buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(start));
+    for (const e of entries) {
+      const c = this.classify(e.content);
+      let metadata: EntryMetadata | undefined = c.metadata;
+      if (e.partial) metadata = { ...metadata, partial: true };
+      this.writer.append({ type: c.type, content: e.content, metadata });
+    }
+    const consumed = entries.reduce((sum, e) => sum + e.bytes, 0);
+    this.commit(this.record.offset + consumed);
+  }
+
+  /** Writes an entry that is not spool output (system events, backfill) after draining the spool. */
+  writeEvent(entry: { type: LogEntry['type']; content: string; metadata: EntryMetadata }): void {
+    this.pump();
+    this.writer.append(entry);
+    this.commit(this.record.offset);
+  }
+
+  /** Lands queued entries in the log, then records the offset and sequence they cover. */
+  private commit(offset: number): void {
+    this.writer.flush();
+    this.record.offset = offset;
+    this.record.sequence = this.writer.lastSequence;
+    saveRecord(this.dir, this.record);
+    this.punchHoles();
+  }
+
+  /** Frees consumed spool blocks in the background; the file keeps its size, so offsets stay valid. */
+  private punchHoles(): void {
+    const upTo = Math.floor(this.record.offset / 4096) * 4096;
+    if (upTo - this.punchedTo < PUNCH_HOLE_EVERY_BYTES) return;
+    const from = this.punchedTo;
+    this.punchedTo = upTo;
+    execFile('fallocate', ['--punch-hole', '--offset', String(from), '--length', String(upTo - from), this.spool], () => {
+      // Best effort: without fallocate (or on a file system without holes) the spool is freed when the capture ends.
+    });
+  }
+
+  /**
+   * Reads every remaining spool byte into the log (including an unfinished line and an incomplete
+   * trailing character), for a capture that is ending.
+   */
+  drain(): void {
+    if (this.disposed) return;
+    this.openSpool();
+    if (this.fd !== null) {
+      const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+      for (;;) {
+        const n = fs.readSync(this.fd, chunk, 0, chunk.length, this.record.offset + this.pending.length);
+        if (n <= 0) break;
+        this.pending = Buffer.concat([this.pending, chunk.subarray(0, n)]);
+        this.emitLines(false);
+      }
+    }
+    this.emitLines(true, true);
+  }
+
+  /**
+   * After a crash the log may hold entries the record does not cover yet: match them against the
+   * spool bytes after the recorded offset to find where the log really ends.
+   */
+  private reconcile(): void {
+    const last = this.writer.lastSequence;
+    if (last <= this.record.sequence) {
+      this.record.sequence = last;
+      return;
+    }
+    const newer = entriesAfter(this.record.logFile, this.record.sequence);
+    let offset = this.record.offset;
+    for (const entry of newer) {
+      if (!isFromSpool(entry)) continue;
+      offset += this.spoolBytesOf(entry, offset);
+    }
+    this.record.offset = offset;
+    this.record.sequence = last;
+    saveRecord(this.dir, this.record);
+  }
+
+  /** How many spool bytes starting at `offset` the entry was made from. */
+  private spoolBytesOf(entry: LogEntry, offset: number): number {
+    if (this.fd === null) return Buffer.byteLength(entry.content) + (entry.metadata?.partial ? 0 : 1);
+    if (entry.metadata?.partial !== true) {
+      // A complete line: its bytes run to the next newline.
+      const buf = Buffer.allocUnsafe(64 * 1024);
+      let pos = offset;
+      for (;;) {
+        const n = fs.readSync(this.fd, buf, 0, buf.length, pos);
+        if (n <= 0) return pos - offset;
+        const nl = buf.subarray(0, n).indexOf(NEWLINE);
+        if (nl >= 0) return pos + nl + 1 - offset;
+        pos += n;
+      }
+    }
+    const encoded = Buffer.byteLength(entry.content);
+    if (!entry.content.includes('\ufffd')) return encoded;
+    // Invalid bytes became U+FFFD (3 bytes each), so the raw chunk is at most as long: find it.
+    const raw = Buffer.alloc(encoded);
+    const n = fs.readSync(this.fd, raw, 0, encoded, offset);
+    for (let len = n; len > 0; len--) if (raw.toString('utf8', 0, len) === entry.content) return len;
+    return encoded;
+  }
+
+  /** Stops watching and closes files. Entries already read are on disk; nothing else is written. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.watcher?.close();
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+    this.writer.closeSync();
+  }
+}
+
+/** The valid entries of `file` whose sequence is above `sequence`, oldest first, read from the end. */
+function entriesAfter(file: string, sequence: number): LogEntry[] {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const found: LogEntry[] = [];
+    for (const line of linesBackward(fd, fs.fstatSync(fd).size)) {
+      const parsed = parseEntryLine(line.text);
+      if (!parsed.ok) continue;
+      if (parsed.entry.sequence <= sequence) break;
+      found.push(parsed.entry);
+    }
+    return found.reverse();
+  } finally {
+    fs.closeSync(fd);
+  }
+}
