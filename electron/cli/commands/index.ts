@@ -2,9 +2,13 @@
 import type { Command } from 'commander';
 import { registerAttach } from './attach.js';
 import { registerDaemon } from './daemon.js';
+import { registerDemo } from './demo.js';
 import { registerDetach } from './detach.js';
 import { registerLs } from './ls.js';
+import { registerReindex } from './reindex.js';
 import { registerRun } from './run.js';
+import { registerSearch } from './search.js';
+import { registerStats } from './stats.js';
 import { registerTail } from './tail.js';
 
-export const commands: ((program: Command) => void)[] = [registerRun, registerAttach, registerDetach, registerDaemon, registerLs, registerTail];
+export const commands: ((program: Command) => void)[] = [registerRun, registerAttach, registerDetach, registerDaemon, registerLs, registerDemo, registerTail, registerSearch, registerStats, registerReindex];

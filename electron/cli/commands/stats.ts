@@ -1,0 +1,74 @@
+/**
+ * `loupe stats [AGENT_ID | TASK_ID] [--root DIR] [--json]`: the run summaries (status, start, end,
+ * duration, entries, bytes, errors, warnings, output rate, exit status, capture method, gaps).
+ */
+import type { Command } from 'commander';
+import { checkAgentId, isTaskId } from '../../../shared/entry.js';
+import type { RunSummary } from '../../core/index/runs.js';
+import { openFreshIndex, withIndexErrors } from './search.js';
+
+interface StatsCommandOptions {
+  root: string;
+  json?: boolean;
+}
+
+export function registerStats(program: Command): void {
+  program
+    .command('stats')
+    .description('summarise runs: status, duration, entries, errors, exit status, ...')
+    .argument('[target]', 'an agent id or a task id (default: every run under the root)')
+    .option('--root <dir>', 'the folder holding .agent-workspace/', '.')
+    .option('--json', 'print the summaries as a JSON array')
+    .action(async (target: string | undefined, options: StatsCommandOptions) => {
+      const { runSummaries } = await import('../../core/index/runs.js');
+      const query = target === undefined ? {} : isTaskId(target) ? { taskId: target } : { agentId: checkAgentId(target) };
+      const indexer = await openFreshIndex(options.root);
+      try {
+        const runs = withIndexErrors(indexer, () => runSummaries(indexer.db, query));
+        if (options.json === true) process.stdout.write(JSON.stringify(runs) + '\n');
+        else process.stdout.write(formatRuns(runs, target));
+      } finally {
+        indexer.dispose();
+      }
+    });
+}
+
+const COLUMNS = ['TASK', 'AGENT', 'RUN', 'STATUS', 'START', 'DURATION', 'ENTRIES', 'BYTES', 'ERRORS', 'WARNINGS', 'RATE', 'EXIT', 'CAPTURE', 'GAPS'];
+
+/** A table, one run per row. */
+export function formatRuns(runs: RunSummary[], target: string | undefined): string {
+  if (runs.length === 0) return target === undefined ? 'no runs indexed under this root\n' : `no runs of ${target}\n`;
+  const rows = runs.map((r) => [
+    r.taskId,
+    r.agentId,
+    String(r.run),
+    r.status,
+    r.start === null ? '-' : r.start.slice(0, 19).replace('T', ' '),
+    r.durationMs === null ? '-' : formatDuration(r.durationMs),
+    String(r.entries),
+    formatBytes(r.bytes),
+    String(r.errors),
+    String(r.warnings),
+    `${formatBytes(r.bytesPerSecond)}/s`,
+    r.exitStatus === null ? '-' : String(r.exitStatus),
+    r.captureMethod ?? '-',
+    String(r.gaps),
+  ]);
+  const widths = COLUMNS.map((c, i) => Math.max(c.length, ...rows.map((row) => row[i].length)));
+  return [COLUMNS, ...rows].map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${Math.round(n)}B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)}KB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)}MB`;
+  return `${(n / 1024 ** 3).toFixed(2)}GB`;
+}
