@@ -4,7 +4,8 @@
  * (log store, index, capture, workspace listing).
  */
 import stripAnsi from 'strip-ansi';
-import { entryTerminalText, serializeEntry, type LogEntry } from '../../../shared/entry.js';
+import path from 'node:path';
+import { entryTerminalText, sanitizeAgentId, serializeEntry, type LogEntry } from '../../../shared/entry.js';
 import type {
   AttachRequest,
   CaptureStarted,
@@ -83,12 +84,12 @@ async function formatEntries(entries: LogEntry[], format: TailFormat): Promise<s
 }
 
 /**
- * The real services. Workspace listing, search, stats and capture control come from their core
- * modules; a module that is not part of this build answers with `UnavailableError`.
+ * The real services. Workspace listing and capture control come from their core modules, loaded
+ * on first use; a module that is not part of this build answers with `UnavailableError`.
  */
 export function coreServices(): BackendServices {
   return {
-    listWorkspace: listLogs,
+    listWorkspace,
     tail: tailAgent,
     readEntries,
     async search() {
@@ -97,45 +98,89 @@ export function coreServices(): BackendServices {
     async stats() {
       throw new UnavailableError('run statistics need the index, which is not available in this build');
     },
-    async attach() {
-      throw new UnavailableError('attaching capture is not available in this build');
+    async attach(request) {
+      const { attachPane } = await import('../capture/session.js');
+      const started = await attachPane({
+        root: request.root,
+        target: request.target,
+        taskId: request.taskId,
+        name: request.name,
+        socket: request.socket,
+      });
+      return captureStarted(request.root, started);
     },
-    async detach() {
-      throw new UnavailableError('detaching capture is not available in this build');
+    async detach(request) {
+      const { detachPane } = await import('../capture/session.js');
+      await detachPane({ target: request.target, socket: request.socket });
     },
-    async runAgent() {
-      throw new UnavailableError('running agents is not available in this build');
+    async runAgent(request) {
+      const { runAgent } = await import('../capture/session.js');
+      const words = commandWords(request.command);
+      const started = await runAgent({
+        root: request.root,
+        taskId: request.taskId,
+        name: request.name ?? sanitizeAgentId(path.basename(request.command.trim().split(/\s+/)[0] ?? 'agent')),
+        socket: request.socket,
+        cols: request.cols,
+        rows: request.rows,
+        command: words,
+      });
+      return captureStarted(request.root, started);
     },
   };
 }
 
-/** Roots → tasks → agents from the files alone (no tmux panes, no live state). */
-async function listLogs(roots: string[]): Promise<Workspace> {
-  const { listTasks, listTaskAgents } = await import('../log/paths.js');
-  const { lastEntryOf } = await import('./lastEntry.js');
+/** Plain words run as they are; anything with shell syntax (quotes, pipes, `&&`) runs under `sh -c`. */
+function commandWords(command: string): string[] {
+  const trimmed = command.trim();
+  return /^[\w@%+=:,./ -]+$/.test(trimmed) ? trimmed.split(/ +/) : ['sh', '-c', trimmed];
+}
+
+function captureStarted(
+  root: string,
+  started: { agentId: string; taskId: string; logFile: string; paneId: string },
+): CaptureStarted {
+  return { root, taskId: started.taskId, agentId: started.agentId, paneId: started.paneId, file: started.logFile };
+}
+
+/** The workspace listing (core/workspace), in the contract's shape. */
+async function listWorkspace(roots: string[], sockets: string[]): Promise<Workspace> {
+  const { listWorkspace: list } = await import('../workspace/list.js');
+  const ws = await list({ roots, sockets });
   return {
-    roots: roots.map((root) => ({
-      root,
-      tasks: listTasks(root).map((taskId) => ({
-        root,
-        taskId,
-        agents: listTaskAgents(root, taskId).map((log) => {
-          const last = lastEntryOf(log.file);
-          return {
-            root,
-            taskId,
-            agentId: log.agentId,
-            state: last?.metadata?.event === 'terminated' ? (last.metadata.exit_status === 0 ? 'ended' : 'error') : 'live',
-            entries: last?.sequence ?? 0,
-            lastActivity: last?.timestamp ?? null,
-            cols: null,
-            rows: null,
-            exitStatus: typeof last?.metadata?.exit_status === 'number' ? last.metadata.exit_status : null,
-            paneId: null,
-          };
-        }),
+    roots: ws.roots.map((r) => ({
+      root: r.root,
+      tasks: r.tasks.map((t) => ({
+        root: r.root,
+        taskId: t.taskId,
+        agents: t.agents.map((a) => ({
+          root: r.root,
+          taskId: t.taskId,
+          agentId: a.agentId,
+          state: a.state === 'live' ? 'live' : a.exitStatus !== null && a.exitStatus !== 0 ? 'error' : 'ended',
+          entries: a.entries,
+          lastActivity: a.lastActivity,
+          cols: null,
+          rows: null,
+          exitStatus: a.exitStatus,
+          paneId: a.pane?.paneId ?? null,
+        })),
       })),
     })),
-    panes: [],
+    panes: ws.panes.map((p) => {
+      const [, windowIndex = '0', paneIndex = '0'] = /:(\d+)\.(\d+)$/.exec(p.target) ?? [];
+      return {
+        socket: p.socket,
+        paneId: p.paneId,
+        session: p.session,
+        windowIndex: Number(windowIndex),
+        paneIndex: Number(paneIndex),
+        command: p.command,
+        cols: p.cols,
+        rows: p.rows,
+        captured: false,
+        agent: null,
+      };
+    }),
   };
 }
