@@ -6,6 +6,7 @@
  * are specific on purpose: there is no "high-entropy string" rule, because git SHAs, UUIDs and
  * sha256 sums fill agent output and must stay readable.
  */
+import { compileUserRegex } from '../regex/userRegex.js';
 
 /** A span of visible text to replace. */
 export interface SecretSpan {
@@ -104,4 +105,25 @@ export const BUILTIN_DETECTORS: readonly SecretDetector[] = [
 /** The text that replaces a secret of `kind`. */
 export function redactionMarker(kind: string): string {
   return `[REDACTED:${kind}]`;
+}
+
+/** The kind reported for matches of the user's own patterns (`redact.patterns` in loupe.config.json). */
+export const CUSTOM_KIND = 'custom';
+
+/**
+ * A detector for a pattern from the user's config, in RE2 syntax: it runs in linear time, so no
+ * pattern can hang an export. Throws RegexError (naming the pattern) when it does not compile.
+ */
+export function userPatternDetector(pattern: string): SecretDetector {
+  const regex = compileUserRegex(pattern);
+  return {
+    kind: CUSTOM_KIND,
+    find: (text) =>
+      regex.findAll(text).filter((m) => m.length > 0).map((m) => ({ start: m.index, end: m.index + m.length, kind: CUSTOM_KIND })),
+  };
+}
+
+/** The built-in detectors followed by the user's patterns. */
+export function secretDetectors(userPatterns: readonly string[] = []): SecretDetector[] {
+  return [...BUILTIN_DETECTORS, ...userPatterns.map(userPatternDetector)];
 }

@@ -66,6 +66,11 @@ export class RunRedactor {
     return this.pending.length > 0 ? this.take() : [];
   }
 
+  /** Entries held back until the rest of their line arrives. */
+  get holding(): number {
+    return this.pending.length;
+  }
+
   /** Total redactions so far. */
   get total(): number {
     return Object.values(this.counts).reduce((a, b) => a + b, 0);
