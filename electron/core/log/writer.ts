@@ -219,7 +219,7 @@ export class LogWriter {
   }
 
   private rotate(): void {
-    const rotated = `${this.file}.${rotationStamp(new Date())}`;
+    const rotated = freeRotatedName(this.file, new Date());
     fs.renameSync(this.file, rotated);
     const fd = fs.openSync(this.file, fs.constants.O_RDWR | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o644);
     fs.closeSync(this.fd);
@@ -235,9 +235,22 @@ function writeAll(fd: number, bytes: Buffer): void {
   while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off);
 }
 
-/** `20261121T235409123`: sortable, and unique enough for files rotated at most every few ms. */
+/** `20261121T235409123`: sortable (UTC, milliseconds). */
 function rotationStamp(d: Date): string {
   return d.toISOString().replace(/[-:]/g, '').replace('.', '').replace('Z', '');
+}
+
+/**
+ * `<file>.<stamp><nnn>`: a rotated name that no existing file (plain, `.gz` or being compressed)
+ * has. Two rotations within one millisecond (a small threshold, a burst) must not overwrite each
+ * other, so a 3-digit counter follows the milliseconds; names still sort by time.
+ */
+function freeRotatedName(file: string, d: Date): string {
+  const stamp = rotationStamp(d);
+  for (let n = 0; ; n++) {
+    const name = `${file}.${stamp}${String(n).padStart(3, '0')}`;
+    if (!fs.existsSync(name) && !fs.existsSync(`${name}.gz`) && !fs.existsSync(`${name}.gz.tmp`)) return name;
+  }
 }
 
 /** Compresses `file` to `file.gz` and removes `file`. A failure leaves the plain file in place. */
