@@ -1,9 +1,12 @@
 /**
- * Which part of a run an export holds: a time range, a sequence range, and the same type, level
- * and regex filter a filtered tail or pane uses (so "export what I am looking at" is exact).
+ * Which part of a run an export holds: a time range, a sequence range, and a type, level and
+ * regex filter with the same meaning as a search of the index (`loupe search`), so exporting
+ * what a search shows gives exactly those entries. The regex runs on the text search sees:
+ * escape sequences removed, carriage returns as line breaks.
  */
-import { parseTimestamp, type LogEntry } from '../../../shared/entry.js';
-import { isEmptyFilter, matchesFilter, type EntryFilter } from '../log/filter.js';
+import { entryLevel, LEVELS, parseTimestamp, type LogEntry } from '../../../shared/entry.js';
+import { searchableText } from '../index/searchableText.js';
+import { isEmptyFilter, type EntryFilter } from '../log/filter.js';
 
 export interface ExportSlice {
   /** Keep entries at or after this time (microseconds since the epoch). */
@@ -35,7 +38,13 @@ export function rangePosition(entry: LogEntry, slice: ExportSlice): RangePositio
 
 /** Whether `entry` is exported: inside the ranges and kept by the filter. */
 export function inSlice(entry: LogEntry, slice: ExportSlice): boolean {
-  return rangePosition(entry, slice) === 'inside' && (slice.filter === undefined || matchesFilter(entry, slice.filter));
+  return rangePosition(entry, slice) === 'inside' && (slice.filter === undefined || passesFilter(entry, slice.filter));
+}
+
+function passesFilter(entry: LogEntry, filter: EntryFilter): boolean {
+  if (filter.types !== undefined && !filter.types.includes(entry.type)) return false;
+  if (filter.minLevel !== undefined && LEVELS.indexOf(entryLevel(entry)) < LEVELS.indexOf(filter.minLevel)) return false;
+  return filter.regex === undefined || filter.regex.test(searchableText(entry.content));
 }
 
 /** True when the slice keeps the whole run. */
