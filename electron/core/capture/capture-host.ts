@@ -356,6 +356,8 @@ export class CaptureHost {
       this.captures.delete(id);
       if (how === 'exited' && record.killDeadPane) {
         await this.tmux.run(['kill-pane', '-t', record.paneId]).catch(() => {});
+        // Closing the pane ends the helper, which then touches its marker: remove the files after that.
+        if (record.method === 'pipe-pane') await waitForEof(spoolPath(this.dir, id));
       }
       removeCapture(this.dir, id);
     } catch (err) {

@@ -174,7 +174,10 @@ async function setPaneOptions(tmux: Tmux, record: CaptureRecord, dir: string, re
     ['@loupe_root', record.root],
     ['@loupe_method', record.method],
   ];
-  if (remainOnExit) options.push(['remain-on-exit', 'on']); // keeps #{pane_dead_status} readable
+  if (remainOnExit) {
+    options.push(['remain-on-exit', 'on']); // keeps #{pane_dead_status} readable
+    options.push(['remain-on-exit-format', '']); // no "Pane is dead" line in what polling and backfill read
+  }
   const args: string[] = [];
   for (const [name, value] of options) {
     if (args.length > 0) args.push(';');
