@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { ControlChannel, Push, PushChannel, Transport } from '../../../shared/ipc.js';
 import { checkSocketName } from '../../../shared/entry.js';
 import { callChannel } from './dispatch.js';
+import { superviseCaptures } from './embeddedCapture.js';
 import { createHandlers, type ApiClient, type ApiContext, type Handlers } from './handlers.js';
 import { LiveFeed } from './liveFeed.js';
 import { coreServices, type BackendServices } from './services.js';
@@ -24,6 +25,10 @@ export interface BackendOptions {
   version: string;
   /** Replaces the real services (tests). */
   services?: BackendServices;
+  /** Run capture supervision in this process (the app and `loupe serve` do; tests do not). */
+  superviseCapture?: boolean;
+  /** Diagnostics from the embedded services. */
+  log?: (message: string) => void;
 }
 
 /** Sends one push to one client. */
@@ -50,13 +55,19 @@ export interface Backend {
   dispose(): Promise<void>;
 }
 
-/** Starts the backend over `roots`. Call `dispose()` to stop its watchers and close every client. */
+/**
+ * Starts the backend over `roots`. Capture supervision (when asked for) starts in the background.
+ * Call `dispose()` to stop its watchers, close every client and hand captures over to a daemon.
+ */
 export function startBackend(options: BackendOptions): Backend {
   const roots = [...new Set(options.roots.map((r) => path.resolve(r)))];
   const sockets = (options.sockets?.length ? options.sockets : [DEFAULT_SOCKET]).map(checkSocketName);
   const context: ApiContext = { version: options.version, roots, sockets, services: options.services ?? coreServices() };
   const handlers = createHandlers(context);
   const clients = new Set<BackendClient & { send: PushSender }>();
+
+  const log = options.log ?? (() => {});
+  const capture = options.superviseCapture ? superviseCaptures(sockets, log) : null;
 
   let signature = workspaceSignature(roots);
   const poll = setInterval(() => {
@@ -91,6 +102,7 @@ export function startBackend(options: BackendOptions): Backend {
     async dispose() {
       clearInterval(poll);
       for (const c of [...clients]) c.close();
+      await (await capture)?.dispose();
     },
   };
 }

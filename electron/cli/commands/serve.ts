@@ -1,0 +1,103 @@
+/**
+ * `loupe serve [--port N] [--host H] [--root DIR…] [--socket NAME…] [--allow-control] [--read-only]`
+ *
+ * Serves the app's UI to a browser (SPEC §7 "Web view"). Prints the URL, token included, on
+ * stdout and runs until interrupted.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { CONTROL_CHANNELS, type ControlChannel } from '../../../shared/ipc.js';
+import { UserError } from '../errors.js';
+import { parseSocket, SOCKET_HELP } from './socket-option.js';
+
+/** The port unless --port says otherwise (kept in step with DEFAULT_PORT in electron/server). */
+const DEFAULT_PORT = 7420;
+
+/**
+ * What a web client may control by default. Issue 4: "apart from attaching capture and starting
+ * agents, it is read-only unless --allow-control is given", so those two are allowed and
+ * detaching (which stops a capture) is not.
+ */
+const DEFAULT_WEB_CONTROL: ControlChannel[] = ['capture:attach', 'agent:run'];
+
+interface ServeOptions {
+  port: number;
+  host?: string;
+  root?: string[];
+  socket?: string[];
+  allowControl?: boolean;
+  readOnly?: boolean;
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new UserError(`invalid --port ${JSON.stringify(value)}: use a number from 0 to 65535 (0 picks a free port)`);
+  return n;
+}
+
+function parseHost(value: string): string {
+  if (!/^[A-Za-z0-9.:-]+$/.test(value) && !/^\[[0-9A-Fa-f:]+\]$/.test(value)) {
+    throw new UserError(`invalid --host ${JSON.stringify(value)}: give an interface address such as 127.0.0.1, 0.0.0.0 or ::1`);
+  }
+  return value.replace(/^\[(.*)\]$/, '$1');
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the Loupe UI to a browser (127.0.0.1 only unless --host; a token is required)')
+    .option('--port <n>', `port to listen on (0 picks a free one)`, parsePort, DEFAULT_PORT)
+    .option('--host <address>', 'interface to bind (default 127.0.0.1); any other exposes the UI to that network', parseHost)
+    .option('--root <dir...>', 'folders holding .agent-workspace/ (default: the current folder)')
+    .option('--socket <name...>', `${SOCKET_HELP}; repeat for several servers`, (value: string, previous: string[] = []) => [
+      ...previous,
+      parseSocket(value),
+    ])
+    .option('--allow-control', 'also let the browser detach captures (attach and new agents are allowed by default)')
+    .option('--read-only', 'let the browser only read: no attaching, no new agents')
+    .action(async (options: ServeOptions) => {
+      if (options.allowControl && options.readOnly) throw new UserError('--allow-control and --read-only contradict each other; pass one of them');
+      const { startBackend } = await import('../../core/api/backend.js');
+      const { isLoopbackHost } = await import('../../server/access.js');
+      const { startWebServer, rendererBuilt } = await import('../../server/server.js');
+      const host = options.host ?? '127.0.0.1';
+      const staticDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../renderer');
+      if (!rendererBuilt(staticDir)) {
+        process.stderr.write(`loupe: warning: the UI is not built (no ${staticDir}/index.html); run \`npm run build\` in the Loupe folder\n`);
+      }
+      const log = (message: string) => process.stderr.write(`loupe serve: ${message}\n`);
+      const backend = startBackend({
+        roots: options.root ?? ['.'],
+        sockets: options.socket,
+        version: program.version() ?? '0.0.0',
+        superviseCapture: true,
+        log,
+      });
+      let server;
+      try {
+        server = await startWebServer({
+          backend,
+          host,
+          port: options.port,
+          staticDir,
+          allowedControl: options.readOnly ? [] : options.allowControl ? CONTROL_CHANNELS : DEFAULT_WEB_CONTROL,
+        });
+      } catch (err) {
+        await backend.dispose();
+        const e = err as NodeJS.ErrnoException;
+        if (e.code === 'EADDRINUSE') throw new UserError(`port ${options.port} on ${host} is in use; pass --port with another port (or 0 for any free one)`);
+        if (e.code === 'EADDRNOTAVAIL') throw new UserError(`${host} is not an address of this machine; pass --host with one of its interfaces`);
+        throw err;
+      }
+      if (!isLoopbackHost(host)) {
+        process.stderr.write(
+          `loupe: warning: serving on ${host}, not just this machine: anyone who can reach it and has the token can read your agents' output\n`,
+        );
+      }
+      process.stdout.write(`${server.url}\n`);
+      const stop = () => void server.close().then(() => backend.dispose()).then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}
