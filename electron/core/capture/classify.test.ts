@@ -57,6 +57,9 @@ describe('default classification rules', () => {
     "thread 'main' panicked at src/main.rs:3:5",
     'Exception in thread "main" java.lang.NullPointerException',
     'FAILED tests/test_parse.py::test_empty - AssertionError',
+    ' FAIL  src/routes/users.test.ts',
+    'npm error code E404',
+    '  error: could not compile `demo` (bin "demo") due to 2 previous errors',
     '\x1b[31mError\x1b[0m: boom',
   ])('marks %j as an error on stderr', (line) => {
     expect(classify(line)).toEqual({ type: 'stderr', metadata: { level: 'error' } });
@@ -90,6 +93,8 @@ describe('default classification rules', () => {
     'Error handling was improved in this release',
     'the panic button',
     'error_count=0',
+    '+    return res.status(400).json({ error: "name is required" });',
+    '{"level":"info","error":null}',
     'Warnings are shown in yellow',
     '',
     '\r⠋ Thinking…\r⠙ Thinking…',

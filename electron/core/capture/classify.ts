@@ -12,8 +12,8 @@
  *   - Claude's stream-json: `{"type":"tool_use","id":"…","name":"Bash",…}`
  * - fatal errors → `stderr` + `fatal`: `FATAL`, `fatal: …` (git), `Fatal error:`, `Segmentation fault`, `core dumped`
  * - errors → `stderr` + `error`: `Traceback (most recent call last):`, `…Error:`, `…Exception:`,
- *   `error:` / `error[E0308]:` (compilers), `ERROR`, `npm ERR!`, `panic:`, `panicked at`,
- *   `Exception in thread`, `FAILED`.
+ *   `error:` / `error[E0308]:` at the start or after `file:line: ` (compilers), `ERROR`, `npm ERR!`,
+ *   `npm error`, `panic:`, `panicked at`, `Exception in thread`, `FAIL` / `FAILED`.
  *   The indented frames after a `Traceback` line, and the exception line that ends them, are errors too.
  * - warnings → `stdout` + `warn`: `warning:` / `Warning:`, `WARN`, `WARNING`, `DeprecationWarning`
  *   and other `…Warning` classes, `[warn]`, `⚠`.
@@ -59,7 +59,9 @@ export const DEFAULT_RULES: readonly ClassifyRule[] = Object.freeze([
   { pattern: '\\bFATAL\\b|^\\s*fatal:|\\bFatal error:|Segmentation fault|core dumped', type: 'stderr', level: 'fatal' },
   { pattern: 'Traceback \\(most recent call last\\)', type: 'stderr', level: 'error' },
   {
-    pattern: 'Error:|Exception:|\\berror(?:\\[\\w+\\])?:|\\bERROR\\b|\\bERR!|\\bpanic:|\\bpanicked at\\b|^Exception in thread |\\bFAILED\\b',
+    // Lowercase `error:` only where compilers put it (`error: …`, `file.c:3:5: error: …`), not `{ error: x }`.
+    pattern:
+      'Error:|Exception:|(?:^\\s*|: )error(?:\\[\\w+\\])?:|^npm error |\\bERROR\\b|\\bERR!|\\bpanic:|\\bpanicked at\\b|^Exception in thread |\\bFAIL(?:ED)?\\b',
     type: 'stderr',
     level: 'error',
   },
