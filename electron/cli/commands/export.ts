@@ -1,0 +1,154 @@
+/**
+ * `loupe export (AGENT_ID | TASK_ID) --format F -o FILE [--gzip] [--since ..] [--until ..]
+ *   [--from-seq N] [--to-seq N] [--type T] [--level L] [--grep RE] [-i] [--no-redact] [--root DIR] [--task ID]`
+ *
+ * Exports a run, a slice of it, or every agent of a task, with secrets redacted unless
+ * `--no-redact`. `-o -` writes to stdout. One summary line goes to stderr.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { ENTRY_TYPES, isTaskId, LEVELS, type EntryType, type Level } from '../../../shared/entry.js';
+import { UserError } from '../errors.js';
+
+/** The formats, as listed in `--help` (kept here so help does not load the exporter). */
+const FORMATS = ['jsonl', 'text', 'ansi', 'html', 'cast', 'replay-html'] as const;
+
+interface ExportCommandOptions {
+  format: (typeof FORMATS)[number];
+  output: string;
+  gzip?: boolean;
+  since?: string;
+  until?: string;
+  fromSeq?: string;
+  toSeq?: string;
+  type?: string;
+  level?: string;
+  grep?: string;
+  ignoreCase?: boolean;
+  redact: boolean;
+  root: string;
+  task?: string;
+  title?: string;
+}
+
+export function registerExport(program: Command): void {
+  program
+    .command('export')
+    .description('export a run, a slice of it, or a whole task to share it; secrets are redacted unless --no-redact')
+    .argument('<target>', 'an agent id, or a task id (TASK-…) to export all its agents')
+    .addOption(new Option('--format <format>', 'what to write').choices([...FORMATS]).makeOptionMandatory())
+    .requiredOption('-o, --output <file>', 'the file to write, or - for stdout')
+    .option('--gzip', 'gzip the output (any format)')
+    .option('--since <when>', 'from this time: ISO 8601, a date, or a duration before now (15m, 2h, 3d)')
+    .option('--until <when>', 'up to this time, in the same forms')
+    .option('--from-seq <N>', 'from this sequence number')
+    .option('--to-seq <N>', 'up to this sequence number')
+    .option('--type <types>', `only these types, comma-separated (${ENTRY_TYPES.join(', ')})`)
+    .option('--level <level>', `only this level and more severe (${LEVELS.join(', ')})`)
+    .option('--grep <regex>', 'only entries whose ANSI-stripped text matches (RE2 syntax)')
+    .option('-i, --ignore-case', 'match --grep case-insensitively')
+    .option('--no-redact', 'keep secrets as they are (redaction is on by default)')
+    .option('--title <title>', 'the title shown in html, cast and replay-html files')
+    .option('--root <dir>', 'the folder holding .agent-workspace/', '.')
+    .option('--task <id>', 'the task to read when several have this agent (default: the newest)')
+    .action(async (target: string, options: ExportCommandOptions) => {
+      await runExport(target, options);
+    });
+}
+
+async function runExport(target: string, options: ExportCommandOptions): Promise<void> {
+  checkRoot(options.root);
+  const agents = await resolveAgents(target, options);
+  const [{ exportRun, exportRunToFile }, { compileUserRegex }, { parseTimeBound }, { loadConfig }, { describeCorruptLine }, summary] =
+    await Promise.all([
+      import('../../core/export/exportRun.js'),
+      import('../../core/regex/userRegex.js'),
+      import('../../core/search/timeBound.js'),
+      import('../../core/capture/config.js'),
+      import('../../core/log/reader.js'),
+      import('../../core/export/summary.js'),
+    ]);
+  const now = Date.now() * 1000;
+  const exportOptions = {
+    agents,
+    format: options.format,
+    title: options.title,
+    gzip: options.gzip === true,
+    redact: options.redact,
+    redactPatterns: options.redact ? (loadConfig(options.root).config.redact?.patterns ?? []) : [],
+    slice: {
+      sinceMicros: options.since !== undefined ? parseTimeBound(options.since, now) : undefined,
+      untilMicros: options.until !== undefined ? parseTimeBound(options.until, now) : undefined,
+      fromSeq: parseSequence(options.fromSeq, '--from-seq'),
+      toSeq: parseSequence(options.toSeq, '--to-seq'),
+      filter: {
+        types: parseTypes(options.type),
+        minLevel: parseLevel(options.level),
+        regex: options.grep !== undefined ? compileUserRegex(options.grep, { ignoreCase: options.ignoreCase === true }) : undefined,
+      },
+    },
+    onCorrupt: (c: Parameters<typeof describeCorruptLine>[0]) => process.stderr.write(`loupe: ${describeCorruptLine(c)}\n`),
+  };
+
+  const toStdout = options.output === '-';
+  const result = toStdout ? await exportRun(exportOptions, process.stdout) : await exportRunToFile(exportOptions, options.output);
+  const where = toStdout ? 'stdout' : options.output;
+  process.stderr.write(
+    `exported ${result.entries} entr${result.entries === 1 ? 'y' : 'ies'} of ${result.agents} agent${result.agents === 1 ? '' : 's'} ` +
+      `as ${options.format}${options.gzip === true ? ' (gzip)' : ''} to ${where}: ${summary.formatBytes(result.bytes)}; ` +
+      `${summary.describeRedactions(result.redactions)}\n`,
+  );
+}
+
+async function resolveAgents(target: string, options: ExportCommandOptions) {
+  const { findAgentLog, listTaskAgents } = await import('../../core/log/paths.js');
+  if (isTaskId(target)) {
+    const agents = listTaskAgents(options.root, target);
+    if (agents.length === 0) {
+      throw new UserError(`no agent logs in task ${target} under ${path.resolve(options.root)}; run \`loupe ls --root ${options.root}\` to list tasks`);
+    }
+    return agents;
+  }
+  const found = findAgentLog(options.root, target, options.task);
+  if (found === null) {
+    const where = options.task !== undefined ? `task ${options.task} under ${path.resolve(options.root)}` : path.resolve(options.root);
+    throw new UserError(`no agent ${JSON.stringify(target)} in ${where}; run \`loupe ls --root ${options.root}\` to list agents and tasks`);
+  }
+  return [found];
+}
+
+function checkRoot(root: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(root);
+  } catch {
+    throw new UserError(`--root ${root} does not exist; pass the folder that holds .agent-workspace/`);
+  }
+  if (!stat.isDirectory()) throw new UserError(`--root ${root} is a file, not a folder; pass the folder that holds .agent-workspace/`);
+}
+
+function parseSequence(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UserError(`${flag} must be a sequence number (1 or more), not ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+function parseTypes(value: string | undefined): EntryType[] | undefined {
+  if (value === undefined) return undefined;
+  return value.split(',').map((t) => {
+    const type = t.trim();
+    if (!(ENTRY_TYPES as readonly string[]).includes(type)) {
+      throw new UserError(`unknown --type ${JSON.stringify(type)}: use ${ENTRY_TYPES.join(', ')} (comma-separated)`);
+    }
+    return type as EntryType;
+  });
+}
+
+function parseLevel(value: string | undefined): Level | undefined {
+  if (value === undefined) return undefined;
+  if (!(LEVELS as readonly string[]).includes(value)) {
+    throw new UserError(`unknown --level ${JSON.stringify(value)}: use one of ${LEVELS.join(', ')}`);
+  }
+  return value as Level;
+}
