@@ -72,6 +72,8 @@ export interface IndexerOptions {
   dbFile?: string;
   /** Called after each committed batch, e.g. for `loupe reindex`'s progress line. */
   onProgress?: (progress: IndexProgress) => void;
+  /** JSONL bytes per transaction (default 4 MiB); tests use small batches to crash between them. */
+  batchBytes?: number;
 }
 
 interface Checkpoint {
@@ -109,6 +111,7 @@ export class Indexer {
   readonly root: string;
   readonly db: IndexDb;
   private readonly onProgress: (progress: IndexProgress) => void;
+  private readonly batchBytes: number;
   private readonly statements: ReturnType<typeof prepareStatements>;
   private rootRow: number;
   private readonly agentRows = new Map<string, number>();
@@ -121,6 +124,7 @@ export class Indexer {
     this.root = path.resolve(root);
     this.db = openIndexDb(options.dbFile ?? indexPath(this.root));
     this.onProgress = options.onProgress ?? (() => {});
+    this.batchBytes = options.batchBytes ?? BATCH_BYTES;
     this.statements = prepareStatements(this.db);
     this.db.prepare('INSERT OR IGNORE INTO roots (path) VALUES (?)').run(this.root);
     this.rootRow = (this.db.prepare('SELECT id FROM roots WHERE path = ?').get(this.root) as { id: number }).id;
@@ -301,7 +305,7 @@ export class Indexer {
 
       let offset = cp.offset;
       let lines = cp.lines;
-      let want = BATCH_BYTES;
+      let want = this.batchBytes;
       let buf = content === null ? Buffer.allocUnsafe(want) : null;
       let interrupted = false;
       while (offset < size) {
@@ -318,7 +322,7 @@ export class Indexer {
           want *= 2; // a line longer than the batch
           continue;
         }
-        want = BATCH_BYTES;
+        want = this.batchBytes;
         const batch = this.parseBatch(chunk.subarray(0, end), offset, lines, disk.path, stats);
         const committed = this.db.transaction(() => {
           // Another process indexing the same root may have committed this range already.
