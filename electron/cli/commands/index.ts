@@ -4,6 +4,7 @@ import { registerAttach } from './attach.js';
 import { registerDaemon } from './daemon.js';
 import { registerDemo } from './demo.js';
 import { registerDetach } from './detach.js';
+import { registerExport } from './export.js';
 import { registerLs } from './ls.js';
 import { registerReindex } from './reindex.js';
 import { registerRun } from './run.js';
@@ -11,4 +12,4 @@ import { registerSearch } from './search.js';
 import { registerStats } from './stats.js';
 import { registerTail } from './tail.js';
 
-export const commands: ((program: Command) => void)[] = [registerRun, registerAttach, registerDetach, registerDaemon, registerLs, registerDemo, registerTail, registerSearch, registerStats, registerReindex];
+export const commands: ((program: Command) => void)[] = [registerRun, registerAttach, registerDetach, registerDaemon, registerLs, registerDemo, registerTail, registerSearch, registerStats, registerReindex, registerExport];
