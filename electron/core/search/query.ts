@@ -168,12 +168,12 @@ export function countMatches(db: IndexDb, query: SearchQuery, now = nowMicros())
     const l = LEVELS[level];
     byType[t] = (byType[t] ?? 0) + n;
     byLevel[l] = (byLevel[l] ?? 0) + n;
-    if (nBuckets > 0) buckets[Math.min(nBuckets - 1, Math.max(0, bucket))] += n;
+    if (nBuckets > 0) buckets[Math.min(nBuckets - 1, Math.max(0, Math.floor(bucket)))] += n;
   };
   if (!plan.empty) {
     const where = plan.where.join(' AND ') || '1';
     if (plan.regex === null) {
-      const sql = `SELECT e.type, e.level, (e.ts - ?) / ? AS bucket, count(*) AS n FROM ${plan.from} WHERE ${where} GROUP BY 1, 2, 3`;
+      const sql = `SELECT e.type, e.level, CAST((e.ts - ?) / ? AS INTEGER) AS bucket, count(*) AS n FROM ${plan.from} WHERE ${where} GROUP BY 1, 2, 3`;
       for (const r of db.prepare(sql).all(range.lo, Math.max(1, bucketUs), ...plan.params) as {
         type: number;
         level: number;
