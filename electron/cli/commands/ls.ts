@@ -19,7 +19,7 @@ export function registerLs(program: Command): void {
     .command('ls')
     .description('list roots, tasks and agents (live or ended, entries, last activity) and tmux panes not captured yet')
     .option('--root <dir>', 'a root holding .agent-workspace/ (repeatable; default: the current folder, plus roots live panes capture into)', collect, [])
-    .option('--socket <name>', 'tmux -L socket to look at (repeatable; default: the default tmux server)', collect, [])
+    .option('--socket <name>', 'tmux -L socket to look at (repeatable; default: the default server and every socket Loupe captures on)', collect, [])
     .option('--json', 'print the listing as JSON (see Workspace in electron/core/workspace/list.ts)')
     .action(async (options: LsOptions) => {
       const { listWorkspace } = await import('../../core/workspace/list.js');

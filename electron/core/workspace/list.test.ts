@@ -114,6 +114,21 @@ describe('listWorkspace', () => {
     }
   });
 
+  it('asks the sockets Loupe holds capture records for when no socket is named', async () => {
+    const saved = process.env.LOUPE_STATE_DIR;
+    process.env.LOUPE_STATE_DIR = path.join(root, 'state');
+    try {
+      fs.mkdirSync(path.join(root, 'state', 'sockets', socket), { recursive: true });
+      fs.writeFileSync(path.join(root, 'state', 'sockets', socket, 'live-0a1b2c3d4e5f.json'), '{}');
+      const w = await listWorkspace({ roots: [root] });
+      expect(w.tmux.map((t) => t.socket)).toEqual(['default', socket]);
+      expect(agents(w).live.state).toBe('live');
+    } finally {
+      if (saved === undefined) delete process.env.LOUPE_STATE_DIR;
+      else process.env.LOUPE_STATE_DIR = saved;
+    }
+  });
+
   it('says the state is unknown, not stopped, when tmux cannot be asked', async () => {
     const saved = process.env.LOUPE_TMUX;
     process.env.LOUPE_TMUX = path.join(root, 'no-such-tmux');

@@ -8,7 +8,10 @@
  * - `stopped` when tmux answered but no pane captures it any more (detached, or its server died);
  * - `unknown` when tmux could not be asked.
  */
+import fs from 'node:fs';
 import path from 'node:path';
+import { SOCKET_NAME_PATTERN } from '../../../shared/entry.js';
+import { listCaptureIds, stateDir } from '../capture/state.js';
 import { listTaskAgents, listTasks, taskDir } from '../log/paths.js';
 import { DEFAULT_SOCKET_NAME } from '../capture/tmux.js';
 import { summarizeAgentLog } from './agentLog.js';
@@ -84,7 +87,10 @@ export interface Workspace {
 export interface ListWorkspaceOptions {
   /** Roots to list (folders holding `.agent-workspace/`). */
   roots: string[];
-  /** tmux `-L` socket names to ask; defaults to the default server. */
+  /**
+   * tmux `-L` socket names to ask. Default: the default server plus every socket Loupe holds
+   * capture records for (so agents started with `--socket` show as live without naming it).
+   */
   sockets?: string[];
   /** Also list roots that live panes on these sockets capture into. Default false. */
   includePaneRoots?: boolean;
@@ -92,7 +98,7 @@ export interface ListWorkspaceOptions {
 
 /** Lists roots, tasks, agents and uncaptured panes. Never throws for tmux trouble: see `tmux[].error`. */
 export async function listWorkspace(options: ListWorkspaceOptions): Promise<Workspace> {
-  const sockets = [...new Set(options.sockets?.length ? options.sockets : [DEFAULT_SOCKET_NAME])];
+  const sockets = [...new Set(options.sockets?.length ? options.sockets : [DEFAULT_SOCKET_NAME, ...socketsWithCaptures()])];
   const listings = await Promise.all(sockets.map(listTmuxPanes));
   const tmuxAnswered = listings.some((l) => l.error === null);
 
@@ -142,6 +148,18 @@ export async function listWorkspace(options: ListWorkspaceOptions): Promise<Work
     panes,
     tmux: listings.map(({ socket, running, error }) => ({ socket, running, error })),
   };
+}
+
+/** Sockets with capture records in Loupe's state dir: the servers captures were started on. */
+export function socketsWithCaptures(): string[] {
+  const dir = path.join(stateDir(), 'sockets');
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((name) => SOCKET_NAME_PATTERN.test(name) && listCaptureIds(path.join(dir, name)).length > 0).sort();
 }
 
 /** Captured panes by the resolved path of their log. A living pane wins over a dead one. */
