@@ -81,7 +81,7 @@ describe('app store', () => {
     store.getState().openSearch(a);
     store.getState().updateSearch(a, { term: 'err', regex: true });
     store.getState().setSearchResult(a, 2, 7);
-    store.getState().setFilter(agentKey(agent('b')), { types: ['stderr'], levels: [], grep: '' });
+    store.getState().setFilter(agentKey(agent('b')), { types: ['stderr'], minLevel: null, grep: '' });
     const [pa, pb] = store.getState().panes;
     expect(pa.search).toMatchObject({ open: true, term: 'err', regex: true, index: 2, count: 7 });
     expect(pa.filter).toBeNull();
@@ -95,7 +95,7 @@ describe('app store', () => {
     const store = createAppStore(null);
     store.getState().openAgent(agent('a'));
     const a = agentKey(agent('a'));
-    store.getState().setFilter(a, { types: ['stderr'], levels: [], grep: '' });
+    store.getState().setFilter(a, { types: ['stderr'], minLevel: null, grep: '' });
     store.getState().setView('search');
     store.getState().openAgent(agent('a'), { reveal: { text: 'Traceback', sequence: 42 } });
     const pane = store.getState().panes[0];
@@ -115,7 +115,7 @@ describe('app store', () => {
     first.getState().setLayout(2);
     first.getState().toggleTheme();
     first.getState().toggleRoot('/tmp/root');
-    first.getState().setFilter(agentKey(agent('a')), { types: ['stderr'], levels: [], grep: '' });
+    first.getState().setFilter(agentKey(agent('a')), { types: ['stderr'], minLevel: null, grep: '' });
 
     const second = createAppStore(storage).getState();
     expect(second.panes.map((p) => p.agent.agentId)).toEqual(['a', 'b']);

@@ -24,10 +24,11 @@ export interface PaneSearch {
   count: number;
 }
 
-/** A filtered line view replaces the terminal while set. Empty lists mean "any". */
+/** A filtered line view replaces the terminal while set. An empty list or null means "any". */
 export interface PaneFilter {
   types: EntryType[];
-  levels: Level[];
+  /** Keep entries at this level or more severe, like `loupe tail --level`. */
+  minLevel: Level | null;
   grep: string;
 }
 

@@ -1,0 +1,137 @@
+/** The sidebar: roots → tasks → agents with state badges and entry counts, and uncaptured tmux panes. */
+import { useState } from 'react';
+import type { TmuxPane, WorkspaceAgent, WorkspaceTask } from '../../shared/ipc.js';
+import { invoke } from '../bridge.js';
+import { agentKey } from '../store/agentKey.js';
+import { appStore, useApp } from '../store/useApp.js';
+import { formatCount } from './format.js';
+
+export function Sidebar() {
+  const workspace = useApp((s) => s.workspace);
+  const info = useApp((s) => s.info);
+  const collapsed = useApp((s) => s.collapsedRoots);
+  const toggleRoot = useApp((s) => s.toggleRoot);
+  const canRun = info?.allowedControl.includes('agent:run') ?? false;
+  const uncaptured = workspace?.panes.filter((p) => !p.captured) ?? [];
+
+  return (
+    <nav className="sidebar" aria-label="Agents">
+      <div className="sidebar-head">
+        <span className="brand">
+          <span className="brand-mark" aria-hidden>◎</span> Loupe
+        </span>
+        {canRun && (
+          <button className="btn btn-small" title="New agent (N)" onClick={() => appStore.getState().setOverlay('newAgent')}>
+            + New agent
+          </button>
+        )}
+      </div>
+      <div className="sidebar-scroll">
+        <div className="section-title">Workspaces</div>
+        {workspace === null && <div className="muted pad">Loading…</div>}
+        {workspace?.roots.length === 0 && <div className="muted pad">No roots open. Start `loupe serve --root DIR`.</div>}
+        {workspace?.roots.map((root) => {
+          const open = !collapsed.includes(root.root);
+          return (
+            <div key={root.root} className="tree-root">
+              <button className="tree-row root-row" aria-expanded={open} title={root.root} onClick={() => toggleRoot(root.root)}>
+                <span className="chevron">{open ? '▾' : '▸'}</span>
+                <span className="root-name">{baseName(root.root)}</span>
+                <span className="count">{root.tasks.length}</span>
+              </button>
+              {open && root.tasks.length === 0 && <div className="muted pad-l">No tasks yet. Try `loupe demo`.</div>}
+              {open && [...root.tasks].reverse().map((task) => <TaskNode key={task.taskId} task={task} />)}
+            </div>
+          );
+        })}
+        <div className="section-title">
+          tmux panes not captured <span className="count">{uncaptured.length}</span>
+        </div>
+        {uncaptured.length === 0 && <div className="muted pad">Every tmux pane is captured.</div>}
+        {uncaptured.map((pane) => (
+          <PaneRow key={`${pane.socket ?? ''}:${pane.paneId}`} pane={pane} canAttach={info?.allowedControl.includes('capture:attach') ?? false} />
+        ))}
+      </div>
+    </nav>
+  );
+}
+
+function TaskNode({ task }: { task: WorkspaceTask }) {
+  const [open, setOpen] = useState(true);
+  const errors = task.agents.filter((a) => a.state === 'error').length;
+  return (
+    <div className="tree-task">
+      <button className="tree-row task-row" aria-expanded={open} title={task.taskId} onClick={() => setOpen(!open)}>
+        <span className="chevron">{open ? '▾' : '▸'}</span>
+        <span className="task-name">{taskLabel(task.taskId)}</span>
+        {errors > 0 && <span className="badge badge-error">{errors}</span>}
+        <span className="count">{task.agents.length}</span>
+      </button>
+      {open && task.agents.map((agent) => <AgentRow key={agent.agentId} agent={agent} />)}
+    </div>
+  );
+}
+
+function AgentRow({ agent }: { agent: WorkspaceAgent }) {
+  const key = agentKey(agent);
+  const isOpen = useApp((s) => s.panes.some((p) => p.key === key));
+  const isFocused = useApp((s) => s.focusedKey === key);
+  return (
+    <button
+      className={`tree-row agent-row${isOpen ? ' is-open' : ''}${isFocused ? ' is-focused' : ''}`}
+      data-agent={agent.agentId}
+      data-state={agent.state}
+      title={`${agent.agentId} — ${agent.state}${agent.exitStatus !== null ? `, exit ${agent.exitStatus}` : ''}`}
+      onClick={() => appStore.getState().openAgent({ root: agent.root, taskId: agent.taskId, agentId: agent.agentId })}
+    >
+      <span className={`state-dot state-${agent.state}`} aria-label={agent.state} />
+      <span className="agent-name">{agent.agentId}</span>
+      <span className={`state-badge state-${agent.state}`}>{agent.state}</span>
+      <span className="count" title={`${agent.entries} entries`}>{formatCount(agent.entries)}</span>
+    </button>
+  );
+}
+
+function PaneRow({ pane, canAttach }: { pane: TmuxPane; canAttach: boolean }) {
+  const [busy, setBusy] = useState(false);
+  const attach = async () => {
+    setBusy(true);
+    const s = appStore.getState();
+    try {
+      const started = await invoke('capture:attach', { target: pane.paneId, ...(pane.socket ? { socket: pane.socket } : {}) });
+      s.openAgent({ root: started.root, taskId: started.taskId, agentId: started.agentId });
+      s.pushToast({ kind: 'info', title: `Capturing ${pane.session}:${pane.windowIndex}.${pane.paneIndex}`, message: `into ${started.agentId}`, agent: started });
+    } catch (err) {
+      s.pushToast({ kind: 'error', title: `Could not attach ${pane.paneId}`, message: (err as Error).message, agent: null });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="tree-row pane-row" data-pane={pane.paneId} title={`${pane.socket ? `-L ${pane.socket} ` : ''}${pane.session}:${pane.windowIndex}.${pane.paneIndex} (${pane.paneId})`}>
+      <span className="pane-target">
+        {pane.session}:{pane.windowIndex}.{pane.paneIndex}
+      </span>
+      <span className="pane-command">{pane.command}</span>
+      {canAttach && (
+        <button className="btn btn-tiny" disabled={busy} onClick={() => void attach()}>
+          {busy ? '…' : 'Attach'}
+        </button>
+      )}
+    </div>
+  );
+}
+
+function baseName(path: string): string {
+  const parts = path.split(/[\\/]/).filter(Boolean);
+  return parts.at(-1) ?? path;
+}
+
+/** `TASK-20260101-120000-0a1b2c3d` → `Jan 1 12:00:00 · 0a1b`. */
+export function taskLabel(taskId: string): string {
+  const m = /^TASK-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})-([0-9a-f]{4})/.exec(taskId);
+  if (!m) return taskId;
+  const [, y, mo, d, h, mi, s, hex] = m;
+  const month = new Date(Number(y), Number(mo) - 1, 1).toLocaleString('en', { month: 'short' });
+  return `${month} ${Number(d)} ${h}:${mi}:${s} · ${hex}`;
+}

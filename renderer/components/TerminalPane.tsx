@@ -1,0 +1,183 @@
+/**
+ * The React view of one agent pane. It creates the pane's terminal controller and live feed,
+ * hands them a DOM node and forwards store changes to them; it never calls xterm itself.
+ */
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import type { PaneModel } from '../store/appStore.js';
+import { signalAgentActivity } from '../store/activity.js';
+import { appStore, useApp } from '../store/useApp.js';
+import { AgentFeed, REVEAL_MARK } from '../terminal/agentFeed.js';
+import { judgeLink } from '../terminal/hostileOutput.js';
+import { registerController } from '../terminal/paneRegistry.js';
+import { MAX_FONT_SIZE, MIN_FONT_SIZE, TerminalController } from '../terminal/terminalController.js';
+import { FilterView } from './FilterView.js';
+import { CloseIcon, FilterIcon, MaximizeIcon, RestoreIcon, SearchIcon } from './Icons.js';
+import { PaneSearchBar } from './PaneSearchBar.js';
+import { PaneStatus } from './PaneStatus.js';
+import { taskLabel } from './Sidebar.js';
+
+/** Pixels of the pane body around the terminal (its padding). */
+const HOST_PADDING = 8;
+/** Used until the workspace says what size the agent's terminal was recorded at. */
+const DEFAULT_SIZE = { cols: 80, rows: 24 };
+
+export function TerminalPane({ pane, visible, order }: { pane: PaneModel; visible: boolean; order: number }) {
+  const hostRef = useRef<HTMLDivElement>(null);
+  const mountRef = useRef<HTMLDivElement>(null);
+  const [controller, setController] = useState<TerminalController | null>(null);
+  const [feed, setFeed] = useState<AgentFeed | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const theme = useApp((s) => s.theme);
+  const focused = useApp((s) => s.focusedKey === pane.key);
+  const maximized = useApp((s) => s.maximizedKey === pane.key);
+  const agentInfo = useApp((s) =>
+    s.workspace?.roots
+      .find((r) => r.root === pane.agent.root)
+      ?.tasks.find((t) => t.taskId === pane.agent.taskId)
+      ?.agents.find((a) => a.agentId === pane.agent.agentId),
+  );
+  const { key, agent } = pane;
+
+  // Controller and feed live exactly as long as the pane is open.
+  useLayoutEffect(() => {
+    const s = appStore.getState();
+    const size = { cols: agentInfo?.cols ?? DEFAULT_SIZE.cols, rows: agentInfo?.rows ?? DEFAULT_SIZE.rows };
+    const ctl = new TerminalController({
+      theme: s.theme,
+      ...size,
+      onLink: (uri) => {
+        const verdict = judgeLink(uri);
+        appStore.getState().setLinkRequest({ uri, url: verdict.allowed ? verdict.url : null, reason: verdict.allowed ? null : verdict.reason });
+      },
+      onSearchResult: ({ index, count }) => appStore.getState().setSearchResult(key, index, count),
+      onResize: (cols, rows) => {
+        appStore.getState().setPaneSize(key, cols, rows);
+        fitRef.current();
+      },
+    });
+    ctl.open(mountRef.current!);
+    s.setPaneSize(key, size.cols, size.rows);
+    const f = new AgentFeed(agent, ctl, {
+      onActivity: () => signalAgentActivity(key),
+      onError: (message) => setLoadError(message),
+    });
+    const unregister = registerController(key, ctl);
+    setController(ctl);
+    setFeed(f);
+    const reveal = appStore.getState().panes.find((p) => p.key === key)?.reveal;
+    if (!reveal) void f.start();
+    return () => {
+      unregister();
+      f.dispose();
+      ctl.dispose();
+      setController(null);
+      setFeed(null);
+    };
+    // The workspace size only matters at creation: later sizes come from the log itself.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key]);
+
+  useEffect(() => controller?.setTheme(theme), [controller, theme]);
+
+  // Fit the recorded cols × rows into the pane's cell by choosing the font size, never by
+  // re-wrapping; below the smallest readable size the pane scrolls instead.
+  const fitRef = useRef(() => undefined as void);
+  fitRef.current = () => {
+    const host = hostRef.current;
+    if (!host || !controller || host.clientWidth === 0) return;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { width, height } = controller.measure();
+      if (width === 0 || height === 0) return;
+      const fit = Math.min((host.clientWidth - HOST_PADDING) / width, (host.clientHeight - HOST_PADDING) / height);
+      const wanted = Math.floor(controller.fontSize * fit * 2) / 2; // half-pixel steps keep glyphs crisp
+      const size = Math.min(MAX_FONT_SIZE, Math.max(MIN_FONT_SIZE, wanted));
+      if (size === controller.fontSize) break;
+      controller.setFontSize(size);
+    }
+    host.dataset.fontSize = String(controller.fontSize);
+  };
+  useEffect(() => {
+    const host = hostRef.current;
+    if (!host || !controller) return;
+    const observer = new ResizeObserver(() => fitRef.current());
+    observer.observe(host);
+    fitRef.current();
+    return () => observer.disconnect();
+  }, [controller, visible]);
+
+  // A global search hit: reload around it and bring its line into view.
+  const revealNonce = pane.reveal?.nonce;
+  useEffect(() => {
+    const reveal = appStore.getState().panes.find((p) => p.key === key)?.reveal;
+    if (!reveal || !controller || !feed) return;
+    let cancelled = false;
+    void feed.loadAround(reveal.sequence).then((placed) => {
+      if (cancelled || !placed) return;
+      controller.afterParsed(() => {
+        if (cancelled) return;
+        controller.scrollToMark(REVEAL_MARK);
+        appStore.getState().revealDone(key);
+      });
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [revealNonce, controller, feed, key]);
+
+  const s = appStore.getState;
+  const state = agentInfo?.state ?? 'ended';
+  const className = ['pane', focused && 'is-focused', maximized && 'is-maximized', !visible && 'is-parked', state === 'error' && 'has-error']
+    .filter(Boolean)
+    .join(' ');
+
+  return (
+    <section
+      className={className}
+      style={{ order: order < 0 ? undefined : order }}
+      data-agent={agent.agentId}
+      aria-label={`Agent ${agent.agentId}`}
+      aria-hidden={!visible}
+      onMouseDown={() => s().focusPane(key)}
+    >
+      <header className="pane-head">
+        <span className={`state-dot state-${state}`} />
+        <span className="pane-title">{agent.agentId}</span>
+        <span className="pane-sub" title={agent.taskId}>
+          {taskLabel(agent.taskId)}
+        </span>
+        {pane.cols !== null && (
+          <span className="pane-size" title="Recorded terminal size">
+            {pane.cols}×{pane.rows}
+          </span>
+        )}
+        {pane.filter && <span className="badge badge-filter">filtered</span>}
+        <span className="pane-actions">
+          <button className="icon-btn" title="Find in pane (Ctrl+F)" aria-label="Find in pane" onClick={() => s().openSearch(key)}>
+            <SearchIcon />
+          </button>
+          <button
+            className={`icon-btn${pane.filter ? ' is-active' : ''}`}
+            title="Filter lines (F)"
+            aria-label="Filter lines"
+            onClick={() => s().setFilter(key, pane.filter ? null : { types: [], minLevel: null, grep: '' })}
+          >
+            <FilterIcon />
+          </button>
+          <button className="icon-btn" title={maximized ? 'Restore (M)' : 'Maximize (M)'} aria-label={maximized ? 'Restore' : 'Maximize'} onClick={() => s().toggleMaximize(key)}>
+            {maximized ? <RestoreIcon /> : <MaximizeIcon />}
+          </button>
+          <button className="icon-btn" title="Close pane (W)" aria-label="Close pane" onClick={() => s().closePane(key)}>
+            <CloseIcon />
+          </button>
+        </span>
+      </header>
+      {pane.search.open && !pane.filter && <PaneSearchBar pane={pane} />}
+      {pane.filter && <FilterView pane={pane} />}
+      <div className="term-host" ref={hostRef} hidden={pane.filter !== null}>
+        <div className="term-mount" ref={mountRef} />
+        {loadError && <div className="pane-error">Could not load this agent: {loadError}</div>}
+      </div>
+      <PaneStatus pane={pane} />
+    </section>
+  );
+}

@@ -1,0 +1,321 @@
+/**
+ * The imperative half of a terminal pane (STYLE.md: view + store model + controller).
+ * It owns the xterm instance, its addons, the write queue, resizing and disposal;
+ * React only hands it a container element and calls its methods.
+ */
+import { Terminal, type IDisposable, type IMarker } from '@xterm/xterm';
+import { SearchAddon, type ISearchOptions } from '@xterm/addon-search';
+import { Unicode11Addon } from '@xterm/addon-unicode11';
+import { WebglAddon } from '@xterm/addon-webgl';
+import { SEARCH_COLORS, TERMINAL_THEMES, type ThemeName } from '../theme.js';
+import { blockHostileSequences } from './hostileOutput.js';
+
+/** Lines kept above the screen; enough for a long agent session without unbounded memory. */
+const SCROLLBACK_LINES = 20_000;
+/** Browsers cap live WebGL contexts per page (16 in Chromium); panes beyond this use the DOM renderer. */
+export const MAX_WEBGL_PANES = 8;
+/** The pane's natural font size; panes shrink their font (never re-wrap) to fit their cell. */
+export const MAX_FONT_SIZE = 13;
+/** Below this text is unreadable, so the pane scrolls instead of shrinking further. */
+export const MIN_FONT_SIZE = 6;
+
+/** How long a revealed line (a global search hit) stays highlighted. */
+const REVEAL_FLASH_MS = 4000;
+/** The search addon stops decorating past this many matches; the count is still exact up to it. */
+const SEARCH_HIGHLIGHT_LIMIT = 2000;
+
+let webglPanes = 0;
+
+export interface SearchQuery {
+  term: string;
+  regex: boolean;
+  caseSensitive: boolean;
+  wholeWord: boolean;
+}
+
+export interface SearchResult {
+  /** 0-based index of the active match, or -1 when there is none (or too many to index). */
+  index: number;
+  count: number;
+}
+
+export interface TerminalControllerOptions {
+  theme: ThemeName;
+  cols: number;
+  rows: number;
+  /** Called when the user activates an OSC 8 link; the caller decides whether to open it. */
+  onLink: (uri: string) => void;
+  onSearchResult: (result: SearchResult) => void;
+  /** Called when the terminal size changes (recorded resize entries). */
+  onResize: (cols: number, rows: number) => void;
+}
+
+/**
+ * What the write queue holds, in stream order. Resizes and marks must happen exactly between the
+ * bytes around them, so they go through xterm's write queue as callbacks, not directly.
+ */
+type QueuedOp =
+  | { kind: 'text'; text: string }
+  | { kind: 'resize'; cols: number; rows: number }
+  | { kind: 'mark'; id: number }
+  | { kind: 'parsed'; callback: () => void };
+
+export type RendererKind = 'webgl' | 'dom';
+
+export class TerminalController {
+  private readonly terminal: Terminal;
+  private readonly search = new SearchAddon({ highlightLimit: SEARCH_HIGHLIGHT_LIMIT });
+  private readonly disposables: IDisposable[] = [];
+  private webgl: WebglAddon | null = null;
+  private queue: QueuedOp[] = [];
+  private frame = 0;
+  private readonly markers = new Map<number, IMarker>();
+  private theme: ThemeName;
+  private lastQuery: SearchQuery | null = null;
+  private disposed = false;
+  renderer: RendererKind = 'dom';
+
+  constructor(private readonly options: TerminalControllerOptions) {
+    this.theme = options.theme;
+    this.terminal = new Terminal({
+      cols: options.cols,
+      rows: options.rows,
+      scrollback: SCROLLBACK_LINES,
+      theme: TERMINAL_THEMES[options.theme],
+      fontFamily: '"JetBrains Mono", "Cascadia Mono", "DejaVu Sans Mono", Menlo, Consolas, monospace',
+      fontSize: MAX_FONT_SIZE,
+      lineHeight: 1.1,
+      // Output only: keystrokes are never sent to the agent, and onData is never wired (E3).
+      disableStdin: true,
+      cursorBlink: false,
+      cursorInactiveStyle: 'none',
+      allowProposedApi: true, // the unicode and search-decoration APIs are still "proposed"
+      overviewRuler: { width: 8 },
+      linkHandler: {
+        activate: (_event, uri) => this.options.onLink(uri),
+        allowNonHttpProtocols: true, // we judge every scheme ourselves, to tell the user why it was refused
+      },
+    });
+    this.terminal.loadAddon(this.search);
+    this.terminal.loadAddon(new Unicode11Addon());
+    this.terminal.unicode.activeVersion = '11';
+    this.disposables.push(...blockHostileSequences(this.terminal));
+    this.disposables.push(
+      this.search.onDidChangeResults((e) => this.options.onSearchResult({ index: e.resultIndex, count: e.resultCount })),
+    );
+  }
+
+  /** Puts the terminal into `container` and picks the fastest renderer available. */
+  open(container: HTMLElement): void {
+    this.terminal.open(container);
+    if (webglPanes < MAX_WEBGL_PANES && supportsWebgl()) {
+      try {
+        const webgl = new WebglAddon();
+        this.terminal.loadAddon(webgl);
+        this.webgl = webgl;
+        this.renderer = 'webgl';
+        webglPanes++;
+        this.disposables.push(webgl.onContextLoss(() => this.dropWebgl()));
+      } catch {
+        this.renderer = 'dom';
+      }
+    }
+  }
+
+  /** Queues terminal bytes; they reach xterm at most once per animation frame. */
+  write(text: string): void {
+    if (text.length > 0) this.enqueue({ kind: 'text', text });
+  }
+
+  /** Queues a resize to the recorded size, applied between the bytes written before and after it. */
+  resizeInStream(cols: number, rows: number): void {
+    this.enqueue({ kind: 'resize', cols, rows });
+  }
+
+  /** Queues a marker on the cursor's line at this point of the stream; `scrollToMark(id)` finds it later. */
+  mark(id: number): void {
+    this.enqueue({ kind: 'mark', id });
+  }
+
+  /** Calls back once everything queued so far has been parsed (the live feed acks then). */
+  afterParsed(callback: () => void): void {
+    this.enqueue({ kind: 'parsed', callback });
+  }
+
+  private enqueue(op: QueuedOp): void {
+    if (this.disposed) return;
+    this.queue.push(op);
+    if (this.frame === 0) this.frame = requestAnimationFrame(() => this.flush());
+  }
+
+  private flush(): void {
+    this.frame = 0;
+    if (this.disposed) return;
+    const ops = this.queue;
+    this.queue = [];
+    let text = '';
+    const writeText = () => {
+      if (text.length > 0) this.terminal.write(text);
+      text = '';
+    };
+    for (const op of ops) {
+      if (op.kind === 'text') {
+        text += op.text;
+        continue;
+      }
+      writeText();
+      if (op.kind === 'resize') this.terminal.write('', () => this.resize(op.cols, op.rows));
+      else if (op.kind === 'mark') this.terminal.write('', () => this.addMarker(op.id));
+      else this.terminal.write('', op.callback);
+    }
+    writeText();
+  }
+
+  private addMarker(id: number): void {
+    this.markers.get(id)?.dispose();
+    const marker = this.terminal.registerMarker(0);
+    if (marker) this.markers.set(id, marker);
+  }
+
+  /**
+   * Scrolls so the marked line is in view and flashes it. Returns false when the mark is unknown
+   * or has scrolled out of the buffer.
+   */
+  scrollToMark(id: number): boolean {
+    const marker = this.markers.get(id);
+    if (!marker || marker.isDisposed || marker.line < 0) return false;
+    const context = Math.floor(this.terminal.rows / 3);
+    this.terminal.scrollToLine(Math.max(0, marker.line - context));
+    const decoration = this.terminal.registerDecoration({
+      marker,
+      width: this.terminal.cols,
+      backgroundColor: SEARCH_COLORS[this.theme].match,
+      layer: 'bottom',
+    });
+    if (decoration) setTimeout(() => decoration.dispose(), REVEAL_FLASH_MS);
+    return true;
+  }
+
+  /** Clears screen, scrollback and marks, e.g. before loading a run from another point. */
+  reset(): void {
+    this.queue = [];
+    for (const marker of this.markers.values()) marker.dispose();
+    this.markers.clear();
+    this.terminal.reset();
+  }
+
+  /** Follows the agent's recorded size; the view scales the result to fit. */
+  resize(cols: number, rows: number): void {
+    if (cols === this.terminal.cols && rows === this.terminal.rows) return;
+    this.terminal.resize(cols, rows);
+    this.options.onResize(cols, rows);
+  }
+
+  get size(): { cols: number; rows: number } {
+    return { cols: this.terminal.cols, rows: this.terminal.rows };
+  }
+
+  /** The rendered size in CSS pixels, before any scaling the view applies. */
+  measure(): { width: number; height: number } {
+    const screen = this.terminal.element?.querySelector<HTMLElement>('.xterm-screen');
+    return { width: screen?.offsetWidth ?? 0, height: screen?.offsetHeight ?? 0 };
+  }
+
+  get fontSize(): number {
+    return this.terminal.options.fontSize ?? MAX_FONT_SIZE;
+  }
+
+  /** Changes the glyph size only: cols and rows stay as recorded, so nothing re-wraps. */
+  setFontSize(size: number): void {
+    this.terminal.options.fontSize = size;
+  }
+
+  setTheme(theme: ThemeName): void {
+    this.theme = theme;
+    this.terminal.options.theme = TERMINAL_THEMES[theme];
+    if (this.lastQuery) this.find(this.lastQuery, 'next');
+  }
+
+  /** Finds the next or previous match, highlighting all of them. Returns false when there is none. */
+  find(query: SearchQuery, direction: 'next' | 'previous'): boolean {
+    this.lastQuery = query;
+    if (query.term === '') {
+      this.clearSearch();
+      return false;
+    }
+    const colors = SEARCH_COLORS[this.theme];
+    const options: ISearchOptions = {
+      regex: query.regex,
+      caseSensitive: query.caseSensitive,
+      wholeWord: query.wholeWord,
+      decorations: {
+        matchBackground: colors.match,
+        activeMatchBackground: colors.active,
+        matchOverviewRuler: colors.ruler,
+        activeMatchColorOverviewRuler: colors.activeRuler,
+      },
+    };
+    try {
+      return direction === 'next' ? this.search.findNext(query.term, options) : this.search.findPrevious(query.term, options);
+    } catch {
+      // An invalid regex while the user is still typing it.
+      this.options.onSearchResult({ index: -1, count: 0 });
+      return false;
+    }
+  }
+
+  clearSearch(): void {
+    this.lastQuery = null;
+    this.search.clearDecorations();
+    this.terminal.clearSelection();
+    this.options.onSearchResult({ index: -1, count: 0 });
+  }
+
+  scrollToBottom(): void {
+    this.terminal.scrollToBottom();
+  }
+
+  /** The text of the lines on screen (or the whole buffer), for tests and bug reports. */
+  text(scope: 'screen' | 'all'): string {
+    const buffer = this.terminal.buffer.active;
+    const start = scope === 'screen' ? buffer.viewportY : 0;
+    const end = scope === 'screen' ? buffer.viewportY + this.terminal.rows : buffer.length;
+    const lines: string[] = [];
+    for (let y = start; y < end; y++) lines.push(buffer.getLine(y)?.translateToString(true) ?? '');
+    return lines.join('\n');
+  }
+
+  private dropWebgl(): void {
+    if (!this.webgl) return;
+    this.webgl.dispose();
+    this.webgl = null;
+    this.renderer = 'dom';
+    webglPanes--;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.frame !== 0) cancelAnimationFrame(this.frame);
+    this.dropWebgl();
+    for (const d of this.disposables) d.dispose();
+    this.terminal.dispose();
+  }
+}
+
+let webglSupport: boolean | null = null;
+
+/** Whether this browser can create a WebGL2 context (the WebGL addon needs it). */
+function supportsWebgl(): boolean {
+  if (webglSupport === null) {
+    try {
+      const canvas = document.createElement('canvas');
+      const gl = canvas.getContext('webgl2');
+      webglSupport = gl !== null;
+      gl?.getExtension('WEBGL_lose_context')?.loseContext();
+    } catch {
+      webglSupport = false;
+    }
+  }
+  return webglSupport;
+}
