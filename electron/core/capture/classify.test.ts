@@ -61,6 +61,9 @@ describe('default classification rules', () => {
     'npm error code E404',
     '  error: could not compile `demo` (bin "demo") due to 2 previous errors',
     '\x1b[31mError\x1b[0m: boom',
+    '\x1b]8;;file:///app/x.py\x07x.py\x1b]8;;\x07: \x1b[1;31mValueError\x1b[0m: bad',
+    '\x1b(B\x1b[mERROR\x1b(B\x1b[m request failed',
+    '\x1b]0;title\x1b\\Error: after a title',
   ])('marks %j as an error on stderr', (line) => {
     expect(classify(line)).toEqual({ type: 'stderr', metadata: { level: 'error' } });
   });

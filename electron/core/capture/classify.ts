@@ -20,7 +20,6 @@
  *
  * Configured rules (config.ts) run before the defaults, or instead of them with `"defaults": false`.
  */
-import stripAnsi from 'strip-ansi';
 import { RE2JS } from 're2js';
 import type { EntryMetadata, EntryType } from '../../../shared/entry.js';
 import { compileUserRegex } from '../regex/userRegex.js';
@@ -40,7 +39,13 @@ export interface Classification {
 export type Classifier = (line: string) => Classification;
 
 const ESC = '\x1b';
-const CR = 13;
+const ESC_CODE = 0x1b;
+const CR = 0x0d;
+const BEL = 0x07;
+/** After ESC: `[` starts a CSI sequence, `]` an OSC string (ended by BEL or ESC + ST_END, a backslash). */
+const CSI_START = 0x5b;
+const OSC_START = 0x5d;
+const ST_END = 0x5c;
 
 /** Loupe's built-in rules, in order. Valid in both RE2 and JavaScript syntax. */
 export const DEFAULT_RULES: readonly ClassifyRule[] = Object.freeze([
@@ -111,9 +116,15 @@ function compileDefaultRule(rule: ClassifyRule): CompiledRule {
   return { test: (text) => re.test(text), result: resultOf(rule, toolName) };
 }
 
+const CASELESS_PREFIX = '(?i)';
+
 /** User rules run under RE2 (linear time, SPEC §9). */
 function compileUserRule(rule: ClassifyRule): CompiledRule {
-  const regex = compileUserRegex(rule.pattern);
+  // A leading `(?i)` becomes the ignoreCase option, which lets simple patterns run natively.
+  const caseless = rule.pattern.startsWith(CASELESS_PREFIX);
+  const regex = caseless
+    ? compileUserRegex(rule.pattern.slice(CASELESS_PREFIX.length), { ignoreCase: true })
+    : compileUserRegex(rule.pattern);
   const group = rule.tool_call;
   let toolName = (_text: string): string => String(group);
   if (typeof group === 'number') {
@@ -135,13 +146,46 @@ const ANY_DEFAULT = new RegExp(DEFAULT_RULES.map((r) => `(?:${r.pattern})`).join
 
 /**
  * What a line leaves on screen: the part after its last `\r` (a spinner redraws a line in place,
- * and `\r\x1b[K⏺ Bash(…)` is a tool call). A trailing `\r` (CRLF output) is ignored.
+ * and `\r\x1b[K⏺ Bash(…)` is a tool call), without escape sequences. A trailing `\r` (CRLF
+ * output) is ignored.
  */
-function visibleText(text: string): string {
-  let end = text.length;
-  while (end > 0 && text.charCodeAt(end - 1) === CR) end--;
-  const start = text.lastIndexOf('\r', end - 1);
-  return start < 0 && end === text.length ? text : text.slice(start + 1, end);
+function visibleText(line: string): string {
+  let end = line.length;
+  while (end > 0 && line.charCodeAt(end - 1) === CR) end--;
+  const start = line.lastIndexOf('\r', end - 1) + 1;
+  const text = start === 0 && end === line.length ? line : line.slice(start, end);
+  return text.includes(ESC) ? stripEscapes(text) : text;
+}
+
+/**
+ * Removes CSI (`ESC [ … final`), OSC (`ESC ] … BEL` or `ESC ] … ESC \`) and two-byte escapes.
+ * A hand-written scan: about twice as fast as strip-ansi's regex, and it runs on every colored line.
+ */
+function stripEscapes(text: string): string {
+  let out = '';
+  let kept = 0;
+  for (let i = text.indexOf(ESC); i >= 0; i = text.indexOf(ESC, kept)) {
+    out += text.slice(kept, i);
+    let j = i + 2;
+    const kind = text.charCodeAt(i + 1);
+    if (kind === CSI_START) {
+      while (j < text.length && !isCsiFinal(text.charCodeAt(j))) j++;
+      j++;
+    } else if (kind === OSC_START) {
+      while (j < text.length && text.charCodeAt(j) !== BEL && !(text.charCodeAt(j) === ESC_CODE && text.charCodeAt(j + 1) === ST_END)) j++;
+      j += text.charCodeAt(j) === BEL ? 1 : 2;
+    } else if (kind >= 0x20 && kind <= 0x2f) {
+      // nF escapes such as `ESC ( B` (character set): intermediate bytes, then one final byte.
+      while (j < text.length && text.charCodeAt(j) <= 0x2f) j++;
+      j++;
+    }
+    kept = Math.min(j, text.length);
+  }
+  return out + text.slice(kept);
+}
+
+function isCsiFinal(code: number): boolean {
+  return code >= 0x40 && code <= 0x7e;
 }
 
 /**
@@ -154,7 +198,7 @@ export function createClassifier(config: Pick<LoupeConfig, 'classify'> = { class
   let inTraceback = false;
 
   return (line: string): Classification => {
-    const text = visibleText(line.includes(ESC) ? stripAnsi(line) : line);
+    const text = visibleText(line);
     for (const rule of userRules) {
       if (rule.test(text)) return rule.result(text);
     }
