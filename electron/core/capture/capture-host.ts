@@ -335,6 +335,8 @@ export class CaptureHost {
         }
         else await waitForEof(spoolPath(this.dir, id));
         capture.drain();
+        // A pane that vanished may have gone down with its server (kill-server closes panes first).
+        if (how === 'closed' && (await this.serverGone())) reason = SERVER_GONE;
       } else {
         await capture.finalPoll(how === 'exited');
       }
@@ -364,6 +366,15 @@ export class CaptureHost {
       this.log(`closing capture ${id} failed: ${(err as Error).stack ?? String(err)}`);
     } finally {
       this.ending.delete(id);
+    }
+  }
+
+  private async serverGone(): Promise<boolean> {
+    try {
+      await this.tmux.run(['list-sessions', '-F', '#{session_id}']);
+      return false;
+    } catch (err) {
+      return err instanceof TmuxError && err.noServer;
     }
   }
 

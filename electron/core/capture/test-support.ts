@@ -75,14 +75,14 @@ export function eventOf(entry: LogEntry): string | undefined {
 
 /** Waits for the capture's `terminated` entry and returns all entries. */
 export function waitForTermination(file: string, timeoutMs = 30_000): Promise<LogEntry[]> {
-  return waitFor(
+  return waitFor<LogEntry[] | null>(
     () => {
       const entries = readEntries(file);
       return entries.some((e) => eventOf(e) === 'terminated') ? entries : null;
     },
     timeoutMs,
     `the terminated entry in ${file}`,
-  );
+  ) as Promise<LogEntry[]>;
 }
 
 /** Pids of the loupe-pipe.sh helpers (and their cats) piping panes of this socket. */
