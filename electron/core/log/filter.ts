@@ -26,6 +26,11 @@ export function matchesFilter(entry: LogEntry, filter: EntryFilter): boolean {
   if (filter.minLevel !== undefined && LEVELS.indexOf(entryLevel(entry)) < LEVELS.indexOf(filter.minLevel)) {
     return false;
   }
-  if (filter.regex !== undefined && !filter.regex.test(stripAnsi(entry.content))) return false;
+  if (filter.regex !== undefined && !filter.regex.test(strippedContent(entry.content))) return false;
   return true;
+}
+
+/** ANSI-stripped content; most lines have no escape at all, and stripping costs more than the match. */
+function strippedContent(content: string): string {
+  return content.includes('\x1b') || content.includes('\x9b') ? stripAnsi(content) : content;
 }
