@@ -20,7 +20,7 @@ import {
 } from '../../../shared/entry.js';
 import type { IndexDb } from '../index/schema.js';
 import { compileUserRegex, type UserRegex } from '../regex/userRegex.js';
-import { requiredLiteral } from './regexPrefilter.js';
+import { requiredLiterals } from './regexPrefilter.js';
 import { parseTimeBound } from './timeBound.js';
 
 export interface SearchQuery {
@@ -207,33 +207,30 @@ function planSearch(db: IndexDb, query: SearchQuery, now: number): Plan {
   const until = query.until !== undefined && query.until !== '' ? parseTimeBound(query.until, now) : null;
   const text = (query.text ?? '').replace(/\0/g, '');
   let regex: UserRegex | null = null;
-  let like: string | null = null; // a substring the candidates must contain
-  let exact: string | null = null; // the same, when it holds LIKE wildcards, escaped
+  let substrings: string[] = []; // every candidate contains each of these
   if (text !== '') {
     if (query.regex === true) {
       regex = compileUserRegex(text, { ignoreCase: query.ignoreCase ?? false });
-      like = requiredLiteral(text, query.ignoreCase ?? false);
+      substrings = requiredLiterals(text, query.ignoreCase ?? false);
     } else {
-      like = text;
+      substrings = [text];
     }
   }
-  if (like !== null && /[%_]/.test(like)) {
-    exact = like.replace(/[\\%_]/g, '\\$&');
-    like = like.replace(/[%_]/g, '_'); // still narrows by its other trigrams
-  }
   // FTS drives the scan when its trigrams can narrow it; otherwise the entries table does.
-  const ftsDriven = like !== null && [...like].length >= 3;
+  const ftsDriven = substrings.length > 0 && [...substrings[0]].length >= 3;
   const key = ftsDriven ? 'f.rowid' : 'e.id';
   const from = ftsDriven
     ? 'entries_fts f CROSS JOIN entries e ON e.id = f.rowid'
     : 'entries e CROSS JOIN entries_fts f ON f.rowid = e.id';
-  if (like !== null) {
-    where.push('f.text LIKE ?');
-    params.push(`%${like}%`);
-  }
-  if (exact !== null) {
-    where.push("f.text LIKE ? ESCAPE '\\'");
-    params.push(`%${exact}%`);
+  for (const substring of substrings) {
+    if (/[%_]/.test(substring)) {
+      // LIKE's wildcards as `_` still narrow by the other trigrams; the escaped pattern then checks them exactly.
+      where.push('f.text LIKE ?', "f.text LIKE ? ESCAPE '\\'");
+      params.push(`%${substring.replace(/[%_]/g, '_')}%`, `%${substring.replace(/[\\%_]/g, '\\$&')}%`);
+    } else {
+      where.push('f.text LIKE ?');
+      params.push(`%${substring}%`);
+    }
   }
   if (since !== null) {
     where.push(`${key} >= ?`, 'e.ts >= ?');

@@ -7,9 +7,9 @@
 /** Shorter literals give the trigram index nothing to look up. */
 const MIN_LITERAL_CHARS = 3;
 
-/** The longest literal that every match of `pattern` (RE2 syntax) contains, or null. */
-export function requiredLiteral(pattern: string, ignoreCase: boolean): string | null {
-  if (pattern.includes('|') || pattern.includes('\\Q')) return null;
+/** The literals (3+ characters each, longest first) that every match of `pattern` (RE2 syntax) contains. */
+export function requiredLiterals(pattern: string, ignoreCase: boolean): string[] {
+  if (pattern.includes('|') || pattern.includes('\\Q')) return [];
   const chars = [...pattern];
   const runs: string[][] = [];
   let run: string[] = [];
@@ -61,14 +61,13 @@ export function requiredLiteral(pattern: string, ignoreCase: boolean): string | 
     else endRun();
   }
   endRun();
-  let best: string[] = [];
-  for (const r of runs) if (r.length > best.length) best = r;
-  if (best.length < MIN_LITERAL_CHARS) return null;
-  const literal = best.join('');
   // The index folds ASCII case only, so a case-insensitive non-ASCII literal could miss matches.
   const caseFolding = ignoreCase || pattern.includes('(?');
-  if (caseFolding && /[^\x00-\x7f]/.test(literal)) return null;
-  return literal;
+  return runs
+    .filter((r) => r.length >= MIN_LITERAL_CHARS)
+    .sort((a, b) => b.length - a.length)
+    .map((r) => r.join(''))
+    .filter((literal) => !(caseFolding && /[^\x00-\x7f]/.test(literal)));
 }
 
 /** The index of the `]` that closes the class opening at `start`. */
