@@ -36,8 +36,9 @@ export function registerLs(program: Command): void {
 /** The human listing: one block per root, a table of agents per task, then uncaptured panes. */
 export function formatWorkspace(workspace: Workspace, nowMillis: number): string {
   const out: string[] = [];
-  for (const { root, fromTmux, tasks } of workspace.roots) {
+  for (const { root, fromTmux, tasks, configError } of workspace.roots) {
     out.push(`${root}${fromTmux ? '  (captured by a live tmux pane)' : ''}`);
+    if (configError !== null) out.push(`  warning: ${configError} (captures use the default rules until it is fixed)`);
     if (tasks.length === 0) {
       out.push('  no tasks yet: start an agent with `loupe run -- CMD…`, or try `loupe demo`');
     }

@@ -129,6 +129,20 @@ describe('listWorkspace', () => {
     }
   });
 
+  it('reports a bad config file of a root, in the listing and in loupe ls', async () => {
+    const file = path.join(root, 'loupe.config.json');
+    fs.writeFileSync(file, '{"classify": {"rules": [{"pattern": "("}]}}');
+    try {
+      const w = await listWorkspace({ roots: [root], sockets: [socket] });
+      expect(w.roots[0].configFile).toBe(file);
+      expect(w.roots[0].configError).toMatch(/key classify\.rules\[0\]\.pattern: invalid regex/);
+      const r = spawnSync(process.execPath, [path.join(REPO, 'bin/loupe.js'), 'ls', '--root', root, '--socket', socket], { encoding: 'utf8' });
+      expect(r.stdout.split('\n')[1]).toMatch(/^ {2}warning: config file .*loupe\.config\.json: key classify\.rules\[0\]\.pattern: invalid regex/);
+    } finally {
+      fs.rmSync(file);
+    }
+  });
+
   it('says the state is unknown, not stopped, when tmux cannot be asked', async () => {
     const saved = process.env.LOUPE_TMUX;
     process.env.LOUPE_TMUX = path.join(root, 'no-such-tmux');

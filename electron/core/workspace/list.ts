@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SOCKET_NAME_PATTERN } from '../../../shared/entry.js';
+import { ConfigError, configCandidates, loadConfig } from '../capture/config.js';
 import { listCaptureIds, stateDir } from '../capture/state.js';
 import { listTaskAgents, listTasks, taskDir } from '../log/paths.js';
 import { DEFAULT_SOCKET_NAME } from '../capture/tmux.js';
@@ -53,6 +54,10 @@ export interface WorkspaceRoot {
   root: string;
   /** True when the root was not asked for but a live tmux pane captures into it. */
   fromTmux: boolean;
+  /** The config file in use for this root (loupe.config.json or the user's), or null for the defaults. */
+  configFile: string | null;
+  /** Why that config file is not used (the capture falls back to the default rules), or null. */
+  configError: string | null;
   /** Oldest first. */
   tasks: WorkspaceTask[];
 }
@@ -119,6 +124,7 @@ export async function listWorkspace(options: ListWorkspaceOptions): Promise<Work
   const roots = rootPaths.map((root) => ({
     root,
     fromTmux: fromTmux.has(root),
+    ...checkConfig(root),
     tasks: listTasks(root).map((taskId) => ({
       taskId,
       dir: taskDir(root, taskId),
@@ -148,6 +154,17 @@ export async function listWorkspace(options: ListWorkspaceOptions): Promise<Work
     panes,
     tmux: listings.map(({ socket, running, error }) => ({ socket, running, error })),
   };
+}
+
+/** Loads the root's config to report a bad file here, instead of only in the capture host's log. */
+function checkConfig(root: string): { configFile: string | null; configError: string | null } {
+  try {
+    return { configFile: loadConfig(root).file, configError: null };
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const file = configCandidates(root).find((f) => fs.existsSync(f)) ?? null;
+    return { configFile: file, configError: err.message };
+  }
 }
 
 /** Sockets with capture records in Loupe's state dir: the servers captures were started on. */
