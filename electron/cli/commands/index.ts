@@ -9,7 +9,8 @@ import { registerLs } from './ls.js';
 import { registerReindex } from './reindex.js';
 import { registerRun } from './run.js';
 import { registerSearch } from './search.js';
+import { registerServe } from './serve.js';
 import { registerStats } from './stats.js';
 import { registerTail } from './tail.js';
 
-export const commands: ((program: Command) => void)[] = [registerRun, registerAttach, registerDetach, registerDaemon, registerLs, registerDemo, registerTail, registerSearch, registerStats, registerReindex, registerExport];
+export const commands: ((program: Command) => void)[] = [registerRun, registerAttach, registerDetach, registerDaemon, registerLs, registerDemo, registerTail, registerSearch, registerStats, registerReindex, registerServe, registerExport];
