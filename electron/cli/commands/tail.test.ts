@@ -65,6 +65,17 @@ describe('loupe tail', () => {
     expect(r.stdout).toBe('step 1\nstep 2\nstep 3\n');
   });
 
+  it('reads a rotated .gz file given by path', async () => {
+    const file = await makeAgent('builder', 30);
+    const zlib = await import('node:zlib');
+    const gz = `${file}.20260101T120000123000.gz`;
+    fs.writeFileSync(gz, zlib.gzipSync(fs.readFileSync(file)));
+    const r = loupe('tail', '-n', '2', '--format', 'ansi', gz);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('step 29\n\x1b[31mError: boom 30\x1b[0m\n');
+    expect(loupe('tail', '-f', gz).stderr).toMatch(/^loupe: cannot follow .*\.gz: it is a compressed rotated log/);
+  });
+
   it('fails with one line and status 2 for an unknown agent', () => {
     const r = loupe('tail', '--root', root, 'ghost');
     expect(r.status).toBe(2);

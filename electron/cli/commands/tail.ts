@@ -54,6 +54,9 @@ async function runTail(target: string, options: TailCommandOptions): Promise<voi
   const { compileUserRegex } = await import('../../core/regex/userRegex.js');
   const regex = options.grep !== undefined ? compileUserRegex(options.grep, { ignoreCase: options.ignoreCase }) : undefined;
   const file = resolveTarget(target, options);
+  if (options.follow === true && file.endsWith('.gz')) {
+    throw new UserError(`cannot follow ${file}: it is a compressed rotated log that no longer grows; drop -f, or follow the live .jsonl`);
+  }
 
   const [{ tailEntries }, { createFormatter }, { describeCorruptLine }] = await Promise.all([
     import('../../core/log/tail.js'),

@@ -35,12 +35,17 @@ export interface TailResult {
 
 /**
  * The last `n` entries of `file` and its rotated siblings that pass `filter`, oldest first.
- * A missing live file is read as empty (its rotated files may still hold entries).
+ * A missing live file is read as empty (its rotated files may still hold entries). A `.gz` file is
+ * read on its own.
  */
 export async function tailEntries(file: string, options: TailOptions): Promise<TailResult> {
   const n = Math.max(0, Math.floor(options.n));
   const filter = options.filter ?? {};
   const onCorrupt = options.onCorrupt ?? (() => {});
+  if (file.endsWith('.gz')) {
+    // A rotated, compressed file on its own: final, so there is nothing to follow after it.
+    return { entries: await tailGzipFile(file, n, filter, onCorrupt), end: 0, identity: null };
+  }
   const newestFirst: ReadEntry[][] = [];
   let found = 0;
 
