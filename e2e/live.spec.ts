@@ -1,0 +1,35 @@
+// Demo agents appear and stream live; a line typed into an agent's tmux pane reaches its xterm pane.
+import { expect, expectPaneText, openAgent, openApp, paneText, test } from './support/loupe.js';
+
+test('demo agents appear in the sidebar with their state and their panes show their output', async ({ page, loupe }) => {
+  await loupe.loupe('demo', '--fast');
+  await openApp(page, loupe);
+  for (const agent of ['build', 'claude-refactor', 'codex-review', 'migrate']) {
+    await expect(page.locator(`.agent-row[data-agent="${agent}"]`)).toBeVisible();
+  }
+  // The failing migration is marked as an error in the sidebar.
+  await expect(page.locator('.agent-row[data-agent="migrate"]')).toHaveAttribute('data-state', 'error');
+  await openAgent(page, 'migrate');
+  await expectPaneText(page, 'migrate', 'Traceback (most recent call last)');
+  await expect(page.locator('.pane[data-agent="migrate"] .pane-status')).toContainText('exit 1');
+});
+
+test('a pane streams new output live, in order, without losing lines', async ({ page, loupe }) => {
+  const { agentId } = await loupe.runAgent('ticker', 'i=0; while [ $i -lt 400 ]; do i=$((i+1)); echo "tick $i"; sleep 0.02; done; sleep 60');
+  await openApp(page, loupe);
+  await openAgent(page, agentId);
+  await expectPaneText(page, agentId, 'tick 5');
+  // Lines written after the pane opened arrive through the live subscription.
+  await expectPaneText(page, agentId, 'tick 400');
+  const ticks = (await paneText(page, agentId)).split('\n').filter((l) => /^tick \d+$/.test(l.trim()));
+  expect(ticks.map((l) => Number(l.trim().slice(5)))).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
+});
+
+test('a line sent into the agent\'s tmux pane with send-keys appears in its pane', async ({ page, loupe }) => {
+  const { agentId, paneId } = await loupe.runAgent('shell', 'exec sh');
+  await openApp(page, loupe);
+  await openAgent(page, agentId);
+  await expect.poll(() => page.locator(`.pane[data-agent="${agentId}"] .state-dot.state-live`).count()).toBe(1);
+  await loupe.tmux('send-keys', '-t', paneId, 'echo "hello from $((6*7)) send-keys"', 'Enter');
+  await expectPaneText(page, agentId, 'hello from 42 send-keys');
+});

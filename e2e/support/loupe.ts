@@ -1,0 +1,148 @@
+/**
+ * What every UI spec needs: a temporary root, a private tmux server, a real `loupe serve` on a free
+ * port, helpers to run `loupe`/tmux commands, and a page fixture that fails the test on any console
+ * error or uncaught exception.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { test as base, expect, type Page } from '@playwright/test';
+
+const run = promisify(execFile);
+const LOUPE = path.resolve('bin/loupe.js');
+/** How long `loupe serve` may take to print its URL on a busy 2-core machine. */
+const SERVE_START_MS = 30_000;
+
+export interface LoupeEnv {
+  root: string;
+  socket: string;
+  url: string;
+  /** Runs `loupe <args>` against this root and socket; returns stdout. */
+  loupe(...args: string[]): Promise<string>;
+  /** Runs `tmux -L <socket> <args>`; returns stdout. */
+  tmux(...args: string[]): Promise<string>;
+  /** Starts an agent with `loupe run` and returns its agent id and tmux pane id. */
+  runAgent(name: string, command: string, options?: { cols?: number; rows?: number }): Promise<{ agentId: string; paneId: string }>;
+  stop(): Promise<void>;
+}
+
+/** Starts a private tmux socket, a temp root and `loupe serve` on them. */
+export async function startLoupe(): Promise<LoupeEnv> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-e2e-'));
+  const socket = `loupe-test-${randomBytes(4).toString('hex')}`;
+  const tmux = async (...args: string[]) => (await run('tmux', ['-L', socket, ...args])).stdout;
+  const loupe = async (...args: string[]) => {
+    const [command, ...rest] = args;
+    return (await run(process.execPath, [LOUPE, command, '--root', root, '--socket', socket, ...rest], { env: { ...process.env, NO_COLOR: '1' } })).stdout;
+  };
+  const server: ChildProcess = spawn(process.execPath, [LOUPE, 'serve', '--port', '0', '--root', root, '--socket', socket], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  server.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`loupe serve printed no URL in ${SERVE_START_MS} ms; stderr: ${stderr}`)), SERVE_START_MS);
+    server.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /https?:\/\/\S+/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[0]);
+      }
+    });
+    server.once('exit', (code) => reject(new Error(`loupe serve exited (${code}): ${stderr}`)));
+  });
+
+  return {
+    root,
+    socket,
+    url,
+    loupe,
+    tmux,
+    async runAgent(name, command, options = {}) {
+      const extra = [...(options.cols ? ['--cols', String(options.cols)] : []), ...(options.rows ? ['--rows', String(options.rows)] : [])];
+      const out = await loupe('run', '--name', name, ...extra, '--', 'sh', '-c', command);
+      const agentId = out.split('\n')[0].trim();
+      const panes = await tmux('list-panes', '-a', '-F', '#{pane_id} #{session_name}');
+      const line = panes.split('\n').find((l) => l.split(' ')[1]?.startsWith(`loupe-${agentId}-`));
+      if (!line) throw new Error(`no tmux pane for agent ${agentId} in:\n${panes}`);
+      return { agentId, paneId: line.split(' ')[0] };
+    },
+    async stop() {
+      if (server.exitCode === null) {
+        const exited = new Promise((r) => server.once('exit', r));
+        server.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        if (server.exitCode === null) server.kill('SIGKILL');
+      }
+      await tmux('kill-server').catch(() => undefined);
+      fs.rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Console messages that are not the app's errors (Chromium's software GL chatter). */
+const IGNORED_CONSOLE = [/GL Driver Message/, /GPU stall/];
+
+/**
+ * The Playwright `test` with a worker-scoped `loupe` (one server per spec file) and a `page` that
+ * fails its test on console errors and uncaught exceptions.
+ */
+export const test = base.extend<{ consoleErrors: string[] }, { loupe: LoupeEnv }>({
+  loupe: [
+    async ({}, use) => {
+      const env = await startLoupe();
+      await use(env);
+      await env.stop();
+    },
+    { scope: 'worker', timeout: 60_000 },
+  ],
+  consoleErrors: [
+    async ({ page }, use) => {
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !IGNORED_CONSOLE.some((re) => re.test(m.text()))) errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
+    await use(errors);
+    expect(errors, 'console errors in the page').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+export { expect };
+
+/** Opens the UI and waits until the backend answered. */
+export async function openApp(page: Page, env: LoupeEnv): Promise<void> {
+  await page.goto(env.url);
+  await expect(page.locator('.conn-open')).toBeVisible();
+}
+
+/** The text an agent's pane holds (whole buffer, or just the lines on screen). */
+export async function paneText(page: Page, agentId: string, scope: 'screen' | 'all' = 'all'): Promise<string> {
+  return page.evaluate(([id, s]) => window.loupeDebug?.paneText(id, s as 'screen' | 'all') ?? '', [agentId, scope] as const);
+}
+
+/** Waits until an agent's pane contains `text`. */
+export async function expectPaneText(page: Page, agentId: string, text: string | RegExp, scope: 'screen' | 'all' = 'all'): Promise<void> {
+  await expect
+    .poll(() => paneText(page, agentId, scope), { message: `pane ${agentId} shows ${String(text)}` })
+    .toMatch(typeof text === 'string' ? new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : text);
+}
+
+/** Opens an agent from the sidebar. */
+export async function openAgent(page: Page, agentId: string): Promise<void> {
+  await page.locator(`.agent-row[data-agent="${agentId}"]`).click();
+  await expect(page.locator(`.pane[data-agent="${agentId}"]`)).toBeVisible();
+}
+
+declare global {
+  interface Window {
+    loupeDebug?: { paneText(agentId: string, scope?: 'screen' | 'all'): string | null; paneRenderer(agentId: string): string | null };
+  }
+}
