@@ -80,6 +80,7 @@ button:hover { background: #45494e; }
 #scrub { width: 100%; margin: 0; accent-color: #3794ff; }
 #markers { position: absolute; left: 0; right: 0; top: 0; height: 8px; pointer-events: none; }
 .marker { position: absolute; top: 0; width: 4px; height: 9px; padding: 0; margin-left: -2px; border: 0; border-radius: 1px; background: #f14c4c; pointer-events: auto; }
+#keys { color: #7a7a7a; font-size: 11px; }
 #time { font-variant-numeric: tabular-nums; color: #c8c8c8; min-width: 120px; text-align: right; }
 `;
 
@@ -187,7 +188,8 @@ function writePage(sink: OutputSink, context: ExportContext, scripts: string[], 
       `<footer><button id="play">Play</button><button id="back" title="Previous event (←)">◀</button>` +
       `<button id="forward" title="Next event (→)">▶</button>` +
       `<div id="track"><div id="markers"></div><input id="scrub" type="range" min="0" max="1" step="1" value="0" aria-label="Time"></div>` +
-      `<span id="time"></span><select id="speed" aria-label="Speed"></select></footer></div>\n` +
+      `<span id="time"></span><select id="speed" aria-label="Speed"></select>` +
+      `<span id="keys">Space play · ←/→ step · Home/End</span></footer></div>\n` +
       `<script type="application/x-loupe-run+gzip+base64" id="loupe-run">\n`,
   );
   const b64 = run.toString('base64');

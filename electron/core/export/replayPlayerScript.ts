@@ -185,7 +185,7 @@ async function main() {
     return;
   }
   $('title').textContent = run.title;
-  $('redaction').textContent = run.redaction;
+  $('redaction').textContent = 'Redaction: ' + run.redaction;
   const picker = $('agent');
   for (const [i, agent] of run.agents.entries()) {
     const option = document.createElement('option');
