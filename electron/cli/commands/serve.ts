@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { CONTROL_CHANNELS, type ControlChannel } from '../../../shared/ipc.js';
+import type { ControlChannel } from '../../../shared/ipc.js';
 import { UserError } from '../errors.js';
 import { parseSocket, SOCKET_HELP } from './socket-option.js';
 
@@ -58,6 +58,7 @@ export function registerServe(program: Command): void {
     .option('--read-only', 'let the browser only read: no attaching, no new agents')
     .action(async (options: ServeOptions) => {
       if (options.allowControl && options.readOnly) throw new UserError('--allow-control and --read-only contradict each other; pass one of them');
+      const { CONTROL_CHANNELS } = await import('../../../shared/ipc.js');
       const { startBackend } = await import('../../core/api/backend.js');
       const { isLoopbackHost } = await import('../../server/access.js');
       const { startWebServer, rendererBuilt } = await import('../../server/server.js');
