@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createClassifier, DEFAULT_RULES, loadClassifier } from './classify.js';
+import { compileClassifier, createClassifier, DEFAULT_RULES, loadClassifier } from './classify.js';
 import { ConfigError } from './config.js';
 
 const classify = (line: string) => createClassifier()(line);
@@ -136,6 +136,15 @@ describe('default classification rules', () => {
       'done',
     ].map((l) => c(l).metadata?.level ?? '-');
     expect(levels).toEqual(['error', 'error', 'error', '-', '-', '-', 'error', 'error', 'error', '-']);
+  });
+
+  it('keeps traceback state per classifier, so agents sharing compiled rules do not mix', () => {
+    const make = compileClassifier();
+    const a = make();
+    const b = make();
+    expect(a('Traceback (most recent call last):').metadata?.level).toBe('error');
+    expect(b('  indented output of another agent')).toEqual({ type: 'stdout' });
+    expect(a('  File "a.py", line 1, in <module>').metadata?.level).toBe('error');
   });
 
   it('returns frozen shared results, so a caller cannot corrupt later lines', () => {

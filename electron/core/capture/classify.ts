@@ -188,44 +188,62 @@ function isCsiFinal(code: number): boolean {
   return code >= 0x40 && code <= 0x7e;
 }
 
+/** Makes fresh classifiers (one per agent) from rules compiled once. */
+export type ClassifierFactory = () => Classifier;
+
+const NO_CONFIG: Pick<LoupeConfig, 'classify'> = { classify: { defaults: true, rules: [] } };
+
 /**
- * Makes a classifier from a config's rules (configured rules first, then the defaults unless
- * `classify.defaults` is false). Throws RegexError for a bad configured pattern.
+ * Compiles a config's rules (configured rules first, then the defaults unless
+ * `classify.defaults` is false) into a factory of classifiers. Compile once per root and call
+ * the factory once per agent: each classifier keeps its own traceback state, so two agents'
+ * interleaved lines never mix. Throws RegexError for a bad configured pattern.
  */
-export function createClassifier(config: Pick<LoupeConfig, 'classify'> = { classify: { defaults: true, rules: [] } }): Classifier {
+export function compileClassifier(config: Pick<LoupeConfig, 'classify'> = NO_CONFIG): ClassifierFactory {
   const userRules = config.classify.rules.map(compileUserRule);
   const defaults = config.classify.defaults;
-  let inTraceback = false;
-
-  return (line: string): Classification => {
-    const text = visibleText(line);
-    for (const rule of userRules) {
-      if (rule.test(text)) return rule.result(text);
-    }
-    if (!defaults) return PLAIN;
-    if (inTraceback) {
-      // Frames are indented; the first line that is not ends the block (it names the exception).
-      if (text.length === 0) inTraceback = false;
-      else {
-        if (text[0] !== ' ' && text[0] !== '\t' && !compiledDefaults[TRACEBACK_RULE].test(text)) inTraceback = false;
-        return TRACEBACK_FRAME;
+  return () => {
+    let inTraceback = false;
+    return (line: string): Classification => {
+      const text = visibleText(line);
+      for (const rule of userRules) {
+        if (rule.test(text)) return rule.result(text);
       }
-    }
-    if (!ANY_DEFAULT.test(text)) return PLAIN;
-    for (let i = 0; i < compiledDefaults.length; i++) {
-      const rule = compiledDefaults[i];
-      if (!rule.test(text)) continue;
-      if (i === TRACEBACK_RULE) inTraceback = true;
-      return rule.result(text);
-    }
-    return PLAIN;
+      if (!defaults) return PLAIN;
+      if (inTraceback) {
+        // Frames are indented; the first line that is not ends the block (it names the exception).
+        if (text.length === 0) inTraceback = false;
+        else {
+          if (text[0] !== ' ' && text[0] !== '\t' && !compiledDefaults[TRACEBACK_RULE].test(text)) inTraceback = false;
+          return TRACEBACK_FRAME;
+        }
+      }
+      if (!ANY_DEFAULT.test(text)) return PLAIN;
+      for (let i = 0; i < compiledDefaults.length; i++) {
+        const rule = compiledDefaults[i];
+        if (!rule.test(text)) continue;
+        if (i === TRACEBACK_RULE) inTraceback = true;
+        return rule.result(text);
+      }
+      return PLAIN;
+    };
   };
 }
 
+/** One classifier for one agent: `compileClassifier(config)()`. */
+export function createClassifier(config: Pick<LoupeConfig, 'classify'> = NO_CONFIG): Classifier {
+  return compileClassifier(config)();
+}
+
 /**
- * The classifier for agents captured under `root`, from its config file (config.ts) or the
- * defaults. Throws ConfigError when the config file is bad. Call once per agent.
+ * The classifier factory for agents captured under `root`, from its config file (config.ts) or
+ * the defaults. Throws ConfigError when the config file is bad.
  */
+export function loadClassifierFactory(root: string): ClassifierFactory {
+  return compileClassifier(loadConfig(root).config);
+}
+
+/** One classifier for one agent under `root`. Throws ConfigError when the config file is bad. */
 export function loadClassifier(root: string): Classifier {
-  return createClassifier(loadConfig(root).config);
+  return loadClassifierFactory(root)();
 }
