@@ -29,6 +29,8 @@ const READ_CHUNK_BYTES = 1024 * 1024;
 /** Reclaim consumed spool space once this much has piled up (fallocate --punch-hole). */
 const PUNCH_HOLE_EVERY_BYTES = 64 * 1024 * 1024;
 const NEWLINE = 0x0a;
+/** Gathers the small writes of a burst into one batch; small next to the 60 ms latency goal. */
+const PUMP_COALESCE_MS = 5;
 
 /** Metadata that marks entries not made from spool bytes (system entries, backfill). */
 function isFromSpool(entry: LogEntry): boolean {
@@ -116,13 +118,19 @@ export class SpoolCapture {
     }
   }
 
-  private schedulePump(): void {
+  /**
+   * Pumps soon. tmux appends in small writes, each waking the watcher; waiting PUMP_COALESCE_MS
+   * gathers them into one batch (one log write, one record update) at little cost in latency.
+   */
+  private schedulePump(delayMs = PUMP_COALESCE_MS): void {
     if (this.scheduled || this.disposed) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const run = () => {
       this.scheduled = false;
       this.pump();
-    });
+    };
+    if (delayMs === 0) setImmediate(run);
+    else setTimeout(run, delayMs);
   }
 
   /**
@@ -145,7 +153,7 @@ export class SpoolCapture {
     if (n <= 0) return 0;
     this.pending = this.pending.length === 0 ? Buffer.from(chunk.subarray(0, n)) : Buffer.concat([this.pending, chunk.subarray(0, n)]);
     this.emitLines(false);
-    if (n === chunk.length) this.schedulePump(); // more to read: continue after other work
+    if (n === chunk.length) this.schedulePump(0); // more to read: continue after other work
     return n;
   }
 
