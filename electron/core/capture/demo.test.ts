@@ -7,11 +7,18 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEntryLine, type LogEntry } from '../../../shared/entry.js';
 import type { Workspace } from '../workspace/list.js';
-import { DEMO_AGENTS } from './demo.js';
+import { DEMO_AGENTS, outsideAsar } from './demo.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 /** The fast demo takes a second or two; a loaded shared machine gets plenty more. */
 const DEMO_DEADLINE_MS = 45_000;
+
+describe('outsideAsar', () => {
+  it('points into app.asar.unpacked, where the packaged app keeps the scripts sh can read', () => {
+    expect(outsideAsar('/opt/Loupe/resources/app.asar/resources/demo')).toBe('/opt/Loupe/resources/app.asar.unpacked/resources/demo');
+    expect(outsideAsar('/home/me/loupe/resources/demo')).toBe('/home/me/loupe/resources/demo');
+  });
+});
 
 describe('loupe demo', () => {
   const socket = `loupe-test-${randomBytes(4).toString('hex')}`;

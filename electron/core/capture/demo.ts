@@ -51,7 +51,16 @@ export function demoScriptsDir(): string {
     path.resolve(here, '../../../../resources/demo'), // dist/electron/core/capture → repo or app root
     path.resolve(here, '../../../resources/demo'), // electron/core/capture (sources)
   ];
-  return candidates.find((dir) => fs.existsSync(path.join(dir, DEMO_AGENTS[0].script))) ?? candidates[0];
+  const found = candidates.find((dir) => fs.existsSync(path.join(dir, DEMO_AGENTS[0].script))) ?? candidates[0];
+  return outsideAsar(found);
+}
+
+/**
+ * In the packaged app this module lives in `app.asar`, which only Electron can read; /bin/sh
+ * needs the copies electron-builder unpacks (`asarUnpack`) into `app.asar.unpacked`.
+ */
+export function outsideAsar(dir: string): string {
+  return dir.replace(/([\\/])app\.asar(?=[\\/]|$)/, '$1app.asar.unpacked');
 }
 
 /** Starts the demo agents in one new task under `root`. */
