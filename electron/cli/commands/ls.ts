@@ -7,27 +7,29 @@ import { checkSocketName, parseTimestamp } from '../../../shared/entry.js';
 import type { Workspace, WorkspaceAgent } from '../../core/workspace/list.js';
 
 interface LsOptions {
-  root: string[];
-  socket: string[];
+  root?: string[];
+  socket?: string[];
   json?: boolean;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+/** Repeatable options; no commander default, so `--help` does not print `(default: [])`. */
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerLs(program: Command): void {
   program
     .command('ls')
     .description('list roots, tasks and agents (live or ended, entries, last activity) and tmux panes not captured yet')
-    .option('--root <dir>', 'a root holding .agent-workspace/ (repeatable; default: the current folder, plus roots live panes capture into)', collect, [])
-    .option('--socket <name>', 'tmux -L socket to look at (repeatable; default: the default server and every socket Loupe captures on)', collect, [])
+    .option('--root <dir>', 'a root holding .agent-workspace/ (repeatable; default: the current folder, plus roots live panes capture into)', collect)
+    .option('--socket <name>', 'tmux -L socket to look at (repeatable; default: the default server and every socket Loupe captures on)', collect)
     .option('--json', 'print the listing as JSON (see Workspace in electron/core/workspace/list.ts)')
     .action(async (options: LsOptions) => {
       const { listWorkspace } = await import('../../core/workspace/list.js');
-      options.socket.forEach(checkSocketName);
+      const sockets = options.socket ?? [];
+      sockets.forEach(checkSocketName);
       const workspace = await listWorkspace({
-        roots: options.root.length > 0 ? options.root : [process.cwd()],
-        sockets: options.socket,
-        includePaneRoots: options.root.length === 0,
+        roots: options.root ?? [process.cwd()],
+        sockets,
+        includePaneRoots: options.root === undefined,
       });
       process.stdout.write(options.json ? JSON.stringify(workspace, null, 2) + '\n' : formatWorkspace(workspace, Date.now()));
     });
