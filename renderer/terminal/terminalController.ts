@@ -233,12 +233,21 @@ export class TerminalController {
   setTheme(theme: ThemeName): void {
     this.theme = theme;
     this.terminal.options.theme = TERMINAL_THEMES[theme];
-    if (this.lastQuery) this.find(this.lastQuery, 'next');
+    if (this.lastQuery) {
+      this.search.clearDecorations(); // re-highlight in the new theme's colours
+      this.find(this.lastQuery, 'next');
+    }
   }
 
   /** Finds the next or previous match, highlighting all of them. Returns false when there is none. */
   find(query: SearchQuery, direction: 'next' | 'previous'): boolean {
-    this.lastQuery = query;
+    const previous = this.lastQuery;
+    this.lastQuery = { ...query };
+    // The addon records the new options before comparing them with the old ones, so it never
+    // notices a toggled option; dropping its cached term makes it highlight afresh.
+    if (previous && (previous.regex !== query.regex || previous.caseSensitive !== query.caseSensitive || previous.wholeWord !== query.wholeWord)) {
+      this.search.clearDecorations();
+    }
     if (query.term === '') {
       this.clearSearch();
       return false;
