@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import { parseEntryLine, type LogEntry } from '../../../shared/entry.js';
 import { linesBackward } from '../log/backwards.js';
+import { rotatedFiles } from '../log/paths.js';
 
 /** A started entry's command fits in this; a longer first line is not read for the summary. */
 const FIRST_LINE_MAX_BYTES = 64 * 1024;
@@ -36,7 +37,8 @@ export function summarizeAgentLog(file: string): AgentLogSummary | null {
   }
   try {
     const size = fs.fstatSync(fd).size;
-    const last = lastEntry(fd, size);
+    // Right after a rotation the live file is empty: the last entry is in the newest rotated file.
+    const last = lastEntry(fd, size) ?? lastRotatedEntry(file);
     const first = firstEntry(fd, size);
     const started = first?.type === 'system' && first.metadata?.event === 'started' ? first : null;
     const ended = last?.type === 'system' && last.metadata?.event === 'terminated';
@@ -62,6 +64,22 @@ function lastEntry(fd: number, size: number): LogEntry | null {
     if (++seen >= MAX_CORRUPT_TAIL_LINES) break;
   }
   return null;
+}
+
+function lastRotatedEntry(file: string): LogEntry | null {
+  const newest = rotatedFiles(file).filter((f) => !f.endsWith('.gz')).at(-1);
+  if (newest === undefined) return null;
+  let fd: number;
+  try {
+    fd = fs.openSync(newest, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    return lastEntry(fd, fs.fstatSync(fd).size);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function firstEntry(fd: number, size: number): LogEntry | null {

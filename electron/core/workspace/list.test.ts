@@ -83,6 +83,18 @@ describe('listWorkspace', () => {
     expect(a.stopped.startedAt).toBe('2026-01-02T03:04:01.000001+00:00');
   });
 
+  it('counts the entries of a log that was just rotated from its newest rotated file', async () => {
+    const file = writeLog(root, TASK, 'rotated', []);
+    fs.writeFileSync(`${file}.20260102T030405123`, [1, 2, 3, 4, 5, 6, 7].map((n) => serializeEntry(entry('rotated', n, 'stdout', 'x'))).join(''));
+    try {
+      const a = agents(await listWorkspace({ roots: [root], sockets: [socket] }));
+      expect(a.rotated).toMatchObject({ entries: 7, lastActivity: '2026-01-02T03:04:07.000001+00:00', state: 'stopped' });
+    } finally {
+      fs.rmSync(file);
+      fs.rmSync(`${file}.20260102T030405123`);
+    }
+  });
+
   it('lists the panes nothing captures, with the command that captures them', async () => {
     const w = await listWorkspace({ roots: [root], sockets: [socket] });
     expect(w.panes).toEqual([
