@@ -116,11 +116,13 @@ export interface SearchQuery {
   /** Substring (or regex when `regex` is true); empty or absent matches every entry. */
   text?: string;
   regex?: boolean;
+  /** For regexes; substring search is always case-insensitive. */
+  ignoreCase?: boolean;
   types?: EntryType[];
   levels?: Level[];
   agentId?: string;
   taskId?: string;
-  /** ISO 8601 bounds, inclusive. */
+  /** ISO 8601, a date, or a duration before now (`15m`, `2h`, `3d`); inclusive. */
   since?: string;
   until?: string;
   limit?: number;
@@ -407,6 +409,7 @@ const schemas: { [C in InvokeChannel]: z.ZodType<InvokeArgs<C>> } = {
   'index:search': z.strictObject({
     text: z.string().max(4096).optional(),
     regex: z.boolean().optional(),
+    ignoreCase: z.boolean().optional(),
     types: filter.types,
     levels: z.array(z.enum(LEVELS)).max(LEVELS.length).optional(),
     agentId: agentId.optional(),

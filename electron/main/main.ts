@@ -92,7 +92,7 @@ if (!app.requestSingleInstanceLock()) {
       roots: chooseRoots(process.argv),
       sockets: optionValues(process.argv, '--socket'),
       version: app.getVersion(),
-      superviseCapture: true,
+      embedded: true,
       log: (message) => console.error(`loupe: ${message}`),
     });
     registerIpc((sender) => clients.get(sender.id));

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CONTROL_CHANNELS, type ControlChannel, type WireResult } from '../../shared/ipc.js';
 import { startBackend, type Backend } from '../core/api/backend.js';
+import { RootIndexes } from '../core/api/rootIndexes.js';
 import { coreServices } from '../core/api/services.js';
 import { ensureLogsDir, streamPath } from '../core/log/paths.js';
 import { LogWriter } from '../core/log/writer.js';
@@ -26,7 +27,7 @@ async function start(allowedControl: readonly ControlChannel[] = ['capture:attac
     roots: [root],
     version: '0.0.0-test',
     services: {
-      ...coreServices(),
+      ...coreServices(new RootIndexes([root])),
       async attach(req) {
         controlCalls.push('attach');
         return { root: req.root, taskId: TASK, agentId: 'p', paneId: req.target, file: '/f' };

@@ -72,7 +72,7 @@ export function registerServe(program: Command): void {
         roots: options.root ?? ['.'],
         sockets: options.socket,
         version: program.version() ?? '0.0.0',
-        superviseCapture: true,
+        embedded: true,
         log,
       });
       let server;

@@ -11,6 +11,7 @@ import { callChannel } from './dispatch.js';
 import { superviseCaptures } from './embeddedCapture.js';
 import { createHandlers, type ApiClient, type ApiContext, type Handlers } from './handlers.js';
 import { LiveFeed } from './liveFeed.js';
+import { RootIndexes } from './rootIndexes.js';
 import { coreServices, type BackendServices } from './services.js';
 
 /** How often the open roots are checked for new tasks and agents: cheap (a few readdirs), and quick enough for a sidebar. */
@@ -25,8 +26,11 @@ export interface BackendOptions {
   version: string;
   /** Replaces the real services (tests). */
   services?: BackendServices;
-  /** Run capture supervision in this process (the app and `loupe serve` do; tests do not). */
-  superviseCapture?: boolean;
+  /**
+   * Run capture supervision and continuous indexing in this process, as `loupe daemon` would
+   * (the app and `loupe serve` do; tests do not).
+   */
+  embedded?: boolean;
   /** Diagnostics from the embedded services. */
   log?: (message: string) => void;
 }
@@ -62,12 +66,15 @@ export interface Backend {
 export function startBackend(options: BackendOptions): Backend {
   const roots = [...new Set(options.roots.map((r) => path.resolve(r)))];
   const sockets = (options.sockets?.length ? options.sockets : [DEFAULT_SOCKET]).map(checkSocketName);
-  const context: ApiContext = { version: options.version, roots, sockets, services: options.services ?? coreServices() };
+  const log = options.log ?? (() => {});
+  const indexes = new RootIndexes(roots, { watch: options.embedded, log });
+  const context: ApiContext = { version: options.version, roots, sockets, services: options.services ?? coreServices(indexes) };
   const handlers = createHandlers(context);
   const clients = new Set<BackendClient & { send: PushSender }>();
 
-  const log = options.log ?? (() => {});
-  const capture = options.superviseCapture ? superviseCaptures(sockets, log) : null;
+  const capture = options.embedded ? superviseCaptures(sockets, log) : null;
+  // Open the indexes now when embedded, so indexing starts without waiting for a first search.
+  if (options.embedded) void indexes.stats({}).catch((err: Error) => log(`cannot open the index: ${err.message}`));
 
   let signature = workspaceSignature(roots);
   const poll = setInterval(() => {
@@ -102,6 +109,7 @@ export function startBackend(options: BackendOptions): Backend {
     async dispose() {
       clearInterval(poll);
       for (const c of [...clients]) c.close();
+      indexes.dispose();
       await (await capture)?.dispose();
     },
   };

@@ -60,6 +60,8 @@ const USER_FACING = new Set([
   'LogWriteError',
   'ConfigError',
   'UserError',
+  'SearchQueryError',
+  'TimeBoundError',
 ]);
 
 /** An error as it crosses to the UI: its name and message, never a stack. */

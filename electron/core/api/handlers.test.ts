@@ -6,17 +6,20 @@ import { CONTROL_CHANNELS, INVOKE_CHANNELS, type Push, type PushChannel } from '
 import { streamPath, ensureLogsDir } from '../log/paths.js';
 import { LogWriter } from '../log/writer.js';
 import { startBackend, type Backend, type BackendClient } from './backend.js';
+import { RootIndexes } from './rootIndexes.js';
 import { coreServices, type BackendServices } from './services.js';
 
 const TASK = 'TASK-20260101-120000-0a1b2c3d';
 let root: string;
 let backend: Backend;
+let indexes: RootIndexes;
 let pushes: { channel: PushChannel; payload: unknown }[];
 const calls: { name: string; args: unknown }[] = [];
 
 /** Real log-backed services, with capture control recorded instead of touching tmux. */
 function services(): BackendServices {
-  const real = coreServices();
+  indexes = new RootIndexes([root]);
+  const real = coreServices(indexes);
   return {
     ...real,
     async attach(req) {
@@ -60,6 +63,7 @@ beforeEach(() => {
 });
 afterEach(async () => {
   await backend.dispose();
+  indexes.dispose();
   fs.rmSync(root, { recursive: true, force: true });
 });
 
@@ -129,6 +133,17 @@ describe('contract handlers', () => {
     expect(await c.call('live:ack', { subscriptionId: sub.subscriptionId, sequence: 1 })).toBeNull();
     expect(await c.call('live:unsubscribe', { subscriptionId: sub.subscriptionId })).toBeNull();
     expect(c.client.feed.size).toBe(0);
+  });
+
+  it('index:search finds a line in the logs, and index:stats summarises the run', async () => {
+    writeLog('alpha', ['starting up']);
+    writeLog('alpha', ['Traceback (most recent call last):'], { level: 'error' });
+    const c = connect([]);
+    const found = (await c.call('index:search', { text: 'traceback' })) as { total: number; hits: { agentId: string; text: string }[] };
+    expect(found.total).toBe(1);
+    expect(found.hits[0]).toMatchObject({ agentId: 'alpha', text: 'Traceback (most recent call last):' });
+    const stats = (await c.call('index:stats', { agentId: 'alpha' })) as { entries: number; errors: number }[];
+    expect(stats).toMatchObject([{ entries: 2, errors: 1 }]);
   });
 
   it('refuses a root that is not open, and path tricks in ids', async () => {

@@ -23,6 +23,7 @@ import type {
 } from '../../../shared/ipc.js';
 import { compileUserRegex } from '../regex/userRegex.js';
 import { LogCursor } from './logCursor.js';
+import type { RootIndexes } from './rootIndexes.js';
 
 /** Every request that reaches a service has its root and socket checked by the handlers. */
 export interface BackendServices {
@@ -40,11 +41,6 @@ export interface BackendServices {
 const DEFAULT_ENTRIES_PER_READ = 1000;
 /** Bytes of JSONL one `agent:entries` call reads at most, so one reply stays a sensible size. */
 const MAX_READ_BYTES = 8 * 1024 * 1024;
-
-/** A feature whose core module is not available in this build. */
-export class UnavailableError extends Error {
-  override name = 'UnavailableError';
-}
 
 /** Reads up to `limit` entries from `fromSequence` on, from the live file. */
 export async function readEntries(file: string, fromSequence: number, limit = DEFAULT_ENTRIES_PER_READ): Promise<EntriesResult> {
@@ -84,20 +80,17 @@ async function formatEntries(entries: LogEntry[], format: TailFormat): Promise<s
 }
 
 /**
- * The real services. Workspace listing and capture control come from their core modules, loaded
- * on first use; a module that is not part of this build answers with `UnavailableError`.
+ * The real services: workspace listing, capture control, and search and stats over the roots'
+ * indexes. Their modules load on first use, so `loupe --help` and a backend that only streams
+ * never load tmux or SQLite code.
  */
-export function coreServices(): BackendServices {
+export function coreServices(indexes: RootIndexes): BackendServices {
   return {
     listWorkspace,
     tail: tailAgent,
     readEntries,
-    async search() {
-      throw new UnavailableError('search needs the index, which is not available in this build');
-    },
-    async stats() {
-      throw new UnavailableError('run statistics need the index, which is not available in this build');
-    },
+    search: (_roots, query) => indexes.search(query),
+    stats: (_roots, query) => indexes.stats(query),
     async attach(request) {
       const { attachPane } = await import('../capture/session.js');
       const started = await attachPane({

@@ -1,0 +1,89 @@
+/**
+ * The SQLite indexes of the open roots (one per root), for search and stats. Opened on first use,
+ * so a backend that is never asked to search never loads better-sqlite3. Before each query the
+ * pending log bytes are indexed, so results are as fresh as the CLI's; with `watch`, indexing
+ * also runs continuously (the app and `loupe serve` embed the indexer this way).
+ */
+import type { RunSummary, SearchQuery, SearchResult, StatsQuery } from '../../../shared/ipc.js';
+import type { Indexer } from '../index/indexer.js';
+
+export interface RootIndexesOptions {
+  watch?: boolean;
+  log?: (message: string) => void;
+}
+
+export class RootIndexes {
+  private indexers: Map<string, Indexer> | null = null;
+  private disposed = false;
+
+  constructor(
+    private readonly roots: string[],
+    private readonly options: RootIndexesOptions = {},
+  ) {}
+
+  /** Opens every root's index (once) and indexes what is pending. */
+  private async fresh(): Promise<Map<string, Indexer>> {
+    if (this.disposed) throw new Error('the index is closed');
+    if (this.indexers === null) {
+      const { Indexer } = await import('../index/indexer.js');
+      const opened = new Map<string, Indexer>();
+      for (const root of this.roots) {
+        const indexer = new Indexer(root);
+        if (this.options.watch) {
+          indexer.watch({ onError: (err) => this.options.log?.(`indexing ${root}: ${err.message}`) });
+        }
+        opened.set(root, indexer);
+      }
+      this.indexers = opened;
+    }
+    for (const indexer of this.indexers.values()) indexer.indexPending();
+    return this.indexers;
+  }
+
+  /** Searches every root; hits are merged by time in the query's order. */
+  async search(query: SearchQuery): Promise<SearchResult> {
+    const { searchIndex } = await import('../search/query.js');
+    const indexers = [...(await this.fresh()).values()];
+    const limit = query.limit ?? 100;
+    const offset = query.offset ?? 0;
+    if (indexers.length === 1) return searchIndex(indexers[0].db, query);
+    // Each root returns its first offset+limit hits; the merged page is cut from those.
+    const parts = indexers.map((ix) => searchIndex(ix.db, { ...query, offset: 0, limit: offset + limit }));
+    const desc = (query.sort ?? 'desc') === 'desc';
+    const hits = parts
+      .flatMap((p) => p.hits)
+      .sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0) * (desc ? -1 : 1))
+      .slice(offset, offset + limit);
+    const merged: SearchResult = { total: 0, hits, byType: {}, byLevel: {}, histogram: { bucketMs: 0, buckets: [] } };
+    const buckets = new Map<string, number>();
+    for (const p of parts) {
+      merged.total += p.total;
+      for (const [k, v] of Object.entries(p.byType)) merged.byType[k as keyof typeof merged.byType] = (merged.byType[k as keyof typeof merged.byType] ?? 0) + (v ?? 0);
+      for (const [k, v] of Object.entries(p.byLevel)) merged.byLevel[k as keyof typeof merged.byLevel] = (merged.byLevel[k as keyof typeof merged.byLevel] ?? 0) + (v ?? 0);
+      merged.histogram.bucketMs = Math.max(merged.histogram.bucketMs, p.histogram.bucketMs);
+    }
+    // Roots may have chosen different bucket sizes; re-bucket every count at the widest one.
+    const width = merged.histogram.bucketMs;
+    for (const p of parts) {
+      for (const b of p.histogram.buckets) {
+        const t = Date.parse(b.start);
+        const start = new Date(width > 0 ? Math.floor(t / width) * width : t).toISOString();
+        buckets.set(start, (buckets.get(start) ?? 0) + b.count);
+      }
+    }
+    merged.histogram.buckets = [...buckets].sort(([a], [b]) => (a < b ? -1 : 1)).map(([start, count]) => ({ start, count }));
+    return merged;
+  }
+
+  /** Run summaries over every root. */
+  async stats(query: StatsQuery): Promise<RunSummary[]> {
+    const { runSummaries } = await import('../index/runs.js');
+    return [...(await this.fresh()).values()].flatMap((ix) => runSummaries(ix.db, query));
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    for (const indexer of this.indexers?.values() ?? []) indexer.dispose();
+    this.indexers = null;
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Who may talk to `loupe serve` (RELIABILITY W1–W4): the token, the Host header (against DNS
+ * rebinding) and the Origin header (against other sites' pages).
+ */
+import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
+import os from 'node:os';
+/** 256 random bits: far above the 128 the web view needs, and still a short URL. */
+const TOKEN_BYTES = 32;
+export function newToken() {
+    return randomBytes(TOKEN_BYTES).toString('base64url');
+}
+/**
+ * Compares a presented token with the real one in constant time. Both are hashed first, so
+ * neither the comparison nor an early length check reveals anything about the real token.
+ */
+export function tokenMatches(presented, token) {
+    if (typeof presented !== 'string' || presented.length === 0)
+        return false;
+    const a = createHash('sha256').update(presented).digest();
+    const b = createHash('sha256').update(token).digest();
+    return timingSafeEqual(a, b);
+}
+/** Names this machine answers to on loopback. */
+const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
+export function isLoopbackHost(host) {
+    return host === '127.0.0.1' || host === 'localhost' || host === '::1' || host === '[::1]';
+}
+/**
+ * The Host header values the server accepts: the loopback names, plus, when bound to another
+ * interface, that address (or, for 0.0.0.0 / ::, every address of this machine and its hostname).
+ * Each with the port. Anything else is a rebinding attempt or a misdirected request.
+ */
+export function allowedHosts(bindHost, port) {
+    const names = new Set(LOOPBACK_NAMES);
+    if (!isLoopbackHost(bindHost)) {
+        if (bindHost === '0.0.0.0' || bindHost === '::') {
+            names.add(os.hostname().toLowerCase());
+            for (const list of Object.values(os.networkInterfaces())) {
+                for (const a of list ?? [])
+                    names.add(a.family === 'IPv6' ? `[${a.address}]` : a.address);
+            }
+        }
+        else {
+            names.add(bindHost.includes(':') ? `[${bindHost}]` : bindHost.toLowerCase());
+        }
+    }
+    return new Set([...names].map((n) => `${n}:${port}`));
+}
+/** True when the request's Host header is one of `hosts`. */
+export function hostAllowed(req, hosts) {
+    const host = req.headers.host?.toLowerCase();
+    return host !== undefined && hosts.has(host);
+}
+/**
+ * True when the request has no Origin (a top-level navigation, or a non-browser client, which
+ * must still present the token) or an Origin that is this server itself. `null` and foreign
+ * origins are refused.
+ */
+export function originAllowed(req, hosts) {
+    const origin = req.headers.origin;
+    if (origin === undefined)
+        return true;
+    let url;
+    try {
+        url = new URL(origin);
+    }
+    catch {
+        return false; // includes the literal "null"
+    }
+    return url.protocol === 'http:' && url.pathname === '/' && hosts.has(url.host.toLowerCase()) && origin === `http://${url.host}`;
+}
+/** The cookie that carries the token after the first visit; named per port because cookies ignore ports. */
+export function cookieName(port) {
+    return `loupe_token_${port}`;
+}
+/** The value of one cookie in the request, or null. */
+export function readCookie(req, name) {
+    const header = req.headers.cookie;
+    if (!header)
+        return null;
+    for (const part of header.split(';')) {
+        const eq = part.indexOf('=');
+        if (eq > 0 && part.slice(0, eq).trim() === name)
+            return part.slice(eq + 1).trim();
+    }
+    return null;
+}
+/** The token a request presents: `?token=`, then `Authorization: Bearer`, then the cookie. */
+export function presentedToken(req, url, port) {
+    const query = url.searchParams.get('token');
+    if (query)
+        return query;
+    const auth = req.headers.authorization;
+    if (auth?.startsWith('Bearer '))
+        return auth.slice('Bearer '.length);
+    return readCookie(req, cookieName(port));
+}
+//# sourceMappingURL=access.js.map
