@@ -79,6 +79,8 @@ export class CaptureHost {
   /** Captures being closed (draining); the supervisor leaves them alone. */
   private readonly ending = new Set<string>();
   private readonly classifiers = new Map<string, Classifier>();
+  /** Captures whose log could not be opened, reported once each. */
+  private readonly openFailures = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private dirWatcher: fs.FSWatcher | null = null;
   private ticking: Promise<void> | null = null;
@@ -194,7 +196,14 @@ export class CaptureHost {
           continue;
         }
         capture = this.open(record);
-        if (capture === undefined) continue;
+        if (capture === undefined) {
+          // A log that cannot be opened (its folder deleted, say) whose pane is gone can never be finished.
+          if (panes === null || pane === undefined) {
+            this.log(`dropping capture ${id}: its log cannot be opened and its pane is gone`);
+            removeCapture(this.dir, id);
+          }
+          continue;
+        }
       }
       if (panes === null) {
         void this.finish(id, capture, null, SERVER_GONE, 'server');
@@ -252,7 +261,10 @@ export class CaptureHost {
       capture.start();
       return capture;
     } catch (err) {
-      this.log(`cannot open capture ${record.captureId} (${record.logFile}): ${(err as Error).message}`);
+      if (!this.openFailures.has(record.captureId)) {
+        this.openFailures.add(record.captureId);
+        this.log(`cannot open capture ${record.captureId} (${record.logFile}): ${(err as Error).message}`);
+      }
       return undefined;
     }
   }

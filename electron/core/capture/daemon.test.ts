@@ -87,6 +87,18 @@ describe('loupe daemon', () => {
     const code = await new Promise((r) => daemon.once('exit', (c) => r(c)));
     expect(code).toBe(0);
   });
+
+  it('drops a capture whose log folder was deleted and whose server is gone, then exits when idle', async () => {
+    const socket = `${world.socket}-gone`;
+    const dir = path.join(world.stateDir, 'sockets', socket);
+    fs.mkdirSync(dir, { recursive: true });
+    const record = { captureId: 'lost-000000000000', socketName: socket, paneId: '%9', session: 's', agentId: 'lost', taskId: 'TASK-20260101-000000-00000000', root: '/nonexistent', logFile: '/nonexistent/.agent-workspace/x/logs/lost_stream.jsonl', method: 'pipe-pane', command: 'x', phase: 'capturing', createdAt: Date.now(), cols: 80, rows: 24, killDeadPane: true, offset: 0, sequence: 0 };
+    fs.writeFileSync(path.join(dir, 'lost-000000000000.json'), JSON.stringify(record));
+    const r = spawnSync(process.execPath, [BIN, 'daemon', '--socket', socket, '--exit-when-idle'], { encoding: 'utf8', env: process.env, timeout: 20_000 });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/dropping capture lost-000000000000/);
+    expect(fs.existsSync(path.join(dir, 'lost-000000000000.json'))).toBe(false);
+  });
 });
 
 describe('loupe run (CLI)', () => {
