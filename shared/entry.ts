@@ -111,12 +111,18 @@ export function nowMicros(): number {
   return Math.round((performance.timeOrigin + performance.now()) * 1000);
 }
 
+/** The last second formatted, reused: all lines of one read share their timestamp, and most share the second. */
+let cachedSecond = Number.NaN;
+let cachedSecondText = '';
+
 /** `2026-11-21T23:54:09.712345+00:00` */
 export function formatTimestamp(micros: number): string {
-  const millis = Math.floor(micros / 1000);
-  const iso = new Date(millis).toISOString(); // 2026-11-21T23:54:09.712Z
-  const fraction = String(micros - millis * 1000).padStart(3, '0');
-  return `${iso.slice(0, 23)}${fraction}+00:00`;
+  const second = Math.floor(micros / 1_000_000);
+  if (second !== cachedSecond) {
+    cachedSecond = second;
+    cachedSecondText = new Date(second * 1000).toISOString().slice(0, 19); // 2026-11-21T23:54:09
+  }
+  return `${cachedSecondText}.${String(micros - second * 1_000_000).padStart(6, '0')}+00:00`;
 }
 
 const TIMESTAMP_PATTERN =
@@ -184,17 +190,15 @@ export function parseEntryLine(line: string): ParsedLine {
   return error === null ? { ok: true, entry: value as LogEntry } : { ok: false, error };
 }
 
-/** One line of JSONL, with its newline. Keys in the documented order. */
+/**
+ * One line of JSONL, with its newline, keys in the documented order.
+ * Built by hand rather than from a reordered object: the capture path runs this on every line.
+ */
 export function serializeEntry(entry: LogEntry): string {
-  const ordered: LogEntry = {
-    timestamp: entry.timestamp,
-    agent_id: entry.agent_id,
-    type: entry.type,
-    sequence: entry.sequence,
-    content: entry.content,
-  };
-  if (entry.metadata !== undefined) ordered.metadata = entry.metadata;
-  return JSON.stringify(ordered) + '\n';
+  const head =
+    `{"timestamp":${JSON.stringify(entry.timestamp)},"agent_id":${JSON.stringify(entry.agent_id)},` +
+    `"type":${JSON.stringify(entry.type)},"sequence":${entry.sequence},"content":${JSON.stringify(entry.content)}`;
+  return entry.metadata === undefined ? `${head}}\n` : `${head},"metadata":${JSON.stringify(entry.metadata)}}\n`;
 }
 
 /** The level an entry carries, defaulting by type. */
