@@ -94,6 +94,8 @@ export async function exportRun(options: ExportOptions, output: Writable): Promi
     for (const agent of options.agents) {
       formatter.startAgent({ agentId: agent.agentId, taskId: agent.taskId });
       const redactor = detectors === null ? null : new RunRedactor(detectors);
+      // Entries that come out of redaction unchanged are the same objects, so their stored line can be reused.
+      const storedLines = new WeakMap<LogEntry, string>();
       let finished = false;
       const handle = (entry: LogEntry) => {
         const position = rangePosition(entry, slice);
@@ -102,11 +104,12 @@ export async function exportRun(options: ExportOptions, output: Writable): Promi
         if (size !== null) formatter.resize(size.cols, size.rows, entry);
         if (position === 'inside' && inSlice(entry, slice)) {
           entries++;
-          formatter.entry(entry);
+          formatter.entry(entry, storedLines.get(entry));
         }
       };
       for await (const batch of readRunEntries(agent.file, options.onCorrupt)) {
-        for (const entry of batch) {
+        for (const { entry, line } of batch) {
+          storedLines.set(entry, line);
           if (redactor === null) handle(entry);
           else for (const e of redactor.push(entry)) handle(e);
           // Past the slice, and no held-back entry that a later one could change: stop reading.

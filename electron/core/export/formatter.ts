@@ -45,8 +45,11 @@ export interface RunFormatter {
    * always knows the size its output is played at.
    */
   resize(cols: number, rows: number, entry: LogEntry): void;
-  /** An entry the slice selects (already redacted). */
-  entry(entry: LogEntry): void;
+  /**
+   * An entry the slice selects (already redacted). `storedLine` is its JSONL line exactly as
+   * stored (without the newline) when redaction left it unchanged.
+   */
+  entry(entry: LogEntry, storedLine?: string): void;
   endAgent(): void;
   /** Called after each batch of entries: a formatter that buffers waits here for room. */
   drain?(): Promise<void>;

@@ -1,4 +1,7 @@
-/** `jsonl`: the entries as stored (SPEC §3), sequences kept, one agent after another. */
+/**
+ * `jsonl`: the entries as stored (SPEC §3), sequences kept, one agent after another. An entry
+ * that redaction did not change is copied byte for byte from the log.
+ */
 import { serializeEntry, type LogEntry } from '../../../shared/entry.js';
 import type { OutputSink, RunFormatter } from './formatter.js';
 
@@ -6,8 +9,8 @@ export function jsonlFormatter(sink: OutputSink): RunFormatter {
   return {
     startAgent() {},
     resize() {},
-    entry(entry: LogEntry) {
-      sink.write(serializeEntry(entry));
+    entry(entry: LogEntry, storedLine?: string) {
+      sink.write(storedLine !== undefined ? storedLine + '\n' : serializeEntry(entry));
     },
     endAgent() {},
     finish() {},

@@ -10,7 +10,7 @@
  * BEGIN line to its END line.
  */
 import { isTerminalEntry, type EntryMetadata, type LogEntry } from '../../../shared/entry.js';
-import { BUILTIN_DETECTORS, redactionMarker, type SecretDetector } from './detectors.js';
+import { BUILTIN_CANDIDATE, BUILTIN_DETECTORS, redactionMarker, type SecretDetector } from './detectors.js';
 import { visibleText } from './terminalEscapes.js';
 
 /**
@@ -50,10 +50,16 @@ export class RunRedactor {
   private pemLines = -1; // -1: not inside a PEM block; otherwise lines seen since BEGIN
   private pemMarkerDue = false;
 
-  constructor(private readonly detectors: readonly SecretDetector[] = BUILTIN_DETECTORS) {}
+  /** Detectors that always run: the ones that are not built in (the user's patterns). */
+  private readonly alwaysRun: readonly SecretDetector[];
+
+  constructor(private readonly detectors: readonly SecretDetector[] = BUILTIN_DETECTORS) {
+    this.alwaysRun = detectors.filter((d) => !BUILTIN_DETECTORS.includes(d));
+  }
 
   /** Adds the next entry; returns the entries whose redaction is final, in order. */
   push(entry: LogEntry): LogEntry[] {
+    if (this.pending.length === 0 && entry.metadata?.partial !== true) return [this.redactEntry(entry)];
     this.pending.push(entry);
     if (!isTerminalEntry(entry)) return this.pending.length === 1 ? this.take() : [];
     this.pendingChars += entry.content.length;
@@ -78,11 +84,21 @@ export class RunRedactor {
 
   /** Redacts one string on its own (a metadata value, a title): no joining, no PEM state. */
   redactString(text: string): string {
-    const { visible, map } = visibleText(text);
-    const spans = this.resolve(this.detect(visible));
+    const visible = visibleText(text);
+    const spans = this.resolve(this.detect(visible.visible));
     if (spans.length === 0) return text;
     this.count(spans);
-    return applySpans([text], map, spans)[0];
+    return applySpans([text], visible.rawIndex, spans)[0];
+  }
+
+  /** A complete line on its own: the common case, without the grouping. */
+  private redactEntry(entry: LogEntry): LogEntry {
+    const content = isTerminalEntry(entry) ? this.redactLine([entry.content])[0] : this.redactString(entry.content);
+    const metadata = entry.metadata === undefined ? undefined : this.redactMetadata(entry.metadata);
+    if (content === entry.content && metadata === entry.metadata) return entry;
+    const copy: LogEntry = { ...entry, content };
+    if (metadata !== undefined) copy.metadata = metadata;
+    return copy;
   }
 
   private take(): LogEntry[] {
@@ -93,7 +109,8 @@ export class RunRedactor {
     const redactedTerminal = this.redactLine(terminal.map((e) => e.content));
     let t = 0;
     return group.map((entry) => {
-      const content = isTerminalEntry(entry) ? redactedTerminal[t++] : this.redactString(entry.content);
+      if (!isTerminalEntry(entry)) return this.redactEntry(entry);
+      const content = redactedTerminal[t++];
       const metadata = entry.metadata === undefined ? undefined : this.redactMetadata(entry.metadata);
       if (content === entry.content && metadata === entry.metadata) return entry;
       const copy: LogEntry = { ...entry, content };
@@ -106,16 +123,17 @@ export class RunRedactor {
   private redactLine(chunks: string[]): string[] {
     if (chunks.length === 0) return chunks;
     const joined = chunks.length === 1 ? chunks[0] : chunks.join('');
-    const { visible, map } = visibleText(joined);
-    const spans = this.resolve([...this.detect(visible), ...this.followPem(visible)]);
+    const visible = visibleText(joined);
+    const spans = this.resolve([...this.detect(visible.visible), ...this.followPem(visible.visible)]);
     if (spans.length === 0) return chunks;
     this.count(spans);
-    return applySpans(chunks, map, spans);
+    return applySpans(chunks, visible.rawIndex, spans);
   }
 
   private detect(visible: string): Span[] {
     const spans: Span[] = [];
-    for (const detector of this.detectors) {
+    const detectors = BUILTIN_CANDIDATE.test(visible) ? this.detectors : this.alwaysRun;
+    for (const detector of detectors) {
       for (const s of detector.find(visible)) {
         spans.push({ start: s.start, end: s.end, kind: s.kind, marker: redactionMarker(s.kind), counted: true });
       }
@@ -136,7 +154,7 @@ export class RunRedactor {
       const lineEnd = nl === -1 ? visible.length : nl;
       const line = visible.slice(lineStart, lineEnd);
       if (this.pemLines < 0) {
-        const begin = PEM_BEGIN.exec(line);
+        const begin = line.includes('-----BEGIN') ? PEM_BEGIN.exec(line) : null;
         if (begin !== null && !PEM_END.test(line.slice(begin.index))) {
           // A block is counted once, at its BEGIN line; its marker goes on the first body text.
           this.counts['private-key'] = (this.counts['private-key'] ?? 0) + 1;
@@ -211,7 +229,7 @@ function trimmedRange(line: string, from: number, to: number): [number, number] 
  * are removed wherever they are (escape sequences between them stay), and its marker goes where
  * its first character was.
  */
-function applySpans(chunks: string[], map: Int32Array | null, spans: Span[]): string[] {
+function applySpans(chunks: string[], rawIndex: (visibleIndex: number) => number, spans: Span[]): string[] {
   const joined = chunks.length === 1 ? chunks[0] : chunks.join('');
   // Runs of consecutive raw indices to delete; the first run of each span carries the marker.
   const runs: { start: number; end: number; insert: string }[] = [];
@@ -219,10 +237,10 @@ function applySpans(chunks: string[], map: Int32Array | null, spans: Span[]): st
     let first = true;
     let i = span.start;
     while (i < span.end) {
-      const start = map === null ? i : map[i];
+      const start = rawIndex(i);
       let end = start + 1;
       i++;
-      while (i < span.end && (map === null ? i : map[i]) === end) {
+      while (i < span.end && rawIndex(i) === end) {
         end++;
         i++;
       }

@@ -46,36 +46,56 @@ export function escapeLength(text: string, start: number): number {
   return i - start + 1;
 }
 
-/** The visible characters of `text` and, for each, its index in `text`. */
+/** The visible characters of `text`, and a way back to where each one is in `text`. */
 export interface VisibleText {
   visible: string;
-  /** `map[i]` is the index in the raw text of `visible[i]`; null when nothing was removed. */
-  map: Int32Array | null;
+  /** The index in the raw text of `visible[i]`. */
+  rawIndex(i: number): number;
 }
+
+const IDENTITY = (i: number) => i;
 
 /**
  * Removes escape sequences. An unfinished sequence at the very end is removed too (the caller
- * joins chunks first, so this only happens at the true end of a stream).
+ * joins chunks first, so this only happens at the true end of a stream). Works run by run
+ * (between escapes) rather than character by character: it runs on every line of an export.
  */
 export function visibleText(text: string): VisibleText {
-  if (text.indexOf('\x1b') === -1) return { visible: text, map: null };
-  const map = new Int32Array(text.length);
-  let out = '';
-  let count = 0;
-  let runStart = 0;
-  let i = 0;
-  while (i < text.length) {
-    if (text.charCodeAt(i) !== ESC) {
-      map[count++] = i++;
-      continue;
+  let esc = text.indexOf('\x1b');
+  if (esc === -1) return { visible: text, rawIndex: IDENTITY };
+  const pieces: string[] = [];
+  // For each run of visible text: where it starts in the raw text and in the visible text.
+  const rawStarts: number[] = [];
+  const visibleStarts: number[] = [];
+  let pos = 0;
+  let visibleLength = 0;
+  for (;;) {
+    const end = esc === -1 ? text.length : esc;
+    if (end > pos) {
+      pieces.push(text.slice(pos, end));
+      rawStarts.push(pos);
+      visibleStarts.push(visibleLength);
+      visibleLength += end - pos;
     }
-    out += text.slice(runStart, i);
-    const len = escapeLength(text, i);
-    i = len < 0 ? text.length : i + Math.max(len, 1);
-    runStart = i;
+    if (esc === -1) break;
+    const len = escapeLength(text, esc);
+    pos = len < 0 ? text.length : esc + Math.max(len, 1);
+    esc = pos >= text.length ? -1 : text.indexOf('\x1b', pos);
+    if (pos >= text.length) break;
   }
-  out += text.slice(runStart);
-  return { visible: out, map: map.subarray(0, count) };
+  return {
+    visible: pieces.join(''),
+    rawIndex(i) {
+      let lo = 0;
+      let hi = visibleStarts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (visibleStarts[mid] <= i) lo = mid;
+        else hi = mid - 1;
+      }
+      return rawStarts[lo] + (i - visibleStarts[lo]);
+    },
+  };
 }
 
 /**
