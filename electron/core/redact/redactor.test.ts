@@ -129,6 +129,20 @@ describe('secrets inside ANSI colors', () => {
   });
 });
 
+describe('secrets inside escape sequences', () => {
+  it('redacts a password in an OSC 8 link target and keeps the link well-formed', () => {
+    const line = 'see \x1b]8;;https://bot:hunter2pass@ci.example.com/job\x07the job\x1b]8;;\x07 now';
+    const { text, counts } = redactText(line);
+    expect(text).toBe('see \x1b]8;;https://bot:[REDACTED:url-password]@ci.example.com/job\x07the job\x1b]8;;\x07 now');
+    expect(counts).toEqual({ 'url-password': 1 });
+  });
+
+  it('leaves an ordinary window title alone', () => {
+    const line = '\x1b]0;build: 9fceb02d0ae598e95dc970b74767f19372d61af8\x1b\\done';
+    expect(redactText(line).text).toBe(line);
+  });
+});
+
 describe('secrets split across entries', () => {
   it('catches a secret split across a partial entry and its continuation', () => {
     const { entries, redactor } = redactAll([

@@ -26,6 +26,9 @@ const PEM_END = /-----END [A-Z0-9 ]{0,40}PRIVATE KEY( BLOCK)?-----/;
 /** Lines inside a PEM block: base64 body, or RFC 1421 headers such as `Proc-Type: 4,ENCRYPTED`. */
 const PEM_BODY_LINE = /^\s*(?:[A-Za-z0-9+/=]+|[A-Za-z-]{1,40}:.*)?\s*$/;
 
+/** A complete OSC sequence: its text, and its terminator (BEL or ST). Bounded, so a huge one is skipped. */
+const OSC_SEQUENCE = /\x1b\]([^\x07\x1b]{0,65536})(\x07|\x1b\\)/g;
+
 /** How many redactions of each kind were made. */
 export type RedactionCounts = Record<string, number>;
 
@@ -125,9 +128,26 @@ export class RunRedactor {
     const joined = chunks.length === 1 ? chunks[0] : chunks.join('');
     const visible = visibleText(joined);
     const spans = this.resolve([...this.detect(visible.visible), ...this.followPem(visible.visible)]);
-    if (spans.length === 0) return chunks;
-    this.count(spans);
-    return applySpans(chunks, visible.rawIndex, spans);
+    let out = chunks;
+    if (spans.length > 0) {
+      this.count(spans);
+      out = applySpans(chunks, visible.rawIndex, spans);
+    }
+    return joined.includes('\x1b]') ? out.map((chunk) => this.redactOscPayloads(chunk)) : out;
+  }
+
+  /**
+   * Secrets in the text of OSC sequences that are not shown, such as an OSC 8 link target
+   * (`ESC ] 8 ;; https://user:pass@host BEL`). The marker holds no ESC or BEL, so the sequence
+   * stays well-formed. Sequences cut across chunks are not looked into.
+   */
+  private redactOscPayloads(chunk: string): string {
+    return chunk.replace(OSC_SEQUENCE, (sequence: string, payload: string, terminator: string) => {
+      const spans = this.resolve(this.detect(payload));
+      if (spans.length === 0) return sequence;
+      this.count(spans);
+      return `\x1b]${applySpans([payload], (i) => i, spans)[0]}${terminator}`;
+    });
   }
 
   private detect(visible: string): Span[] {
