@@ -71,7 +71,7 @@ export function PaneStatus({ pane }: { pane: PaneModel }) {
   return (
     <footer className="pane-status" data-state={summary.status}>
       <span className={`state-badge state-${summary.status}`}>{summary.status}</span>
-      {duration !== null && <span title="Duration">⏱ {formatDuration(Math.max(0, duration))}</span>}
+      {duration !== null && <span title="Duration">{formatDuration(Math.max(0, duration))}</span>}
       <span title="Entries">{formatCount(summary.entries)} entries</span>
       <span className={summary.errors > 0 ? 'status-errors' : ''} title="Error entries">
         {summary.errors} {summary.errors === 1 ? 'error' : 'errors'}

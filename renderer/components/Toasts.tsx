@@ -3,8 +3,8 @@ import { useEffect } from 'react';
 import type { Toast } from '../store/appStore.js';
 import { appStore, useApp } from '../store/useApp.js';
 
-/** Info toasts leave on their own; error toasts stay until dismissed. */
-const INFO_TOAST_MS = 6000;
+/** How long a toast stays; errors stay longer so they are not missed. */
+const TOAST_MS = { info: 6000, error: 15000 } as const;
 
 export function Toasts() {
   const toasts = useApp((s) => s.toasts);
@@ -20,8 +20,7 @@ export function Toasts() {
 function ToastCard({ toast }: { toast: Toast }) {
   const s = appStore.getState;
   useEffect(() => {
-    if (toast.kind !== 'info') return;
-    const timer = setTimeout(() => s().dismissToast(toast.id), INFO_TOAST_MS);
+    const timer = setTimeout(() => s().dismissToast(toast.id), TOAST_MS[toast.kind]);
     return () => clearTimeout(timer);
   }, [toast.id, toast.kind, s]);
   return (

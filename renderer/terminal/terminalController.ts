@@ -90,7 +90,6 @@ export class TerminalController {
       cursorBlink: false,
       cursorInactiveStyle: 'none',
       allowProposedApi: true, // the unicode and search-decoration APIs are still "proposed"
-      overviewRuler: { width: 8 },
       linkHandler: {
         activate: (_event, uri) => this.options.onLink(uri),
         allowNonHttpProtocols: true, // we judge every scheme ourselves, to tell the user why it was refused

@@ -1,0 +1,45 @@
+// The README's pictures: main view with the 4 demo agents, in-pane search, filter, global search,
+// both themes. They are checked in, so they are only retaken on request:
+//   LOUPE_SCREENSHOTS=1 npx playwright test e2e/screenshots.spec.ts
+import { expect, expectPaneText, openApp, test } from './support/loupe.js';
+
+test.skip(!process.env.LOUPE_SCREENSHOTS, 'set LOUPE_SCREENSHOTS=1 to retake the README screenshots');
+
+const DIR = 'e2e/screenshots';
+const DEMO = ['build', 'claude-refactor', 'codex-review', 'migrate'];
+
+test('screenshots of the main views in both themes', async ({ page, loupe }) => {
+  await page.setViewportSize({ width: 1360, height: 820 });
+  await loupe.loupe('demo');
+  await openApp(page, loupe);
+  for (const agent of DEMO) await page.locator(`.agent-row[data-agent="${agent}"]`).click();
+  // Let the demo run a while so every pane has a screenful.
+  await expectPaneText(page, 'migrate', 'aborted');
+  await expectPaneText(page, 'build', '[ 60%]');
+  await page.locator('.pane[data-agent="migrate"] .pane-head').click();
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: `${DIR}/main-dark.png` });
+
+  await page.locator('body').press('t');
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
+  await page.screenshot({ path: `${DIR}/main-light.png` });
+  await page.locator('body').press('t');
+
+  const build = page.locator('.pane[data-agent="build"]');
+  await build.getByRole('button', { name: 'Find in pane' }).click();
+  await build.locator('.find-input').fill('warning');
+  await expect(build.locator('.find-count')).toHaveText(/of \d+/);
+  await page.screenshot({ path: `${DIR}/search.png` });
+  await page.keyboard.press('Escape');
+
+  const migrate = page.locator('.pane[data-agent="migrate"]');
+  await migrate.getByRole('button', { name: 'Filter lines' }).click();
+  await migrate.locator('.chip-stderr').click();
+  await expect(migrate.locator('.filter-lines .line').first()).toBeVisible();
+  await page.screenshot({ path: `${DIR}/filter.png` });
+
+  await page.keyboard.press('Control+Shift+F');
+  await page.getByLabel('Search all agents').fill('error');
+  await expect(page.locator('.gs-hit').first()).toBeVisible();
+  await page.screenshot({ path: `${DIR}/global-search.png` });
+});
