@@ -12,8 +12,10 @@
  * `loupe daemon` runs it; the Electron main process can embed it (a class, no process globals).
  */
 import fs from 'node:fs';
+import type { LogWriteError } from '../log/writer.js';
 import type { EntryMetadata } from '../../../shared/entry.js';
-import { createClassifier, loadClassifier, type Classifier } from './classify.js';
+import { compileClassifier, type ClassifierFactory } from './classify.js';
+import { loadConfig } from './config.js';
 import { acquireHostLock, type HostLock } from './host-lock.js';
 import { attachPipe } from './pipe.js';
 import { PollCapture } from './poll-capture.js';
@@ -69,6 +71,11 @@ export interface CaptureHostOptions {
 /** Reasons written into `terminated` entries. */
 const SERVER_GONE = 'the tmux server ended';
 
+interface RootSettings {
+  newClassifier: ClassifierFactory;
+  rotateBytes?: number;
+}
+
 export class CaptureHost {
   readonly tmux: Tmux;
   readonly dir: string;
@@ -78,7 +85,8 @@ export class CaptureHost {
   private readonly captures = new Map<string, PaneCapture>();
   /** Captures being closed (draining); the supervisor leaves them alone. */
   private readonly ending = new Set<string>();
-  private readonly classifiers = new Map<string, Classifier>();
+  /** Per root: the compiled classification rules and the rotation size from its config. */
+  private readonly rootSettings = new Map<string, RootSettings>();
   /** Captures whose log could not be opened, reported once each. */
   private readonly openFailures = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
@@ -234,29 +242,33 @@ export class CaptureHost {
     this.onIdle();
   }
 
-  private classifierFor(root: string): Classifier {
-    let c = this.classifiers.get(root);
-    if (c === undefined) {
+  /**
+   * A root's config, loaded once. Each capture gets its own classifier from the factory,
+   * because a classifier keeps per-agent state (it knows when it is inside a traceback).
+   */
+  private settingsFor(root: string): RootSettings {
+    let settings = this.rootSettings.get(root);
+    if (settings === undefined) {
       try {
-        c = loadClassifier(root);
+        const { config } = loadConfig(root);
+        settings = { newClassifier: compileClassifier(config), rotateBytes: config.rotateBytes };
       } catch (err) {
-        this.log(`classification config under ${root} is invalid, using the defaults: ${(err as Error).message}`);
-        c = createClassifier();
+        this.log(`the config under ${root} is invalid, using the defaults: ${(err as Error).message}`);
+        settings = { newClassifier: compileClassifier() };
       }
-      this.classifiers.set(root, c);
+      this.rootSettings.set(root, settings);
     }
-    return c;
+    return settings;
   }
 
   private open(record: CaptureRecord): PaneCapture | undefined {
-    const classify = this.classifierFor(record.root);
+    const { newClassifier, rotateBytes } = this.settingsFor(record.root);
+    const writerOptions = { rotateBytes, onWriteError: (e: LogWriteError) => this.log(e.message) };
     try {
       const capture: PaneCapture =
         record.method === 'poll'
-          ? new PollCapture(this.dir, record, classify, this.tmux)
-          : new SpoolCapture(this.dir, spoolPath(this.dir, record.captureId), record, classify, {
-              onWriteError: (e) => this.log(e.message),
-            });
+          ? new PollCapture(this.dir, record, newClassifier(), this.tmux, writerOptions)
+          : new SpoolCapture(this.dir, spoolPath(this.dir, record.captureId), record, newClassifier(), writerOptions);
       this.captures.set(record.captureId, capture);
       capture.start();
       return capture;
@@ -305,7 +317,7 @@ export class CaptureHost {
     } catch (err) {
       this.log(`re-attach of ${pane.paneId} failed: ${(err as Error).message}`);
     }
-    const classify = this.classifierFor(record.root);
+    const classify = this.settingsFor(record.root).newClassifier();
     for (const line of restored) {
       const c = classify(line);
       capture.writeEvent({ type: c.type, content: line, metadata: { ...c.metadata, backfill: true } });

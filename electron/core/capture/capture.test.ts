@@ -179,3 +179,17 @@ w('\\nlast line without newline');
     expect(entries.at(-1)?.metadata).toMatchObject({ event: 'terminated', exit_status: 2 });
   });
 });
+
+describe('classification', () => {
+  it("keeps each agent's traceback state to itself, so one agent's traceback never marks another's lines", async () => {
+    const a = await run(['sh', '-c', 'printf "Traceback (most recent call last):\\n"; sleep 3'], { name: 'tb-owner' });
+    await waitFor(() => readEntries(a.logFile).some((e) => e.content.startsWith('Traceback')), 20_000, 'the traceback line');
+    const b = await run(['sh', '-c', 'printf "  indented, but not a stack frame\\n"'], { name: 'bystander' });
+    const entries = await waitForTermination(b.logFile);
+    const line = entries.find((e) => e.content.startsWith('  indented'));
+    expect(line?.type).toBe('stdout');
+    expect(line?.metadata?.level).toBeUndefined();
+    const owner = readEntries(a.logFile).find((e) => e.content.startsWith('Traceback'));
+    expect(owner).toMatchObject({ type: 'stderr', metadata: { level: 'error' } });
+  });
+});

@@ -10,6 +10,7 @@
  */
 import type { EntryMetadata, LogEntry } from '../../../shared/entry.js';
 import { LogWriter } from '../log/writer.js';
+import type { CaptureWriterOptions } from './spool-capture.js';
 import { linesAfterOverlap, screenText } from './backfill.js';
 import type { Classifier } from './classify.js';
 import { saveRecord, type CaptureRecord } from './state.js';
@@ -32,12 +33,16 @@ export class PollCapture {
   private polling: Promise<void> | null = null;
   private disposed = false;
 
-  constructor(dir: string, record: CaptureRecord, classify: Classifier, tmux: Tmux) {
+  constructor(dir: string, record: CaptureRecord, classify: Classifier, tmux: Tmux, options: CaptureWriterOptions = {}) {
     this.dir = dir;
     this.record = record;
     this.classify = classify;
     this.tmux = tmux;
-    this.writer = new LogWriter(record.logFile, { agentId: record.agentId });
+    this.writer = new LogWriter(record.logFile, {
+      agentId: record.agentId,
+      onError: options.onWriteError,
+      rotateBytes: options.rotateBytes,
+    });
   }
 
   start(): void {

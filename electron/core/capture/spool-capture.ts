@@ -53,9 +53,11 @@ export function completeUtf8Length(bytes: Buffer, end = bytes.length): number {
   return continuation + 1 >= need ? end : i;
 }
 
-export interface SpoolCaptureOptions {
+export interface CaptureWriterOptions {
   /** Called when a log write fails (disk full): the host reports it; a gap entry follows later. */
   onWriteError?: (error: LogWriteError) => void;
+  /** Rotation size of the log (config `rotateBytes`); the writer's default when absent. */
+  rotateBytes?: number;
 }
 
 /** One captured pane's spool → JSONL converter. `dispose()` stops it without writing anything. */
@@ -74,12 +76,16 @@ export class SpoolCapture {
   private punchedTo = 0;
   private disposed = false;
 
-  constructor(dir: string, spool: string, record: CaptureRecord, classify: Classifier, options: SpoolCaptureOptions = {}) {
+  constructor(dir: string, spool: string, record: CaptureRecord, classify: Classifier, options: CaptureWriterOptions = {}) {
     this.dir = dir;
     this.spool = spool;
     this.record = record;
     this.classify = classify;
-    this.writer = new LogWriter(record.logFile, { agentId: record.agentId, onError: options.onWriteError });
+    this.writer = new LogWriter(record.logFile, {
+      agentId: record.agentId,
+      onError: options.onWriteError,
+      rotateBytes: options.rotateBytes,
+    });
     this.openSpool();
     this.reconcile();
   }
