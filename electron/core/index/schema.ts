@@ -103,6 +103,16 @@ export { ENTRY_TYPES as TYPE_CODES, LEVELS as LEVEL_CODES } from '../../../share
 export type IndexDb = Database.Database;
 
 /**
+ * Opens a database file. Under Electron, better-sqlite3 must be built for Electron's ABI:
+ * `npm start` builds that copy separately (so `npm test` keeps the Node build) and names it
+ * in LOUPE_SQLITE_BINDING.
+ */
+function openDatabaseFile(file: string): IndexDb {
+  const nativeBinding = process.env.LOUPE_SQLITE_BINDING;
+  return nativeBinding ? new Database(file, { nativeBinding }) : new Database(file);
+}
+
+/**
  * Opens (creating or rebuilding as needed) the index database at `file`.
  * An unreadable or corrupt file, or one with another schema version, is deleted and recreated
  * empty; the indexer then fills it from the JSONL.
@@ -116,7 +126,7 @@ export function openIndexDb(file: string): IndexDb {
     // Corrupt or not a database: fall through and rebuild (RELIABILITY D4).
   }
   deleteIndexFiles(file);
-  const db = new Database(file);
+  const db = openDatabaseFile(file);
   configure(db);
   db.transaction(() => {
     db.exec(SCHEMA);
@@ -128,7 +138,7 @@ export function openIndexDb(file: string): IndexDb {
 /** The existing index if it is healthy and current; null when it has to be rebuilt. Throws on corruption. */
 function openExisting(file: string): IndexDb | null {
   if (!fs.existsSync(file)) return null;
-  const db = new Database(file);
+  const db = openDatabaseFile(file);
   try {
     configure(db);
     // Reading `meta` catches a file that is not a database or has a corrupt header. A full
