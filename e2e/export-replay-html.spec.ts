@@ -142,6 +142,30 @@ test('a replay-html export opens offline with no requests and scrubs to the same
   expect(opened.dialogs).toEqual([]);
 });
 
+test('a task exported as replay-html has an agent picker that switches terminals', async ({ page }) => {
+  const { writeTestRun } = await import(dist('electron/core/export/testRuns.js'));
+  const root = path.join(dir, 'task');
+  fs.mkdirSync(root);
+  writeTestRun(root, 'planner', [{ content: 'planning the change\r' }, { content: 'plan ready\r' }]);
+  writeTestRun(root, 'coder', [{ content: 'editing files\r' }, { type: 'stderr', content: 'Error: tests failed\r', metadata: { level: 'error' } }]);
+  const file = path.join(dir, 'task.html');
+  loupe(root, process.env, 'export', 'TASK-20261121-100000-0a1b2c3d', '--format', 'replay-html', '-o', file);
+
+  const opened = await openOffline(page, file);
+  await waitForReplay(page);
+  const picker = page.locator('#agent');
+  await expect(picker).toBeVisible();
+  expect(await picker.locator('option').allTextContents()).toEqual(['coder  (1 error)', 'planner']);
+  await expect(page.locator('.xterm-rows')).toContainText('Error: tests failed');
+  await picker.selectOption({ label: 'planner' });
+  await expect(page.locator('body')).toHaveAttribute('data-settled', 'true');
+  await expect(page.locator('.xterm-rows')).toContainText('plan ready');
+  await expect(page.locator('.xterm-rows')).not.toContainText('tests failed');
+  expect(await page.locator('.marker').count()).toBe(0);
+  expect(opened.requests).toEqual([]);
+  expect(opened.problems).toEqual([]);
+});
+
 /** Payloads that set a flag (or open a dialog) if they ever run. */
 const HOSTILE = [
   '<script>window.__pwned = "script"</script>',

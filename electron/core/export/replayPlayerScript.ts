@@ -191,7 +191,7 @@ async function main() {
     const option = document.createElement('option');
     option.value = String(i);
     const errors = agent.events.filter((e) => e[1] === 'm').length;
-    option.textContent = agent.agent + (errors > 0 ? '  (' + errors + ' errors)' : '');
+    option.textContent = agent.agent + (errors > 0 ? '  (' + errors + (errors === 1 ? ' error)' : ' errors)') : '');
     picker.appendChild(option);
   }
   picker.hidden = run.agents.length < 2;
