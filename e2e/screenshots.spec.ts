@@ -3,6 +3,7 @@
 //   LOUPE_SCREENSHOTS=1 npx playwright test e2e/screenshots.spec.ts
 import { expect, expectPaneText, openApp, test } from './support/loupe.js';
 
+test.setTimeout(180_000);
 test.skip(!process.env.LOUPE_SCREENSHOTS, 'set LOUPE_SCREENSHOTS=1 to retake the README screenshots');
 
 const DIR = 'e2e/screenshots';
@@ -14,8 +15,8 @@ test('screenshots of the main views in both themes', async ({ page, loupe }) => 
   await openApp(page, loupe);
   for (const agent of DEMO) await page.locator(`.agent-row[data-agent="${agent}"]`).click();
   // Let the demo run a while so every pane has a screenful.
-  await expectPaneText(page, 'migrate', 'aborted');
-  await expectPaneText(page, 'build', '[ 60%]');
+  await expectPaneText(page, 'migrate', 'aborted', 'all', 80_000);
+  await expectPaneText(page, 'build', '[ 60%]', 'all', 80_000);
   await page.locator('.pane[data-agent="migrate"] .pane-head').click();
   await page.mouse.move(0, 0);
   await page.screenshot({ path: `${DIR}/main-dark.png` });

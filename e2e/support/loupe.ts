@@ -129,9 +129,9 @@ export async function paneText(page: Page, agentId: string, scope: 'screen' | 'a
 }
 
 /** Waits until an agent's pane contains `text`. */
-export async function expectPaneText(page: Page, agentId: string, text: string | RegExp, scope: 'screen' | 'all' = 'all'): Promise<void> {
+export async function expectPaneText(page: Page, agentId: string, text: string | RegExp, scope: 'screen' | 'all' = 'all', timeout?: number): Promise<void> {
   await expect
-    .poll(() => paneText(page, agentId, scope), { message: `pane ${agentId} shows ${String(text)}` })
+    .poll(() => paneText(page, agentId, scope), { message: `pane ${agentId} shows ${String(text)}`, ...(timeout ? { timeout } : {}) })
     .toMatch(typeof text === 'string' ? new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : text);
 }
 
