@@ -7,10 +7,12 @@ import { registerDetach } from './detach.js';
 import { registerExport } from './export.js';
 import { registerLs } from './ls.js';
 import { registerReindex } from './reindex.js';
+import { registerReplay } from './replay.js';
 import { registerRun } from './run.js';
+import { registerScreen } from './screen.js';
 import { registerSearch } from './search.js';
 import { registerServe } from './serve.js';
 import { registerStats } from './stats.js';
 import { registerTail } from './tail.js';
 
-export const commands: ((program: Command) => void)[] = [registerRun, registerAttach, registerDetach, registerDaemon, registerLs, registerDemo, registerTail, registerSearch, registerStats, registerReindex, registerServe, registerExport];
+export const commands: ((program: Command) => void)[] = [registerRun, registerAttach, registerDetach, registerDaemon, registerLs, registerDemo, registerTail, registerSearch, registerStats, registerReindex, registerServe, registerExport, registerScreen, registerReplay];

@@ -1,0 +1,92 @@
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { snapshotTerminal, screenText } from '../../../shared/terminal-state.js';
+import { KeyframeStore } from './keyframes.js';
+import { seekReplay } from './seek.js';
+import { random, writeSyntheticRun, type SyntheticRun } from './test-support.js';
+
+/** Small keyframe spacing so a short run has many keyframes (the default is sized for GB runs). */
+const INTERVAL = 16 * 1024;
+
+describe('seeking through keyframes', () => {
+  let run: SyntheticRun;
+  beforeAll(async () => {
+    run = await writeSyntheticRun({ seed: 7, bytes: 200_000 });
+  });
+  afterAll(() => run.dispose());
+
+  it('builds keyframes lazily while seeking to the end, and stores them beside the index', async () => {
+    const screen = await seekReplay(run.log, { end: true }, { keyframeIntervalBytes: INTERVAL });
+    screen.dispose();
+    const store = KeyframeStore.forLog(run.log);
+    expect(store.dir).toContain(`${run.root}/.agent-workspace/.loupe-cache/keyframes/${run.log.taskId}/agent-1`);
+    expect(store.list().length).toBeGreaterThan(5);
+    expect(store.sizeOnDisk()).toBeGreaterThan(0);
+  });
+
+  it('reaches the same terminal through a keyframe as by replaying from the start, at random entries', async () => {
+    const r = random(99);
+    let throughKeyframes = 0;
+    const targets = Array.from({ length: 8 }, () => 1 + Math.floor(r() * run.lastSeq));
+    for (const seq of targets) {
+      const viaKeyframe = await seekReplay(run.log, { seq }, { keyframeIntervalBytes: INTERVAL });
+      const fromStart = await seekReplay(run.log, { seq }, { keyframes: false });
+      try {
+        expect(viaKeyframe.replayer.seq).toBe(fromStart.replayer.seq);
+        expect([viaKeyframe.replayer.cols, viaKeyframe.replayer.rows]).toEqual([fromStart.replayer.cols, fromStart.replayer.rows]);
+        expect(screenText(viaKeyframe.replayer.terminal.term), `screen at seq ${seq}`).toEqual(screenText(fromStart.replayer.terminal.term));
+        const a = snapshotTerminal(viaKeyframe.replayer.terminal.term);
+        const b = snapshotTerminal(fromStart.replayer.terminal.term);
+        // Keyframes keep a bounded scrollback, so compare the screen, cursor, modes and state, not history.
+        const visible = (s: Record<string, unknown>, rows: number) => ({
+          ...s,
+          normal: (s.normal as { lines: string[] }).lines.slice(-rows),
+          normalCells: (s.normal as { cells: string[] }).cells.slice(-rows),
+        });
+        expect(visible(a, fromStart.replayer.rows), `terminal state at seq ${seq}`).toEqual(visible(b, fromStart.replayer.rows));
+        if (viaKeyframe.keyframe !== null) {
+          throughKeyframes++;
+          expect(viaKeyframe.bytesReplayed).toBeLessThan(fromStart.bytesReplayed);
+        }
+      } finally {
+        viaKeyframe.dispose();
+        fromStart.dispose();
+      }
+    }
+    expect(throughKeyframes).toBeGreaterThan(4);
+  });
+
+  it('rebuilds the cache when the log no longer matches it', async () => {
+    const store = KeyframeStore.forLog(run.log);
+    expect(store.list().length).toBeGreaterThan(0);
+    // Replace the log with a different run under the same name.
+    const other = await writeSyntheticRun({ seed: 8, bytes: 50_000 });
+    try {
+      const original = fs.readFileSync(run.log.file);
+      fs.copyFileSync(other.log.file, run.log.file);
+      try {
+        const viaCache = await seekReplay(run.log, { end: true }, { keyframeIntervalBytes: INTERVAL });
+        const fromStart = await seekReplay(run.log, { end: true }, { keyframes: false });
+        expect(screenText(viaCache.replayer.terminal.term)).toEqual(screenText(fromStart.replayer.terminal.term));
+        viaCache.dispose();
+        fromStart.dispose();
+      } finally {
+        fs.writeFileSync(run.log.file, original);
+        KeyframeStore.forLog(run.log).clear();
+      }
+    } finally {
+      other.dispose();
+    }
+  });
+
+  it('gives the same screen after the keyframe cache is deleted', async () => {
+    const before = await seekReplay(run.log, { seq: Math.floor(run.lastSeq / 2) }, { keyframeIntervalBytes: INTERVAL });
+    const text = screenText(before.replayer.terminal.term);
+    before.dispose();
+    KeyframeStore.forLog(run.log).clear();
+    const after = await seekReplay(run.log, { seq: Math.floor(run.lastSeq / 2) }, { keyframeIntervalBytes: INTERVAL });
+    expect(after.keyframe).toBeNull();
+    expect(screenText(after.replayer.terminal.term)).toEqual(text);
+    after.dispose();
+  });
+});

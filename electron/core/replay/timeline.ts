@@ -1,0 +1,144 @@
+/**
+ * A run's timeline, for the replay scrubber and `loupe screen --at`: entries and bytes over time
+ * in buckets, error and warning markers, resizes and gaps, and how the run ended.
+ */
+import { entryLevel, entryTerminalText, type Level } from '../../../shared/entry.js';
+import type { AgentLog } from '../log/paths.js';
+import { readRunEntries, runStart } from './run-log.js';
+import { entrySize } from './seek.js';
+
+/** Buckets in a timeline unless asked otherwise: about one per pixel column of a pane's scrubber. */
+export const DEFAULT_TIMELINE_BUCKETS = 200;
+/** Markers kept per kind; a run with more shows the first ones (the scrubber cannot show more). */
+const MAX_MARKERS = 5000;
+/** A marker's text is the entry's first characters. */
+const MARKER_TEXT_CHARS = 120;
+
+export interface TimelineBucket {
+  /** Start of the bucket, µs since the epoch. */
+  start: number;
+  entries: number;
+  bytes: number;
+  errors: number;
+  warnings: number;
+}
+
+export interface TimelineMarker {
+  seq: number;
+  time: number;
+  level: Level;
+  text: string;
+}
+
+export interface RunTimeline {
+  agentId: string;
+  taskId: string;
+  /** First and last entry times, µs since the epoch (null for an empty run). */
+  start: number | null;
+  end: number | null;
+  firstSeq: number;
+  lastSeq: number;
+  entries: number;
+  /** Terminal bytes (UTF-16 code units) of the run. */
+  bytes: number;
+  /** Width of each bucket in µs. */
+  bucketMicros: number;
+  buckets: TimelineBucket[];
+  /** Error and fatal entries, then warnings, by sequence. */
+  markers: TimelineMarker[];
+  resizes: { seq: number; time: number; cols: number; rows: number }[];
+  gaps: { seq: number; time: number; reason: string }[];
+  /** The exit status from the `terminated` entry; undefined while the run has none. */
+  exitStatus?: number | null;
+}
+
+/** Reads the whole run once and builds its timeline. */
+export async function buildTimeline(log: AgentLog, buckets = DEFAULT_TIMELINE_BUCKETS): Promise<RunTimeline> {
+  // Per-entry times and sizes are kept compactly so the buckets can be laid out once the end is known.
+  let times: Float64Array = new Float64Array(1024);
+  let sizes: Float64Array = new Float64Array(1024);
+  let levels: Uint8Array = new Uint8Array(1024); // 0 other, 1 warn, 2 error
+  let n = 0;
+  const t: RunTimeline = {
+    agentId: log.agentId,
+    taskId: log.taskId,
+    start: null,
+    end: null,
+    firstSeq: 0,
+    lastSeq: 0,
+    entries: 0,
+    bytes: 0,
+    bucketMicros: 0,
+    buckets: [],
+    markers: [],
+    resizes: [],
+    gaps: [],
+  };
+  const warnings: TimelineMarker[] = [];
+  for await (const batch of readRunEntries(log, runStart(log))) {
+    for (const { entry, time } of batch) {
+      if (n === times.length) {
+        times = grow(times);
+        sizes = grow(sizes);
+        const l = new Uint8Array(levels.length * 2);
+        l.set(levels);
+        levels = l;
+      }
+      const text = entryTerminalText(entry);
+      const level = entryLevel(entry);
+      times[n] = time;
+      sizes[n] = text.length;
+      levels[n] = level === 'error' || level === 'fatal' ? 2 : level === 'warn' ? 1 : 0;
+      n++;
+      if (t.firstSeq === 0) t.firstSeq = entry.sequence;
+      t.lastSeq = entry.sequence;
+      t.bytes += text.length;
+      if (levels[n - 1] !== 0) {
+        const list = levels[n - 1] === 2 ? t.markers : warnings;
+        if (list.length < MAX_MARKERS) list.push({ seq: entry.sequence, time, level, text: markerText(entry.content) });
+      }
+      const size = entrySize(entry);
+      if (size !== null) t.resizes.push({ seq: entry.sequence, time, ...size });
+      const gap = entry.metadata?.gap;
+      if (gap !== undefined) t.gaps.push({ seq: entry.sequence, time, reason: String(gap) });
+      if (entry.metadata?.event === 'terminated') {
+        const status = entry.metadata.exit_status;
+        t.exitStatus = typeof status === 'number' ? status : null;
+      }
+    }
+  }
+  t.entries = n;
+  t.markers = [...t.markers, ...warnings].sort((a, b) => a.seq - b.seq);
+  if (n === 0) return t;
+  let start = Infinity;
+  let end = -Infinity;
+  for (let i = 0; i < n; i++) {
+    if (times[i] < start) start = times[i];
+    if (times[i] > end) end = times[i];
+  }
+  t.start = start;
+  t.end = end;
+  const count = Math.max(1, Math.floor(buckets));
+  t.bucketMicros = Math.max(1, Math.ceil((end - start + 1) / count));
+  t.buckets = Array.from({ length: count }, (_, i) => ({ start: start + i * t.bucketMicros, entries: 0, bytes: 0, errors: 0, warnings: 0 }));
+  for (let i = 0; i < n; i++) {
+    const b = t.buckets[Math.min(count - 1, Math.floor((times[i] - start) / t.bucketMicros))];
+    b.entries++;
+    b.bytes += sizes[i];
+    if (levels[i] === 2) b.errors++;
+    else if (levels[i] === 1) b.warnings++;
+  }
+  return t;
+}
+
+function grow(a: Float64Array): Float64Array {
+  const b = new Float64Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+/** One line of plain text for a marker: escapes and control characters removed. */
+function markerText(content: string): string {
+  // eslint-disable-next-line no-control-regex
+  return content.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?|[\x00-\x1f\x7f]/g, '').slice(0, MARKER_TEXT_CHARS);
+}
