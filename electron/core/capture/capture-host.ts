@@ -70,6 +70,8 @@ export interface CaptureHostOptions {
 
 /** Reasons written into `terminated` entries. */
 const SERVER_GONE = 'the tmux server ended';
+/** How long to wait for tmux to reap a dead pane's command and report its exit status. */
+const EXIT_STATUS_WAIT_MS = 5000;
 
 interface RootSettings {
   newClassifier: ClassifierFactory;
@@ -354,8 +356,9 @@ export class CaptureHost {
       if (capture instanceof SpoolCapture) {
         if (how === 'exited') {
           await waitForQuietSpool(capture);
-          // tmux may mark a pane dead a moment before it has reaped the command: ask again.
-          if (exitStatus === null) exitStatus = await this.deadPaneStatus(capture.record.paneId);
+          // tmux marks a pane dead when its pty closes, which can be well before it reaps the
+          // command (seen under load): keep asking for a while.
+          if (exitStatus === null) exitStatus = await this.waitForDeadPaneStatus(capture.record.paneId);
         }
         else await waitForEof(spoolPath(this.dir, id));
         capture.drain();
@@ -399,6 +402,15 @@ export class CaptureHost {
       return false;
     } catch (err) {
       return err instanceof TmuxError && err.noServer;
+    }
+  }
+
+  private async waitForDeadPaneStatus(paneId: string): Promise<number | null> {
+    const deadline = Date.now() + EXIT_STATUS_WAIT_MS;
+    for (;;) {
+      const status = await this.deadPaneStatus(paneId);
+      if (status !== null || Date.now() > deadline) return status;
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 
