@@ -11,6 +11,9 @@ import { Command, Option } from 'commander';
 import { ENTRY_TYPES, isTaskId, LEVELS, type EntryType, type Level } from '../../../shared/entry.js';
 import { UserError } from '../errors.js';
 
+/** How often the progress line on a terminal is redrawn. */
+const PROGRESS_INTERVAL_MS = 250;
+
 /** The formats, as listed in `--help` (kept here so help does not load the exporter). */
 const FORMATS = ['jsonl', 'text', 'ansi', 'html', 'cast', 'replay-html'] as const;
 
@@ -89,16 +92,30 @@ async function runExport(target: string, options: ExportCommandOptions): Promise
       },
     },
     onCorrupt: (c: Parameters<typeof describeCorruptLine>[0]) => process.stderr.write(`loupe: ${describeCorruptLine(c)}\n`),
+    onProgress: process.stderr.isTTY === true ? progressLine() : undefined,
   };
 
   const toStdout = options.output === '-';
   const result = toStdout ? await exportRun(exportOptions, process.stdout) : await exportRunToFile(exportOptions, options.output);
   const where = toStdout ? 'stdout' : options.output;
+  if (process.stderr.isTTY === true) process.stderr.write('\r\x1b[K');
   process.stderr.write(
     `exported ${result.entries} entr${result.entries === 1 ? 'y' : 'ies'} of ${result.agents} agent${result.agents === 1 ? '' : 's'} ` +
       `as ${options.format}${options.gzip === true ? ' (gzip)' : ''} to ${where}: ${summary.formatBytes(result.bytes)}; ` +
       `${summary.describeRedactions(result.redactions)}\n`,
   );
+}
+
+/** A progress line on the terminal (`exporting… 42%`), redrawn at most every PROGRESS_INTERVAL_MS. */
+function progressLine(): (progress: { bytesRead: number; totalBytes: number }) => void {
+  let last = 0;
+  return ({ bytesRead, totalBytes }) => {
+    const now = Date.now();
+    if (now - last < PROGRESS_INTERVAL_MS) return;
+    last = now;
+    const percent = totalBytes > 0 ? Math.min(100, Math.floor((bytesRead / totalBytes) * 100)) : 0;
+    process.stderr.write(`\rexporting… ${percent}%`);
+  };
 }
 
 async function resolveAgents(target: string, options: ExportCommandOptions) {

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { entryTerminalText, type LogEntry } from '../../../shared/entry.js';
 import { readAllEntries } from '../log/reader.js';
 import { compileUserRegex } from '../regex/userRegex.js';
-import { exportRun, exportRunToFile, ExportError, type ExportOptions } from './exportRun.js';
+import { exportRun, exportRunToFile, ExportError, previewExport, type ExportOptions, type ExportProgress } from './exportRun.js';
 import { makeTempRoot, readJsonl, TEST_RUN_START_MICROS, writeTestRun, type TestEntry } from './testRuns.js';
 
 const AWS_KEY = 'AKIA' + 'IOSFODNN7EXAMPLE';
@@ -208,6 +208,43 @@ describe('tasks', () => {
     const b = writeTestRun(root, 'agent-b', [{ content: 'b' }]);
     await expect(exportToString({ agents: [a, b], format: 'cast' })).rejects.toThrow(ExportError);
     await expect(exportToString({ agents: [a, b], format: 'cast' })).rejects.toThrow(/replay-html/);
+  });
+});
+
+describe('rotated logs', () => {
+  it('exports the rotated .gz files first, then the live file, with no entry lost', async () => {
+    const { ensureLogsDir, streamPath, rotatedFiles } = await import('../log/paths.js');
+    const { LogWriter } = await import('../log/writer.js');
+    ensureLogsDir(root, 'TASK-20261121-100000-0a1b2c3d');
+    const file = streamPath(root, 'TASK-20261121-100000-0a1b2c3d', 'rotating');
+    const writer = new LogWriter(file, { agentId: 'rotating', rotateBytes: 2000 });
+    for (let i = 1; i <= 100; i++) {
+      writer.append({ type: 'stdout', content: `line ${i} ${'x'.repeat(50)}` });
+      if (i % 10 === 0) writer.flush();
+    }
+    await writer.close();
+    expect(rotatedFiles(file).filter((f) => f.endsWith('.gz')).length).toBeGreaterThan(1);
+    const log = { root, taskId: 'TASK-20261121-100000-0a1b2c3d', agentId: 'rotating', file };
+    const { text } = await exportToString({ agents: [log], format: 'jsonl' });
+    expect(readJsonl(text).map((e) => e.sequence)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+  });
+});
+
+describe('preview and progress', () => {
+  it('previews the entries and redactions an export would hold, writing nothing', async () => {
+    const log = writeTestRun(root, 'agent-1', [{ content: `a ${AWS_KEY}` }, { content: 'b' }]);
+    const before = fs.readdirSync(root);
+    const preview = await previewExport({ agents: [log], slice: { fromSeq: 2 } });
+    expect(preview).toMatchObject({ entries: 2, agents: 1, redactions: { 'aws-access-key': 1 } });
+    expect(fs.readdirSync(root)).toEqual(before);
+  });
+
+  it('reports progress up to the whole log', async () => {
+    const log = writeTestRun(root, 'agent-1', sampleRun);
+    const seen: ExportProgress[] = [];
+    await exportToString({ agents: [log], format: 'text', onProgress: (p) => seen.push(p) });
+    const size = fs.statSync(log.file).size;
+    expect(seen.at(-1)).toEqual({ bytesRead: size, totalBytes: size });
   });
 });
 

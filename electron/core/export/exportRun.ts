@@ -10,10 +10,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { PassThrough, type Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import zlib from 'node:zlib';
 import type { LogEntry } from '../../../shared/entry.js';
-import type { AgentLog } from '../log/paths.js';
+import { rotatedFiles, type AgentLog } from '../log/paths.js';
 import type { CorruptLine } from '../log/reader.js';
 import { secretDetectors } from '../redact/detectors.js';
 import { RunRedactor, type RedactionCounts } from '../redact/redactor.js';
@@ -49,6 +49,16 @@ export interface ExportOptions {
   gzip?: boolean;
   /** Told about each corrupt line skipped. */
   onCorrupt?: (corrupt: CorruptLine) => void;
+  /** Told how far the export is, after each batch of entries read. */
+  onProgress?: (progress: ExportProgress) => void;
+}
+
+/** How far an export is: JSONL bytes read so far, out of the size of the logs being read. */
+export interface ExportProgress {
+  bytesRead: number;
+  /** The size of every log file of the agents; rotated `.gz` files count at their decompressed
+   * size once read, so this can grow while exporting. */
+  totalBytes: number;
 }
 
 export interface ExportSummary {
@@ -89,6 +99,8 @@ export async function exportRun(options: ExportOptions, output: Writable): Promi
   const formatter = createFormatter(options.format, sink, context);
   const redactions: RedactionCounts = {};
   let entries = 0;
+  let bytesRead = 0;
+  let totalBytes = options.agents.reduce((sum, a) => sum + logSize(a.file), 0);
 
   try {
     for (const agent of options.agents) {
@@ -108,7 +120,8 @@ export async function exportRun(options: ExportOptions, output: Writable): Promi
         }
       };
       for await (const batch of readRunEntries(agent.file, options.onCorrupt)) {
-        for (const { entry, line } of batch) {
+        for (const { entry, line, length } of batch) {
+          bytesRead += length + 1;
           storedLines.set(entry, line);
           if (redactor === null) handle(entry);
           else for (const e of redactor.push(entry)) handle(e);
@@ -118,6 +131,8 @@ export async function exportRun(options: ExportOptions, output: Writable): Promi
             break;
           }
         }
+        totalBytes = Math.max(totalBytes, bytesRead);
+        options.onProgress?.({ bytesRead, totalBytes });
         await formatter.drain?.();
         await sink.drain();
         if (finished) break;
@@ -137,6 +152,15 @@ export async function exportRun(options: ExportOptions, output: Writable): Promi
   }
   await done;
   return { entries, agents: options.agents.length, bytes, redactions: redact ? redactions : null };
+}
+
+/**
+ * What an export with these options would hold (entries, redactions by kind), without writing
+ * anything: for a preview before saving. `bytes` is the size as JSONL.
+ */
+export async function previewExport(options: Omit<ExportOptions, 'format' | 'gzip'>): Promise<ExportSummary> {
+  const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
+  return exportRun({ ...options, format: 'jsonl', gzip: false }, discard);
 }
 
 /**
@@ -204,6 +228,19 @@ function createFormatter(format: ExportFormat, sink: OutputSink, context: Export
 function defaultTitle(agents: readonly AgentLog[]): string {
   if (agents.length === 1) return `${agents[0].agentId} (${agents[0].taskId})`;
   return `${agents[0].taskId} (${agents.length} agents)`;
+}
+
+/** The bytes of an agent's log files: rotated ones (at their size on disk) and the live one. */
+function logSize(file: string): number {
+  let total = 0;
+  for (const part of [...rotatedFiles(file), file]) {
+    try {
+      total += fs.statSync(part).size;
+    } catch {
+      // Rotated away or deleted since it was listed: the reader reports what it cannot read.
+    }
+  }
+  return total;
 }
 
 /** The terminal size an entry records (start and resize entries), or null. */
