@@ -1,5 +1,5 @@
 /** `loupe export` through the compiled CLI (`npm test` builds first). */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -68,6 +68,18 @@ describe('loupe export', () => {
     } finally {
       fs.rmSync(path.join(root, 'loupe.config.json'));
     }
+  });
+
+  it('stops quietly when the reader of stdout goes away (loupe export … -o - | head)', async () => {
+    writeTestRun(root, 'chatty', Array.from({ length: 50_000 }, (_, i) => ({ content: `line ${i} ${'x'.repeat(80)}` })), 'TASK-20261121-100001-0a1b2c3d');
+    const child = spawn(process.execPath, [path.join(REPO, 'bin/loupe.js'), 'export', 'chatty', '--format', 'text', '-o', '-', '--root', root]);
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    await new Promise((resolve) => child.stdout.once('data', resolve));
+    child.stdout.destroy();
+    const status = await new Promise((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
   });
 
   it.each([

@@ -96,7 +96,14 @@ async function runExport(target: string, options: ExportCommandOptions): Promise
   };
 
   const toStdout = options.output === '-';
-  const result = toStdout ? await exportRun(exportOptions, process.stdout) : await exportRunToFile(exportOptions, options.output);
+  let result: Awaited<ReturnType<typeof exportRun>>;
+  try {
+    result = toStdout ? await exportRun(exportOptions, process.stdout) : await exportRunToFile(exportOptions, options.output);
+  } catch (err) {
+    // `loupe export … -o - | head`: the reader left; stop quietly, as tail does.
+    if (toStdout && (err as NodeJS.ErrnoException).code === 'EPIPE') return;
+    throw err;
+  }
   const where = toStdout ? 'stdout' : options.output;
   if (process.stderr.isTTY === true) process.stderr.write('\r\x1b[K');
   process.stderr.write(

@@ -94,6 +94,8 @@ export async function exportRun(options: ExportOptions, output: Writable): Promi
   counter.on('data', (chunk: Buffer) => (bytes += chunk.length));
   const head: Writable = options.gzip === true ? zlib.createGzip() : counter;
   const done = head === counter ? pipeline(counter, output) : pipeline(head as zlib.Gzip, counter, output);
+  // Awaited at the end; until then a failure (EPIPE, ENOSPC) surfaces through the sink's writes.
+  done.catch(() => {});
 
   const sink = new BufferedSink(head);
   const formatter = createFormatter(options.format, sink, context);
