@@ -17,7 +17,7 @@ import type { ExportAgent, ExportContext, OutputSink, RunFormatter } from './for
 import { REPLAY_PLAYER_SCRIPT } from './replayPlayerScript.js';
 import { describeRedactions } from './summary.js';
 
-/** base64 is written in lines of this many characters (a multiple of 4, so lines decode alone). */
+/** base64 is written in lines of this many characters, so editors cope with the file; the player drops the breaks. */
 const BASE64_LINE_CHARS = 4096;
 
 interface InlineAssets {
