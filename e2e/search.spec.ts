@@ -61,10 +61,11 @@ test('filtering by stderr shows only the error lines, and clearing returns to th
 });
 
 test('a global search hit opens its agent with the hit in view', async ({ page, loupe }) => {
-  // The hit is far above the end of the output, so the pane must scroll to show it.
+  // The hit is far above the end of the output, so the pane must scroll to show it. The marker is
+  // computed by the shell so that the recorded command line does not match the search too.
   const { agentId } = await loupe.runAgent(
     'long-run',
-    'i=0; while [ $i -lt 1500 ]; do i=$((i+1)); if [ $i -eq 200 ]; then echo "Traceback: unique-marker-7731 here"; else echo "line $i"; fi; done; sleep 60',
+    'i=0; while [ $i -lt 1500 ]; do i=$((i+1)); if [ $i -eq 200 ]; then echo "Traceback: unique-marker-$((7000+731)) here"; else echo "line $i"; fi; done; sleep 60',
   );
   await loupe.runAgent('other', 'echo "nothing to see"; sleep 60');
   await openApp(page, loupe);
