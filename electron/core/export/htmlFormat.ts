@@ -59,8 +59,13 @@ export function htmlFormatter(sink: OutputSink, context: ExportContext): RunForm
     finish(redactions) {
       const note = describeRedactions(redactions);
       sink.write(
-        `<footer>${entries} output entries · ${errors} errors · redaction: ${escapeHtml(note)}</footer>\n</body></html>\n`,
+        `<footer>${plural(entries, 'output entry', 'output entries')} · ${plural(errors, 'error', 'errors')} · ` +
+          `redaction: ${escapeHtml(note)}</footer>\n</body></html>\n`,
       );
     },
   };
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
