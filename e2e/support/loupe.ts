@@ -33,12 +33,16 @@ export interface LoupeEnv {
 export async function startLoupe(): Promise<LoupeEnv> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-e2e-'));
   const socket = `loupe-test-${randomBytes(4).toString('hex')}`;
+  // Capture daemons keep their records here, not in the user's ~/.local/state/loupe.
+  const env = { ...process.env, NO_COLOR: '1', LOUPE_STATE_DIR: path.join(root, '.loupe-state') };
   const tmux = async (...args: string[]) => (await run('tmux', ['-L', socket, ...args])).stdout;
   const loupe = async (...args: string[]) => {
     const [command, ...rest] = args;
-    return (await run(process.execPath, [LOUPE, command, '--root', root, '--socket', socket, ...rest], { env: { ...process.env, NO_COLOR: '1' } })).stdout;
+    return (await run(process.execPath, [LOUPE, command, '--root', root, '--socket', socket, ...rest], { env })).stdout;
   };
-  const server: ChildProcess = spawn(process.execPath, [LOUPE, 'serve', '--port', '0', '--root', root, '--socket', socket], {
+  // --allow-control: the specs attach panes and start agents from the UI.
+  const server: ChildProcess = spawn(process.execPath, [LOUPE, 'serve', '--port', '0', '--root', root, '--socket', socket, '--allow-control'], {
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -22,7 +22,7 @@ let backend: Backend;
 let server: WebServer;
 const controlCalls: string[] = [];
 
-async function start(allowedControl: readonly ControlChannel[] = ['capture:attach', 'agent:run']): Promise<void> {
+async function start(allowedControl: readonly ControlChannel[] = []): Promise<void> {
   backend = startBackend({
     roots: [root],
     version: '0.0.0-test',
@@ -248,8 +248,8 @@ describe('loupe serve: only allowed calls run (W5)', () => {
     expect(controlCalls).toEqual([]);
   });
 
-  it('with --read-only, refuses every control channel', async () => {
-    await start([]);
+  it('by default (no --allow-control), refuses every control channel', async () => {
+    await start();
     const ws = await authed();
     const replies = await exchange(
       ws,

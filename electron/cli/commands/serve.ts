@@ -1,5 +1,5 @@
 /**
- * `loupe serve [--port N] [--host H] [--root DIR…] [--socket NAME…] [--allow-control] [--read-only]`
+ * `loupe serve [--port N] [--host H] [--root DIR…] [--socket NAME…] [--allow-control]`
  *
  * Serves the app's UI to a browser (SPEC §7 "Web view"). Prints the URL, token included, on
  * stdout and runs until interrupted.
@@ -7,19 +7,11 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import type { ControlChannel } from '../../../shared/ipc.js';
 import { UserError } from '../errors.js';
 import { parseSocket, SOCKET_HELP } from './socket-option.js';
 
 /** The port unless --port says otherwise (kept in step with DEFAULT_PORT in electron/server). */
 const DEFAULT_PORT = 7420;
-
-/**
- * What a web client may control by default. Issue 4: "apart from attaching capture and starting
- * agents, it is read-only unless --allow-control is given", so those two are allowed and
- * detaching (which stops a capture) is not.
- */
-const DEFAULT_WEB_CONTROL: ControlChannel[] = ['capture:attach', 'agent:run'];
 
 interface ServeOptions {
   port: number;
@@ -27,7 +19,6 @@ interface ServeOptions {
   root?: string[];
   socket?: string[];
   allowControl?: boolean;
-  readOnly?: boolean;
 }
 
 function parsePort(value: string): number {
@@ -54,10 +45,8 @@ export function registerServe(program: Command): void {
       ...previous,
       parseSocket(value),
     ])
-    .option('--allow-control', 'also let the browser detach captures (attach and new agents are allowed by default)')
-    .option('--read-only', 'let the browser only read: no attaching, no new agents')
+    .option('--allow-control', 'let the browser attach and detach captures and start agents (read-only without it)')
     .action(async (options: ServeOptions) => {
-      if (options.allowControl && options.readOnly) throw new UserError('--allow-control and --read-only contradict each other; pass one of them');
       const { CONTROL_CHANNELS } = await import('../../../shared/ipc.js');
       const { startBackend } = await import('../../core/api/backend.js');
       const { isLoopbackHost } = await import('../../server/access.js');
@@ -82,7 +71,8 @@ export function registerServe(program: Command): void {
           host,
           port: options.port,
           staticDir,
-          allowedControl: options.readOnly ? [] : options.allowControl ? CONTROL_CHANNELS : DEFAULT_WEB_CONTROL,
+          // Read-only unless asked (SPEC §7, RELIABILITY W5): starting agents runs commands.
+          allowedControl: options.allowControl ? CONTROL_CHANNELS : [],
         });
       } catch (err) {
         await backend.dispose();
