@@ -108,25 +108,24 @@ export async function exportRun(options: ExportOptions, output: Writable): Promi
     for (const agent of options.agents) {
       formatter.startAgent({ agentId: agent.agentId, taskId: agent.taskId });
       const redactor = detectors === null ? null : new RunRedactor(detectors);
-      // Entries that come out of redaction unchanged are the same objects, so their stored line can be reused.
-      const storedLines = new WeakMap<LogEntry, string>();
       let finished = false;
-      const handle = (entry: LogEntry) => {
+      const handle = (entry: LogEntry, storedLine?: string) => {
         const position = rangePosition(entry, slice);
         if (position === 'after') return;
         const size = terminalSize(entry);
         if (size !== null) formatter.resize(size.cols, size.rows, entry);
         if (position === 'inside' && inSlice(entry, slice)) {
           entries++;
-          formatter.entry(entry, storedLines.get(entry));
+          formatter.entry(entry, storedLine);
         }
       };
       for await (const batch of readRunEntries(agent.file, options.onCorrupt)) {
         for (const { entry, line, length } of batch) {
           bytesRead += length + 1;
-          storedLines.set(entry, line);
-          if (redactor === null) handle(entry);
-          else for (const e of redactor.push(entry)) handle(e);
+          if (redactor === null) handle(entry, line);
+          // An entry that comes out of redaction as the same object is unchanged: its stored line
+          // can be copied. (Entries held back with a partial line are re-serialized instead.)
+          else for (const e of redactor.push(entry)) handle(e, e === entry ? line : undefined);
           // Past the slice, and no held-back entry that a later one could change: stop reading.
           if (rangePosition(entry, slice) === 'after' && (redactor === null || redactor.holding === 0)) {
             finished = true;
