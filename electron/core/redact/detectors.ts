@@ -64,6 +64,15 @@ function isPlaceholderValue(value: string): boolean {
 }
 
 /**
+ * Keys are random base62: they have digits and capitals. Words joined by dashes
+ * (`sk-video-processing-toolkit`) do not; a random 40-character key lacks either one with a
+ * probability well under 1%.
+ */
+function looksRandom(token: string): boolean {
+  return /\d/.test(token) && /[A-Z]/.test(token);
+}
+
+/**
  * The built-in detectors, most specific first: where two overlap, the earlier one wins, so
  * `GITHUB_TOKEN=ghp_…` is reported as a GitHub token rather than a generic assignment.
  */
@@ -77,8 +86,13 @@ export const BUILTIN_DETECTORS: readonly SecretDetector[] = [
   regexDetector('github-token', /\b(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,244})\b/),
   regexDetector('gitlab-token', /\bgl(?:pat|dt|rt|ptt|ft|soat|cbt|imt|agent)-[A-Za-z0-9_-]{20,250}/),
   regexDetector('slack-token', /\bxox[abposer]-[A-Za-z0-9-]{10,250}|https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9/_-]{20,250}/),
-  regexDetector('anthropic-key', /\bsk-ant-[A-Za-z0-9_-]{20,250}/),
-  regexDetector('openai-key', /\bsk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{20,250}/, 0, (m) => !m[0].startsWith('sk-ant-')),
+  regexDetector('anthropic-key', /\bsk-ant-[A-Za-z0-9_-]{20,250}/, 0, (m) => looksRandom(m[0])),
+  regexDetector(
+    'openai-key',
+    /\bsk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{20,250}/,
+    0,
+    (m) => !m[0].startsWith('sk-ant-') && looksRandom(m[0]),
+  ),
   regexDetector('jwt', /\beyJ[A-Za-z0-9_-]{5,4096}\.eyJ[A-Za-z0-9_-]{5,8192}\.[A-Za-z0-9_-]{0,1024}/),
   regexDetector(
     'private-key',

@@ -69,6 +69,7 @@ const negatives: [what: string, line: string][] = [
   ['a URL with a user and no password', 'https://user@example.com/x and git@github.com:org/repo.git'],
   ['a URL with a port', 'http://localhost:8080/path'],
   ['an sk- word that is short', 'the sk-learn package and task-list'],
+  ['an sk- package name made of words', 'pip install sk-video-processing-toolkit-extras'],
   ['a PEM public key', '-----BEGIN PUBLIC KEY-----'],
   ['an eyJ word without dots', 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9 alone'],
 ];
