@@ -216,7 +216,12 @@ async function main() {
   };
   picker.addEventListener('change', () => open(Number(picker.value)));
   $('play').addEventListener('click', () => (player.playing ? player.pause() : player.play()));
-  $('scrub').addEventListener('input', () => { player.pause(); player.seek(Number($('scrub').value)); });
+  // Dragging fires many input events; seek once per frame, to where the thumb is by then.
+  let scrubFrame = 0;
+  $('scrub').addEventListener('input', () => {
+    player.pause();
+    if (scrubFrame === 0) scrubFrame = requestAnimationFrame(() => { scrubFrame = 0; player.seek(Number($('scrub').value)); });
+  });
   $('back').addEventListener('click', () => { player.pause(); player.step(-1); });
   $('forward').addEventListener('click', () => { player.pause(); player.step(1); });
   document.addEventListener('keydown', (event) => {
