@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEntryLine, type LogEntry } from '../../../shared/entry.js';
 import type { Workspace } from '../workspace/list.js';
-import { DEMO_AGENTS, outsideAsar } from './demo.js';
+import { DEMO_AGENTS } from './demo.js';
+import { outsideAsar } from './resources.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 /** The fast demo takes a second or two; a loaded shared machine gets plenty more. */

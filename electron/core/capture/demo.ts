@@ -8,10 +8,9 @@
  * traceback from an agent that exits with status 1; two keep working for a few minutes so
  * `loupe tail -f` has something to follow.
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { newTaskId } from '../log/paths.js';
+import { resourcePath } from './resources.js';
 import { runAgent, type StartedCapture } from './session.js';
 
 /** A demo agent: its id and the script under resources/demo/ that plays it. */
@@ -46,21 +45,7 @@ export interface StartedDemo {
 /** The folder holding the demo scripts: resources/demo/ next to dist/ (or to the sources, under vitest). */
 export function demoScriptsDir(): string {
   if (process.env.LOUPE_DEMO_DIR) return process.env.LOUPE_DEMO_DIR;
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const candidates = [
-    path.resolve(here, '../../../../resources/demo'), // dist/electron/core/capture → repo or app root
-    path.resolve(here, '../../../resources/demo'), // electron/core/capture (sources)
-  ];
-  const found = candidates.find((dir) => fs.existsSync(path.join(dir, DEMO_AGENTS[0].script))) ?? candidates[0];
-  return outsideAsar(found);
-}
-
-/**
- * In the packaged app this module lives in `app.asar`, which only Electron can read; /bin/sh
- * needs the copies electron-builder unpacks (`asarUnpack`) into `app.asar.unpacked`.
- */
-export function outsideAsar(dir: string): string {
-  return dir.replace(/([\\/])app\.asar(?=[\\/]|$)/, '$1app.asar.unpacked');
+  return resourcePath('demo');
 }
 
 /** Starts the demo agents in one new task under `root`. */

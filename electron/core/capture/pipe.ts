@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resourcePath } from './resources.js';
 import { stateDir } from './state.js';
 import { tmuxLiteral, type Tmux } from './tmux.js';
 
@@ -15,13 +15,7 @@ const SAFE_PATH = /^[A-Za-z0-9/._+-]+$/;
 /** The helper shipped with Loupe: resources/capture/loupe-pipe.sh (outside any asar). */
 export function bundledHelperPath(): string {
   if (process.env.LOUPE_PIPE_HELPER) return process.env.LOUPE_PIPE_HELPER;
-  // dist/electron/core/capture/pipe.js → <app>/resources/capture/loupe-pipe.sh
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const candidates = [
-    path.resolve(here, '../../../../resources/capture/loupe-pipe.sh'),
-    path.resolve(here, '../../../resources/capture/loupe-pipe.sh'), // running from sources (vitest)
-  ];
-  return candidates.find((p) => fs.existsSync(p)) ?? candidates[0];
+  return resourcePath('capture/loupe-pipe.sh');
 }
 
 /**
