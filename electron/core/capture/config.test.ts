@@ -80,3 +80,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig(dir, env)).toThrow(/cannot read config file .*loupe\.config\.json/);
   });
 });
+
+describe('loupe run with a bad config', () => {
+  it('refuses to start, naming the file, before any log or tmux session exists', async () => {
+    const { runAgent } = await import('./session.js');
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-config-run-'));
+    fs.writeFileSync(path.join(root, 'loupe.config.json'), '{"classify": {"rules": [{"pattern": "("}]}}');
+    const socket = `loupe-test-nosuchserver-${process.pid}`;
+    await expect(runAgent({ root, socket, command: ['true'], startHost: false })).rejects.toThrow(ConfigError);
+    await expect(runAgent({ root, socket, command: ['true'], startHost: false })).rejects.toThrow(/loupe\.config\.json/);
+    expect(fs.existsSync(path.join(root, '.agent-workspace'))).toBe(false);
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+});

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { checkAgentId, checkTaskId, isAgentId, sanitizeAgentId, type CaptureMethod } from '../../../shared/entry.js';
 import { ensureLogsDir, newTaskId, streamPath } from '../log/paths.js';
 import { LogWriter } from '../log/writer.js';
+import { loadConfig } from './config.js';
 import { isHostRunning } from './host-lock.js';
 import { attachPipe, detachPipe } from './pipe.js';
 import {
@@ -230,6 +231,8 @@ export async function runAgent(opts: RunAgentOptions): Promise<StartedCapture> {
   const root = path.resolve(opts.root);
   const taskId = opts.taskId !== undefined ? checkTaskId(opts.taskId) : newTaskId();
   if (opts.name !== undefined) checkAgentId(opts.name);
+  // A bad loupe.config.json is reported now; the capture host would only log it and use the defaults.
+  loadConfig(root);
   ensureLogsDir(root, taskId);
   const { agentId, logFile } = claimAgentLog(root, taskId, opts.name, opts.command[0]);
   const dir = socketStateDir(tmux.socketName);
@@ -320,6 +323,8 @@ export async function attachPane(opts: AttachOptions): Promise<StartedCapture & 
   const root = path.resolve(opts.root);
   const taskId = opts.taskId !== undefined ? checkTaskId(opts.taskId) : newTaskId();
   if (opts.name !== undefined) checkAgentId(opts.name);
+  // A bad loupe.config.json is reported now; the capture host would only log it and use the defaults.
+  loadConfig(root);
   ensureLogsDir(root, taskId);
   const { agentId, logFile } = claimAgentLog(root, taskId, opts.name, current || 'pane');
   const dir = socketStateDir(tmux.socketName);
