@@ -1,7 +1,7 @@
 /**
  * HTML exports in a real Chromium with every network request blocked (issue 6, RELIABILITY E4):
  * - a replay-html file opens offline with zero attempted requests and no console errors;
- * - scrubbing to the end shows the same screen as the replay terminal (xterm headless);
+ * - scrubbing to the end shows the same screen as `loupe screen`;
  * - hostile content, agent ids, titles and metadata never execute, in html and in replay-html;
  * - the screenshot of a failing demo agent's replay, as a recipient would open it.
  *
@@ -66,16 +66,11 @@ async function pageScreen(page: Page): Promise<string[]> {
   return rows.map((r) => r.replace(/\u00a0/g, ' ').trimEnd());
 }
 
-/** The screen the replay terminal (the one `loupe screen` uses) shows after the byte stream. */
-async function headlessScreen(stream: string, cols: number, rows: number): Promise<string[]> {
-  const { createReplayTerminal } = await import(dist('electron/core/replay/terminal.js'));
-  const replay = createReplayTerminal(cols, rows);
-  await new Promise<void>((resolve) => replay.term.write(stream, resolve));
-  const buffer = replay.term.buffer.active;
-  const lines: string[] = [];
-  for (let y = buffer.viewportY; y < buffer.viewportY + rows; y++) lines.push((buffer.getLine(y)?.translateToString(true) ?? '').trimEnd());
-  replay.dispose();
-  return lines;
+/** What `loupe screen` prints for the agent at the end of its run, one string per row. */
+function loupeScreen(root: string, agentId: string): string[] {
+  const r = spawnSync(process.execPath, [path.join(REPO, 'bin/loupe.js'), 'screen', agentId, '--root', root], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`loupe screen ${agentId} failed (${r.status}): ${r.stderr}`);
+  return r.stdout.replace(/\n$/, '').split('\n').map((row) => row.trimEnd());
 }
 
 function loupe(cwd: string, env: NodeJS.ProcessEnv, ...args: string[]) {
@@ -92,8 +87,8 @@ test.afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test('a replay-html export opens offline with no requests and scrubs to the same screen as the replay terminal', async ({ page }) => {
-  const { writeTestRun, readJsonl } = await import(dist('electron/core/export/testRuns.js'));
+test('a replay-html export opens offline with no requests and scrubs to the same screen as loupe screen', async ({ page }) => {
+  const { writeTestRun } = await import(dist('electron/core/export/testRuns.js'));
   const root = path.join(dir, 'scrub');
   fs.mkdirSync(root);
   const lines = [];
@@ -104,10 +99,6 @@ test('a replay-html export opens offline with no requests and scrubs to the same
   writeTestRun(root, 'agent-1', lines);
   const file = path.join(dir, 'scrub.html');
   loupe(root, process.env, 'export', 'agent-1', '--format', 'replay-html', '-o', file);
-  const jsonl = loupe(root, process.env, 'export', 'agent-1', '--format', 'jsonl', '-o', '-').stdout;
-  const stream = readJsonl(jsonl).map((e: { content: string; type: string; metadata?: { partial?: boolean } }) =>
-    e.type === 'system' ? '' : e.content + (e.metadata?.partial ? '' : '\n'),
-  ).join('');
 
   const opened = await openOffline(page, file);
   await waitForReplay(page);
@@ -121,11 +112,12 @@ test('a replay-html export opens offline with no requests and scrubs to the same
   await expect(page.locator('body')).toHaveAttribute('data-settled', 'true');
   expect((await pageScreen(page)).join('').trim()).toBe('');
 
-  // Scrub to the end: the same screen as the replay terminal shows.
+  // Scrub to the end: the same screen as `loupe screen` prints.
   await page.keyboard.press('End');
   await expect(page.locator('body')).toHaveAttribute('data-position', await page.locator('body').getAttribute('data-events') ?? '');
   await expect(page.locator('body')).toHaveAttribute('data-settled', 'true');
-  const expected = await headlessScreen(stream, 80, 24);
+  const expected = loupeScreen(root, 'agent-1');
+  expect(expected).toHaveLength(24);
   expect(expected.join('\n')).toContain('Error: something broke');
   expect(await pageScreen(page)).toEqual(expected);
 
@@ -250,6 +242,7 @@ test('screenshot: the failing demo agent exported as replay-html, opened offline
     const opened = await openOffline(page, file);
     await waitForReplay(page);
     await expect(page.locator('.xterm-rows')).toContainText('Traceback');
+    expect(await pageScreen(page)).toEqual(loupeScreen(root, 'migrate'));
     await expect(page.locator('.marker').first()).toBeVisible();
     fs.mkdirSync(path.join(REPO, 'e2e/screenshots'), { recursive: true });
     await page.screenshot({ path: path.join(REPO, 'e2e/screenshots/export-replay-html.png') });
