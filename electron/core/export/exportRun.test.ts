@@ -203,6 +203,18 @@ describe('tasks', () => {
     expect(summary.agents).toBe(2);
   });
 
+  it('puts each agent under its own heading in text, ansi and html', async () => {
+    const a = writeTestRun(root, 'agent-a', [{ content: 'from a' }]);
+    const b = writeTestRun(root, 'agent-b', [{ content: 'from b' }]);
+    const text = await exportToString({ agents: [a, b], format: 'text' });
+    expect(text.text).toBe('==> agent-a <==\nfrom a\n==> agent-b <==\nfrom b\n');
+    const ansi = await exportToString({ agents: [a, b], format: 'ansi' });
+    expect(ansi.text).toBe(text.text);
+    const html = await exportToString({ agents: [a, b], format: 'html' });
+    expect(html.text.match(/<section><h2>agent-[ab] /g)).toEqual(['<section><h2>agent-a ', '<section><h2>agent-b ']);
+    expect(html.text).toContain('<title>TASK-20261121-100000-0a1b2c3d (2 agents)</title>');
+  });
+
   it('refuses a task as one cast and says what to do instead', async () => {
     const a = writeTestRun(root, 'agent-a', [{ content: 'a' }]);
     const b = writeTestRun(root, 'agent-b', [{ content: 'b' }]);
