@@ -67,6 +67,22 @@ function ftsCount(ix: Indexer): number {
 }
 
 describe('Indexer', () => {
+  it('gives entries that share a microsecond distinct ids, in sequence order per agent, across batches', () => {
+    // Three agents whose 300 lines each all carry the same two timestamps: every id collides.
+    const sameTime = (agent: string) => (seq: number) => entry(agent, seq, `same time ${seq} of ${agent}`, { timestamp: formatTimestamp(BASE_US + (seq > 150 ? 1 : 0)) });
+    for (const agent of ['a1', 'a2', 'a3']) fs.writeFileSync(logFile(agent), lines(agent, 1, 300, sameTime(agent)));
+    const ix = indexer({ batchBytes: 4096 });
+    expect(ix.indexPending().entries).toBe(900);
+    const rows = ix.db.prepare('SELECT id, agent, seq FROM entries ORDER BY id').all() as { id: number; agent: number; seq: number }[];
+    expect(new Set(rows.map((r) => r.id)).size).toBe(900);
+    for (const agent of new Set(rows.map((r) => r.agent))) {
+      const seqs = rows.filter((r) => r.agent === agent).map((r) => r.seq);
+      expect(seqs).toEqual(range(1, 300));
+    }
+    expect(ftsCount(ix)).toBe(900);
+    expect(searchIndex(ix.db, { text: 'same time 7 of a2' }).hits.map((h) => h.sequence)).toEqual([7]);
+  });
+
   it('indexes complete lines only and picks up a torn tail once it is complete', () => {
     const full = lines('a1', 1, 3) + serializeEntry(entry('a1', 4));
     fs.writeFileSync(logFile('a1'), full.slice(0, full.length - 20));

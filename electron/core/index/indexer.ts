@@ -402,24 +402,16 @@ export class Indexer {
     let minSeq: number | null = null;
     let maxSeq: number | null = null;
     let events = 0;
+    const ids = this.takenIds(rows);
     let lastId = 0;
     for (const { entry, ts, offset, length } of rows) {
       let id = Math.max(1, ts);
       if (id <= lastId && lastId - id < NUDGE_WINDOW_US) id = lastId + 1;
-      let inserted: boolean;
-      for (;;) {
-        try {
-          inserted =
-            s.insertEntry.run(id, agent, entry.sequence, ts, TYPE_CODE[entry.type], LEVEL_CODE[entryLevel(entry)], file, offset, length)
-              .changes > 0;
-          break;
-        } catch (err) {
-          // Another entry holds this microsecond: take the next free one.
-          if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') id++;
-          else throw err;
-        }
-      }
+      while (ids.taken(id)) id++; // another entry holds this microsecond: take the next free one
+      const inserted =
+        s.insertEntry.run(id, agent, entry.sequence, ts, TYPE_CODE[entry.type], LEVEL_CODE[entryLevel(entry)], file, offset, length).changes > 0;
       if (!inserted) continue; // this (agent, sequence) is already indexed, from another copy of the file
+      ids.take(id);
       lastId = id;
       s.insertText.run(id, searchableText(entry.content));
       const meta = entry.metadata;
@@ -439,6 +431,28 @@ export class Indexer {
       if (maxSeq === null || entry.sequence > maxSeq) maxSeq = entry.sequence;
     }
     return { minSeq, maxSeq, events };
+  }
+
+  /**
+   * The entry ids already used around a batch's timestamps, read with one range query instead of
+   * finding collisions by failed inserts (an exception per collision, and many entries share a
+   * microsecond). Ids outside the range read are checked one by one.
+   */
+  private takenIds(rows: ParsedRow[]) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const r of rows) {
+      if (r.ts < lo) lo = r.ts;
+      if (r.ts > hi) hi = r.ts;
+    }
+    // Nudged ids land after their timestamp, by at most one id per row of the batch.
+    hi += rows.length;
+    const used = new Set<number>(rows.length === 0 ? [] : (this.statements.idsBetween.pluck().all(Math.max(1, lo), hi) as number[]));
+    const idTaken = this.statements.idTaken;
+    return {
+      taken: (id: number) => (id >= lo && id <= hi ? used.has(id) : idTaken.get(id) !== undefined),
+      take: (id: number) => used.add(id),
+    };
   }
 
   private removeCheckpoint(cp: Checkpoint): void {
@@ -495,6 +509,8 @@ function prepareStatements(db: IndexDb) {
       `INSERT INTO entries (id, agent, seq, ts, type, level, file, offset, length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (agent, seq) DO NOTHING`,
     ),
+    idsBetween: db.prepare('SELECT id FROM entries WHERE id BETWEEN ? AND ?'),
+    idTaken: db.prepare('SELECT 1 FROM entries WHERE id = ?'),
     insertText: db.prepare('INSERT INTO entries_fts (rowid, text) VALUES (?, ?)'),
     insertEvent: db.prepare('INSERT INTO events (id, agent, seq, ts, event, gap, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     deleteTexts: db.prepare(`DELETE FROM entries_fts WHERE rowid IN (${inRange})`),

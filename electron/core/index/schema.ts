@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { workspaceDir } from '../log/paths.js';
 
 /** Bump when the schema or what is stored changes: an index of another version is rebuilt. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const INDEX_FILE_NAME = 'index.sqlite';
 
@@ -30,7 +30,8 @@ export function indexPath(root: string): string {
  *   return the newest hits first, and stop after the first page, without sorting every hit.
  * - `entries_fts`: the ANSI-stripped text, with a trigram index (detail=none: 40% smaller and
  *   30% faster to fill than detail=full; substring search runs as `LIKE`, which FTS5 answers
- *   from the trigrams and then checks against the stored text).
+ *   from the trigrams and then checks against the stored text). columnsize=0: nothing ranks
+ *   hits by length (bm25), so the per-row size table would be written for nothing.
  * - `events`: the metadata of system entries (started, terminated, gaps...), for run summaries.
  * - `runs`: one row per run of an agent, rebuilt from `events` whenever they change.
  */
@@ -68,7 +69,7 @@ CREATE TABLE entries (
   length INTEGER NOT NULL,
   UNIQUE (agent, seq)
 );
-CREATE VIRTUAL TABLE entries_fts USING fts5 (text, tokenize = 'trigram', detail = none);
+CREATE VIRTUAL TABLE entries_fts USING fts5 (text, tokenize = 'trigram', detail = none, columnsize = 0);
 CREATE TABLE events (
   id INTEGER PRIMARY KEY,
   agent INTEGER NOT NULL,
