@@ -18,6 +18,9 @@ const $ = (id) => document.getElementById(id);
 const info = (text) => { $('info').textContent = text; };
 
 async function loadRun() {
+  if (typeof DecompressionStream === 'undefined') {
+    throw new Error('this browser cannot decompress it; open it in Chrome 80+, Firefox 113+ or Safari 16.4+');
+  }
   const b64 = $('loupe-run').textContent.replace(/\s+/g, '');
   const binary = atob(b64);
   const bytes = new Uint8Array(binary.length);
