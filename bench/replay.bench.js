@@ -1,0 +1,110 @@
+// Replay seek latency on a big run (SPEC §10: ≤ 100 ms to a rendered screen, any point of a 1 GB
+// run), in Node with @xterm/headless: restore the nearest keyframe + replay the delta, then render
+// the screen rows. Baseline in the same run: replaying from the start to the same points.
+// Also: keyframe build time (one pass over the run) and keyframe storage as % of the log size.
+// LOUPE_BENCH_REPLAY_MB sets the log size (default 1024 MB, as the issue asks);
+// LOUPE_BENCH_REPLAY_SEEKS the random seeks (default 30); LOUPE_BENCH_REPLAY_BASELINE the
+// from-start replays (default 3: each reads half the run on average).
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { header, percentile, row } from './report.js';
+import { serializeEntry, formatTimestamp } from '../dist/shared/entry.js';
+import { screenText } from '../dist/shared/terminal-state.js';
+import { seekReplay } from '../dist/electron/core/replay/seek.js';
+import { KeyframeStore, KEYFRAME_INTERVAL_BYTES } from '../dist/electron/core/replay/keyframes.js';
+import { outputBurst, random } from '../dist/electron/core/replay/test-support.js';
+
+const MB = Number(process.env.LOUPE_BENCH_REPLAY_MB ?? 1024);
+const SEEKS = Number(process.env.LOUPE_BENCH_REPLAY_SEEKS ?? 30);
+const BASELINE = Number(process.env.LOUPE_BENCH_REPLAY_BASELINE ?? 3);
+const GOAL_MS = 100;
+const here = fileURLToPath(new URL('.', import.meta.url));
+const root = path.join(here, 'out', `replay-${MB}mb`);
+const taskId = 'TASK-20260101-000000-0a1b2c3d';
+const agentId = 'bench-agent';
+const log = { root, taskId, agentId, file: path.join(root, '.agent-workspace', taskId, 'logs', `${agentId}_stream.jsonl`) };
+
+/** Writes a realistic run once (colors, CJK, progress bars, a pager on the alternate screen, resizes) and reuses it. */
+function generate() {
+  const want = MB * 1024 * 1024;
+  if (fs.existsSync(log.file) && fs.statSync(log.file).size >= want) return readLastSeq();
+  fs.mkdirSync(path.dirname(log.file), { recursive: true });
+  const fd = fs.openSync(log.file, 'w');
+  const r = random(1);
+  let size = 0;
+  let seq = 0;
+  let time = Date.parse('2026-01-01T00:00:00Z') * 1000;
+  const entry = (type, content, metadata) => {
+    seq++;
+    time += 1000;
+    const e = { timestamp: formatTimestamp(time), agent_id: agentId, type, sequence: seq, content };
+    if (metadata) e.metadata = metadata;
+    return serializeEntry(e);
+  };
+  let chunk = entry('system', 'started', { event: 'started', cols: 120, rows: 32 });
+  while (size < want) {
+    for (let i = 0; i < 2000; i++) {
+      const burst = outputBurst(r, seq);
+      // Whole lines become entries, as capture writes them; the unterminated rest is a partial one.
+      const lines = burst.split('\n');
+      const rest = lines.pop();
+      for (const line of lines) chunk += entry('stdout', line);
+      if (rest) chunk += entry('stdout', rest, { partial: true });
+      if (r() < 0.0005) chunk += entry('system', 'resized', { event: 'resized', cols: r() < 0.5 ? 100 : 120, rows: 32 });
+    }
+    const bytes = Buffer.from(chunk);
+    fs.writeSync(fd, bytes);
+    size += bytes.length;
+    chunk = '';
+  }
+  fs.closeSync(fd);
+  return seq;
+}
+
+function readLastSeq() {
+  const fd = fs.openSync(log.file, 'r');
+  const size = fs.fstatSync(fd).size;
+  const buf = Buffer.alloc(Math.min(size, 64 * 1024));
+  fs.readSync(fd, buf, 0, buf.length, size - buf.length);
+  fs.closeSync(fd);
+  const lines = buf.toString('utf8').trimEnd().split('\n');
+  return JSON.parse(lines[lines.length - 1]).sequence;
+}
+
+async function timeSeek(seq, keyframes) {
+  const t0 = performance.now();
+  const screen = await seekReplay(log, { seq }, { keyframes });
+  screenText(screen.replayer.terminal.term);
+  const ms = performance.now() - t0;
+  screen.dispose();
+  return ms;
+}
+
+const lastSeq = generate();
+const logBytes = fs.statSync(log.file).size;
+console.log(`run: ${(logBytes / 2 ** 20).toFixed(0)} MB of JSONL, ${lastSeq} entries; keyframe every ${KEYFRAME_INTERVAL_BYTES / 1024} KiB of output`);
+header();
+
+// Keyframes are a cache: build them from scratch, in one pass, as the first seek to the end does.
+const store = KeyframeStore.forLog(log);
+store.clear();
+let t0 = performance.now();
+(await seekReplay(log, { end: true })).dispose();
+const buildSeconds = (performance.now() - t0) / 1000;
+const frames = KeyframeStore.forLog(log).list().length;
+const stored = KeyframeStore.forLog(log).sizeOnDisk();
+row('keyframe build (one pass)', `${buildSeconds.toFixed(1)} s`, `${(logBytes / 2 ** 20 / buildSeconds).toFixed(1)} MB/s of JSONL`, '', null);
+row('keyframe storage', `${((100 * stored) / logBytes).toFixed(2)} %`, `${frames} keyframes, ${(stored / 2 ** 20).toFixed(1)} MB`, '', null);
+
+const r = random(42);
+const targets = Array.from({ length: SEEKS }, () => 1 + Math.floor(r() * lastSeq));
+const seekMs = [];
+for (const seq of targets) seekMs.push(await timeSeek(seq, true));
+const baselineMs = [];
+for (const seq of targets.slice(0, BASELINE)) baselineMs.push(await timeSeek(seq, false));
+const p50 = percentile(seekMs, 50);
+const p99 = percentile(seekMs, 99);
+const base = `from start: p50 ${percentile(baselineMs, 50).toFixed(0)} ms (${baselineMs.length} seeks)`;
+row('seek to a rendered screen, p50 (Node)', `${p50.toFixed(1)} ms`, base, `<= ${GOAL_MS} ms`, p50 <= GOAL_MS);
+row('seek to a rendered screen, p99 (Node)', `${p99.toFixed(1)} ms`, base, `<= ${GOAL_MS} ms`, p99 <= GOAL_MS);
