@@ -243,6 +243,89 @@ export interface AgentNotice {
   message: string;
 }
 
+/**
+ * Where replay reads next in a run: one of the run's log files (base name) and a byte offset.
+ * Opaque to the UI: it is handed back unchanged to `replay:frames`.
+ */
+export interface ReplayCursor {
+  file: string;
+  offset: number;
+}
+
+/** One bucket of a run's activity histogram. */
+export interface ReplayTimelineBucket {
+  /** Start of the bucket, µs since the epoch. */
+  start: number;
+  entries: number;
+  /** Terminal bytes written in the bucket. */
+  bytes: number;
+  errors: number;
+  warnings: number;
+}
+
+/**
+ * A run's timeline for the replay scrubber: activity over time, error and warning markers,
+ * resizes and gaps. Times are µs since the epoch (plain numbers: 2^53 µs is ~285 years).
+ */
+export interface ReplayTimeline {
+  agentId: string;
+  taskId: string;
+  /** First and last entry times (null for an empty run). */
+  start: number | null;
+  end: number | null;
+  firstSeq: number;
+  lastSeq: number;
+  entries: number;
+  bytes: number;
+  bucketMicros: number;
+  buckets: ReplayTimelineBucket[];
+  /** Error, fatal and warning entries, by sequence. */
+  markers: { seq: number; time: number; level: Level; text: string }[];
+  resizes: { seq: number; time: number; cols: number; rows: number }[];
+  gaps: { seq: number; time: number; reason: string }[];
+  /** From the `terminated` entry; absent while the run has none. */
+  exitStatus?: number | null;
+}
+
+/**
+ * The terminal at a moment of a run, as one serialized state (shared/terminal-state.ts): the
+ * backend restores its nearest keyframe and plays the delta after it headlessly, so the reply is
+ * one screen's worth of escape sequences however long the run is.
+ */
+export interface ReplayScreen {
+  /** The last entry applied (0: before the first), and its time (null before the first). */
+  seq: number;
+  time: number | null;
+  cols: number;
+  rows: number;
+  /** Write into a reset terminal of `cols` × `rows` to get the screen. */
+  state: string;
+  /** Where the output after `seq` starts (for `replay:frames`). */
+  next: ReplayCursor;
+  /** The keyframe the seek started from (its sequence), or null when it started at the beginning. */
+  keyframeSeq: number | null;
+  /** Terminal bytes replayed after that keyframe. */
+  bytesReplayed: number;
+}
+
+/** One step of playback: an entry's terminal output, or a resize (then `text` is ''). */
+export interface ReplayFrame {
+  seq: number;
+  /** µs since the epoch. */
+  time: number;
+  text: string;
+  cols?: number;
+  rows?: number;
+}
+
+export interface ReplayFrames {
+  frames: ReplayFrame[];
+  /** Where to continue reading. */
+  next: ReplayCursor;
+  /** True when the read reached the end of the log (a live run may grow later). */
+  atEnd: boolean;
+}
+
 // ---------------------------------------------------------------------------
 // The maps
 
@@ -260,6 +343,12 @@ export interface Invoke {
   'capture:attach': (args: AttachRequest) => CaptureStarted;
   'capture:detach': (args: DetachRequest) => null;
   'agent:run': (args: RunAgentRequest) => CaptureStarted;
+  /** A run's timeline (cached per log until it grows). */
+  'replay:timeline': (args: AgentRef & { buckets?: number }) => ReplayTimeline;
+  /** The screen after entry `seq`, or at `time` (µs), or at the end of the run when neither is given. */
+  'replay:seek': (args: AgentRef & { seq?: number; time?: number }) => ReplayScreen;
+  /** Playback frames from a cursor, at most `maxBytes` of output or `limit` frames per call. */
+  'replay:frames': (args: AgentRef & { from: ReplayCursor; maxBytes?: number; limit?: number }) => ReplayFrames;
 }
 
 /** Push channels: channel → payload, backend to UI. */
@@ -269,6 +358,8 @@ export interface Push {
   'agent:notice': AgentNotice;
   /** Roots, tasks, agents or panes changed: call `workspace:list` again. */
   'workspace:changed': Record<string, never>;
+  /** Electron opened a `loupe://agent/<id>?seq=N` link (shared/deeplink.ts): show that moment. */
+  'app:open-link': { link: string };
 }
 
 export type InvokeChannel = keyof Invoke;
@@ -296,6 +387,9 @@ export const INVOKE_ACCESS = {
   'capture:attach': 'control',
   'capture:detach': 'control',
   'agent:run': 'control',
+  'replay:timeline': 'read',
+  'replay:seek': 'read',
+  'replay:frames': 'read',
 } as const satisfies Record<InvokeChannel, Access>;
 
 /** The push allow-list. */
@@ -303,6 +397,7 @@ export const PUSH_ALLOWED = {
   'live:entries': true,
   'agent:notice': true,
   'workspace:changed': true,
+  'app:open-link': true,
 } as const satisfies Record<PushChannel, true>;
 
 export const INVOKE_CHANNELS = Object.keys(INVOKE_ACCESS) as InvokeChannel[];
@@ -376,6 +471,11 @@ const subscriptionId = z.string().min(1).max(64);
 /** tmux targets: pane ids, `session:window.pane`; no shell or format metacharacters reach tmux. */
 const tmuxTarget = z.string().min(1).max(256).regex(/^[A-Za-z0-9%@$:._ -]+$/, 'invalid tmux target');
 const empty = z.strictObject({});
+/** A run's file is named by its base name only (the backend looks it up among the run's files). */
+const replayCursor = z.strictObject({
+  file: z.string().min(1).max(512).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'invalid log file name'),
+  offset: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
+});
 const agentRef = { root: rootPath, taskId, agentId };
 const filter = {
   types: z.array(z.enum(ENTRY_TYPES)).max(ENTRY_TYPES.length).optional(),
@@ -388,6 +488,11 @@ const filter = {
 export const MAX_TAIL_LINES = 100_000;
 export const MAX_ENTRIES_PER_READ = 10_000;
 export const MAX_SEARCH_LIMIT = 10_000;
+/** Histogram buckets a timeline may ask for (one per pixel column of a wide scrubber). */
+export const MAX_TIMELINE_BUCKETS = 4000;
+/** Output one `replay:frames` reply may carry. */
+export const MAX_REPLAY_FRAME_BYTES = 4 * 1024 * 1024;
+export const MAX_REPLAY_FRAMES = 10_000;
 
 const schemas: { [C in InvokeChannel]: z.ZodType<InvokeArgs<C>> } = {
   'app:info': empty,
@@ -437,6 +542,16 @@ const schemas: { [C in InvokeChannel]: z.ZodType<InvokeArgs<C>> } = {
     socket: socketName.optional(),
     cols: z.int().min(10).max(1000).optional(),
     rows: z.int().min(5).max(500).optional(),
+  }),
+  'replay:timeline': z.strictObject({ ...agentRef, buckets: z.int().min(1).max(MAX_TIMELINE_BUCKETS).optional() }),
+  'replay:seek': z
+    .strictObject({ ...agentRef, seq: sequence.optional(), time: z.number().min(0).max(Number.MAX_SAFE_INTEGER).optional() })
+    .refine((a) => a.seq === undefined || a.time === undefined, 'give seq or time, not both'),
+  'replay:frames': z.strictObject({
+    ...agentRef,
+    from: replayCursor,
+    maxBytes: z.int().min(1).max(MAX_REPLAY_FRAME_BYTES).optional(),
+    limit: z.int().min(1).max(MAX_REPLAY_FRAMES).optional(),
   }),
 };
 

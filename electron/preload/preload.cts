@@ -21,8 +21,11 @@ const INVOKE = [
   'capture:attach',
   'capture:detach',
   'agent:run',
+  'replay:timeline',
+  'replay:seek',
+  'replay:frames',
 ] as const satisfies readonly InvokeChannel[];
-const PUSH = ['live:entries', 'agent:notice', 'workspace:changed'] as const satisfies readonly PushChannel[];
+const PUSH = ['live:entries', 'agent:notice', 'workspace:changed', 'app:open-link'] as const satisfies readonly PushChannel[];
 
 // Every contract channel must be listed: `true` only type-checks when none is missing.
 const invokeComplete: Exclude<InvokeChannel, (typeof INVOKE)[number]> extends never ? true : never = true;

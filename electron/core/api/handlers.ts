@@ -125,5 +125,23 @@ export function createHandlers(ctx: ApiContext): Handlers {
     async 'agent:run'(args) {
       return services.runAgent({ ...args, root: openRoot(args.root), socket: allowedSocket(args.socket) });
     },
+    async 'replay:timeline'(args) {
+      const log = agentLog(args);
+      const { replayTimeline } = await import('./replayChannels.js');
+      return replayTimeline(log, args.buckets);
+    },
+    async 'replay:seek'(args) {
+      const log = agentLog(args);
+      const { replaySeek } = await import('./replayChannels.js');
+      return replaySeek(log, args);
+    },
+    async 'replay:frames'(args) {
+      const log = agentLog(args);
+      const { cursorInRun, replayFrames } = await import('./replayChannels.js');
+      if (!cursorInRun(log, args.from)) {
+        throw new NotFoundError(`${args.from.file} is no longer part of the log of ${args.agentId}; seek again to continue the replay`);
+      }
+      return replayFrames(log, args.from, args.maxBytes, args.limit);
+    },
   };
 }
