@@ -20,7 +20,7 @@ import {
 } from '../../../shared/entry.js';
 import type { IndexDb } from '../index/schema.js';
 import { compileUserRegex, type UserRegex } from '../regex/userRegex.js';
-import { requiredLiterals } from './regexPrefilter.js';
+import { containsInOrder, literalSequence, requiredLiterals } from './regexPrefilter.js';
 import { parseTimeBound } from './timeBound.js';
 
 export interface SearchQuery {
@@ -99,6 +99,8 @@ interface Plan {
   params: unknown[];
   order: string;
   regex: UserRegex | null;
+  /** Literals every regex match holds in this order: checked before the regex, which costs far more. */
+  literals: string[] | null;
   needle: string | null;
   empty: boolean;
   since: number | null;
@@ -141,7 +143,7 @@ export function findHits(db: IndexDb, query: SearchQuery, now = nowMicros()): Se
   const hits: SearchHit[] = [];
   let skipped = 0;
   for (const r of db.prepare(sql).iterate(...plan.params) as IterableIterator<HitRow>) {
-    if (!plan.regex.test(r.text)) continue;
+    if (!matchesRegex(plan, r.text)) continue;
     if (skipped < offset) {
       skipped++;
       continue;
@@ -185,7 +187,7 @@ export function countMatches(db: IndexDb, query: SearchQuery, now = nowMicros())
     } else {
       const sql = `SELECT e.type, e.level, e.ts, f.text FROM ${plan.from} WHERE ${where}`;
       for (const r of db.prepare(sql).iterate(...plan.params) as IterableIterator<{ type: number; level: number; ts: number; text: string }>) {
-        if (plan.regex.test(r.text)) add(r.type, r.level, bucketUs > 0 ? Math.floor((r.ts - range.lo) / bucketUs) : 0, 1);
+        if (matchesRegex(plan, r.text)) add(r.type, r.level, bucketUs > 0 ? Math.floor((r.ts - range.lo) / bucketUs) : 0, 1);
       }
     }
   }
@@ -207,11 +209,13 @@ function planSearch(db: IndexDb, query: SearchQuery, now: number): Plan {
   const until = query.until !== undefined && query.until !== '' ? parseTimeBound(query.until, now) : null;
   const text = (query.text ?? '').replace(/\0/g, '');
   let regex: UserRegex | null = null;
+  let literals: string[] | null = null;
   let substrings: string[] = []; // every candidate contains each of these
   if (text !== '') {
     if (query.regex === true) {
       regex = compileUserRegex(text, { ignoreCase: query.ignoreCase ?? false });
       substrings = requiredLiterals(text, query.ignoreCase ?? false);
+      literals = literalSequence(text, query.ignoreCase ?? false);
     } else {
       substrings = [text];
     }
@@ -263,7 +267,11 @@ function planSearch(db: IndexDb, query: SearchQuery, now: number): Plan {
   }
   if (since !== null && until !== null && since > until) empty = true;
   const order = `${key} ${query.sort === 'asc' ? 'ASC' : 'DESC'}`;
-  return { from, where, params, order, regex, needle: regex === null && text !== '' ? text : null, empty, since, until };
+  return { from, where, params, order, regex, literals, needle: regex === null && text !== '' ? text : null, empty, since, until };
+}
+
+function matchesRegex(plan: Plan, text: string): boolean {
+  return (plan.literals === null || containsInOrder(text, plan.literals)) && plan.regex!.test(text);
 }
 
 /** The histogram's span: the query's time range, or the whole index's, in round buckets. */

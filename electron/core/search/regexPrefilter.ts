@@ -1,7 +1,9 @@
 /**
  * A literal that every match of a regex must contain, so a regex search can first ask the trigram
- * index for the entries holding it and run the regex on those only. Conservative: when in doubt
- * (alternation, `\Q`, case-insensitive non-ASCII) there is no literal and every entry is scanned.
+ * index for the entries holding it and run the regex on those only; and the order of those
+ * literals, so most candidates that cannot match are dropped by `indexOf` before the (slower)
+ * linear-time regex engine sees them. Conservative: when in doubt (alternation, `\Q`,
+ * case-insensitive non-ASCII) there is no literal and every entry is scanned.
  */
 
 /** Shorter literals give the trigram index nothing to look up. */
@@ -9,7 +11,38 @@ const MIN_LITERAL_CHARS = 3;
 
 /** The literals (3+ characters each, longest first) that every match of `pattern` (RE2 syntax) contains. */
 export function requiredLiterals(pattern: string, ignoreCase: boolean): string[] {
-  if (pattern.includes('|') || pattern.includes('\\Q')) return [];
+  const runs = literalRuns(pattern, ignoreCase);
+  if (runs === null) return [];
+  return runs
+    .filter((r) => [...r].length >= MIN_LITERAL_CHARS)
+    .sort((a, b) => [...b].length - [...a].length);
+}
+
+/**
+ * Every literal run of `pattern`, in pattern order: a match contains them one after the other,
+ * case-sensitively. Null when the pattern folds case or has alternatives. A cheap check of a
+ * candidate's text before the regex runs on it (see `containsInOrder`).
+ */
+export function literalSequence(pattern: string, ignoreCase: boolean): string[] | null {
+  if (ignoreCase || pattern.includes('(?')) return null;
+  const runs = literalRuns(pattern, ignoreCase);
+  return runs === null || runs.length === 0 ? null : runs;
+}
+
+/** Whether `text` holds every string of `sequence`, in that order and without overlaps. */
+export function containsInOrder(text: string, sequence: string[]): boolean {
+  let from = 0;
+  for (const literal of sequence) {
+    const at = text.indexOf(literal, from);
+    if (at < 0) return false;
+    from = at + literal.length; // the earliest occurrence leaves the most room for the rest
+  }
+  return true;
+}
+
+/** The top-level literal runs of `pattern` in order, or null when there is no safe answer. */
+function literalRuns(pattern: string, ignoreCase: boolean): string[] | null {
+  if (pattern.includes('|') || pattern.includes('\\Q')) return null;
   const chars = [...pattern];
   const runs: string[][] = [];
   let run: string[] = [];
@@ -63,11 +96,7 @@ export function requiredLiterals(pattern: string, ignoreCase: boolean): string[]
   endRun();
   // The index folds ASCII case only, so a case-insensitive non-ASCII literal could miss matches.
   const caseFolding = ignoreCase || pattern.includes('(?');
-  return runs
-    .filter((r) => r.length >= MIN_LITERAL_CHARS)
-    .sort((a, b) => b.length - a.length)
-    .map((r) => r.join(''))
-    .filter((literal) => !(caseFolding && /[^\x00-\x7f]/.test(literal)));
+  return runs.map((r) => r.join('')).filter((literal) => !(caseFolding && /[^\x00-\x7f]/.test(literal)));
 }
 
 /** The index of the `]` that closes the class opening at `start`. */
