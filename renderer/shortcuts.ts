@@ -5,15 +5,18 @@
  */
 import type { AppActions, AppState, PaneFilter } from './store/appStore.js';
 import { appStore } from './store/useApp.js';
+import { replayFor } from './replay/replayController.js';
 import { controllerFor } from './terminal/paneRegistry.js';
 
 export interface Shortcut {
   /** Key combos as shown in help, e.g. `Ctrl+F`, `?`, `Shift+F3`. The first one is the main one. */
   keys: string[];
   description: string;
-  group: 'Panes' | 'Find and filter' | 'App';
+  group: 'Panes' | 'Replay' | 'Find and filter' | 'App';
   /** Fires even while typing in a field. */
   global?: boolean;
+  /** Only then does the shortcut apply (otherwise the key goes to the next shortcut that has it). */
+  when?: (state: AppState) => boolean;
   run(state: AppState & AppActions): void;
 }
 
@@ -28,7 +31,36 @@ function findInFocused(s: AppState & AppActions, direction: 'next' | 'previous')
   controllerFor(pane.key)?.find(pane.search, direction);
 }
 
+/** The replay of the focused pane, when it is in Replay mode. */
+const inReplay = (s: AppState) => focused(s)?.replay != null;
+function withReplay(s: AppState, action: (replay: NonNullable<ReturnType<typeof replayFor>>) => void): void {
+  const pane = focused(s);
+  const replay = pane ? replayFor(pane.key) : undefined;
+  if (replay) action(replay);
+}
+
+/** Replay keys come first: in a replayed pane they take over keys the pane grid uses otherwise. */
+const REPLAY_SHORTCUTS: Shortcut[] = [
+  { keys: [' '], description: 'Play or pause', group: 'Replay', when: inReplay, run: (s) => withReplay(s, (r) => r.togglePlay()) },
+  { keys: ['ArrowRight'], description: 'Step forward one entry', group: 'Replay', when: inReplay, run: (s) => withReplay(s, (r) => void r.stepForward()) },
+  { keys: ['ArrowLeft'], description: 'Step back one entry', group: 'Replay', when: inReplay, run: (s) => withReplay(s, (r) => r.stepBack()) },
+  { keys: ['ArrowUp'], description: 'Play faster (up to 32×)', group: 'Replay', when: inReplay, run: (s) => withReplay(s, (r) => r.changeSpeed(1)) },
+  { keys: ['ArrowDown'], description: 'Play slower (down to 0.25×)', group: 'Replay', when: inReplay, run: (s) => withReplay(s, (r) => r.changeSpeed(-1)) },
+  { keys: [']'], description: 'Next error', group: 'Replay', when: inReplay, run: (s) => withReplay(s, (r) => r.jumpToError(1)) },
+  { keys: ['['], description: 'Previous error', group: 'Replay', when: inReplay, run: (s) => withReplay(s, (r) => r.jumpToError(-1)) },
+  ...Array.from({ length: 10 }, (_, d): Shortcut => ({
+    keys: [String(d)],
+    description: `Jump to ${d * 10}% of the run`,
+    group: 'Replay',
+    when: inReplay,
+    run: (s) => withReplay(s, (r) => r.jumpToFraction(d / 10)),
+  })),
+  { keys: ['L'], description: 'Back to live', group: 'Replay', when: inReplay, run: (s) => { const p = focused(s); if (p) s.closeReplay(p.key); } },
+];
+
 export const SHORTCUTS: Shortcut[] = [
+  ...REPLAY_SHORTCUTS,
+  { keys: ['R'], description: 'Replay the focused pane’s run, or back to live', group: 'Panes', run: (s) => { const p = focused(s); if (p) (p.replay ? s.closeReplay(p.key) : s.openReplay(p.key)); } },
   { keys: ['?'], description: 'Show or hide this help', group: 'App', run: (s) => s.setOverlay(s.overlay === 'help' ? null : 'help') },
   { keys: ['Ctrl+F', '/'], description: 'Find in the focused pane', group: 'Find and filter', global: true, run: (s) => { const p = focused(s); if (p) s.openSearch(p.key); } },
   { keys: ['F3', 'Enter'], description: 'Next match (Enter in the find box)', group: 'Find and filter', global: true, run: (s) => findInFocused(s, 'next') },
@@ -92,6 +124,7 @@ export function installShortcuts(): () => void {
     for (const shortcut of SHORTCUTS) {
       const combo = shortcut.keys.find((k) => matchesCombo(event, k));
       if (!combo) continue;
+      if (shortcut.when && !shortcut.when(appStore.getState())) continue;
       // Enter means "next match" only inside the find box; elsewhere it belongs to the focused control.
       if (combo.endsWith('Enter') && !(event.target as HTMLElement | null)?.classList?.contains('find-input')) continue;
       if (typing && !shortcut.global) continue;

@@ -1,6 +1,7 @@
 /** The whole window: sidebar, toolbar, pane grid or global search, and the overlays. */
 import { useEffect } from 'react';
 import { invoke, onConnectionState, onPush } from '../bridge.js';
+import { installDeepLinks } from '../replay/deepLinks.js';
 import { installShortcuts } from '../shortcuts.js';
 import { appStore, useApp } from '../store/useApp.js';
 import { GlobalSearch } from './GlobalSearch.js';
@@ -30,6 +31,8 @@ export function App() {
   useEffect(() => installShortcuts(), []);
 
   useEffect(() => connectBackend(), []);
+
+  useEffect(() => installDeepLinks(), []);
 
   return (
     <div className="app">

@@ -118,7 +118,15 @@ export function FilterView({ pane }: { pane: PaneModel }) {
         {entries?.map((entry) => {
           const level = entryLevel(entry);
           return (
-            <div key={entry.sequence} className={`line line-${entry.type} level-${level}`} data-type={entry.type} data-level={level}>
+            <div
+              key={entry.sequence}
+              className={`line line-${entry.type} level-${level} opens-replay`}
+              data-type={entry.type}
+              data-level={level}
+              data-sequence={entry.sequence}
+              title="Open the replay at this moment"
+              onClick={() => appStore.getState().openReplay(key, { seq: entry.sequence })}
+            >
               <span className="line-time">{formatTime(entry.timestamp)}</span>
               <span className={`line-type type-${entry.type}`}>{entry.type}</span>
               <span className="line-text">{stripAnsi(entry.content) || (entry.metadata?.event ? `[${String(entry.metadata.event)}]` : '')}</span>

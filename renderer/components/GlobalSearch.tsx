@@ -114,11 +114,9 @@ export function GlobalSearch() {
                 className={`gs-hit level-${hit.level}`}
                 data-agent={hit.agentId}
                 data-sequence={hit.sequence}
+                title="Open the replay at this moment"
                 onClick={() =>
-                  appStore.getState().openAgent(
-                    { root: hit.root, taskId: hit.taskId, agentId: hit.agentId },
-                    { reveal: { text: hit.text, sequence: hit.sequence } },
-                  )
+                  appStore.getState().openAgent({ root: hit.root, taskId: hit.taskId, agentId: hit.agentId }, { replay: { seq: hit.sequence } })
                 }
               >
                 <span className="line-time">{formatTime(hit.timestamp)}</span>

@@ -2,7 +2,7 @@
 import { SHORTCUTS, type Shortcut } from '../shortcuts.js';
 import { appStore } from '../store/useApp.js';
 
-const GROUPS: Shortcut['group'][] = ['Panes', 'Find and filter', 'App'];
+const GROUPS: Shortcut['group'][] = ['Panes', 'Replay', 'Find and filter', 'App'];
 
 export function HelpOverlay() {
   const close = () => appStore.getState().setOverlay(null);
@@ -25,7 +25,7 @@ export function HelpOverlay() {
                     <tr key={s.description}>
                       <td className="keys">
                         {s.keys.map((k) => (
-                          <kbd key={k}>{k}</kbd>
+                          <kbd key={k}>{k === ' ' ? 'Space' : k}</kbd>
                         ))}
                       </td>
                       <td>{s.description}</td>

@@ -39,3 +39,53 @@ export const CloseIcon = () => (
     <path d="M4 4l8 8M12 4l-8 8" />
   </Icon>
 );
+
+/** A clock arrow turning back: replay the run. */
+export const ReplayIcon = () => (
+  <Icon>
+    <path d="M2.5 8a5.5 5.5 0 1 0 1.6-3.9" />
+    <path d="M2.5 2.5v3h3" />
+    <path d="M8 5v3l2 1.5" />
+  </Icon>
+);
+
+export const PlayIcon = () => (
+  <Icon>
+    <path d="M4.5 3v10l8.5-5z" fill="currentColor" />
+  </Icon>
+);
+
+export const PauseIcon = () => (
+  <Icon>
+    <path d="M5 3v10M11 3v10" strokeWidth="2.5" />
+  </Icon>
+);
+
+export const StepBackIcon = () => (
+  <Icon>
+    <path d="M4 3v10" />
+    <path d="M13 3v10L6 8z" />
+  </Icon>
+);
+
+export const StepForwardIcon = () => (
+  <Icon>
+    <path d="M12 3v10" />
+    <path d="M3 3v10l7-5z" />
+  </Icon>
+);
+
+/** A marker flag with an arrow: jump to the previous or next error. */
+export const PreviousErrorIcon = () => (
+  <Icon>
+    <path d="M9 3 4 8l5 5" />
+    <path d="M13 4v8" stroke="var(--error)" strokeWidth="2" />
+  </Icon>
+);
+
+export const NextErrorIcon = () => (
+  <Icon>
+    <path d="m7 3 5 5-5 5" />
+    <path d="M3 4v8" stroke="var(--error)" strokeWidth="2" />
+  </Icon>
+);

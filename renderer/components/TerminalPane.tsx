@@ -9,15 +9,15 @@ import { appStore, useApp } from '../store/useApp.js';
 import { AgentFeed, REVEAL_MARK } from '../terminal/agentFeed.js';
 import { judgeLink } from '../terminal/hostileOutput.js';
 import { registerController } from '../terminal/paneRegistry.js';
-import { MAX_FONT_SIZE, MIN_FONT_SIZE, TerminalController } from '../terminal/terminalController.js';
+import { fitTerminal } from '../terminal/fitTerminal.js';
+import { TerminalController } from '../terminal/terminalController.js';
+import { ReplayView } from '../replay/ReplayView.js';
 import { FilterView } from './FilterView.js';
-import { CloseIcon, FilterIcon, MaximizeIcon, RestoreIcon, SearchIcon } from './Icons.js';
+import { CloseIcon, FilterIcon, MaximizeIcon, ReplayIcon, RestoreIcon, SearchIcon } from './Icons.js';
 import { PaneSearchBar } from './PaneSearchBar.js';
 import { PaneStatus } from './PaneStatus.js';
 import { taskLabel } from './Sidebar.js';
 
-/** Pixels of the pane body around the terminal (its padding). */
-const HOST_PADDING = 8;
 /** Used until the workspace says what size the agent's terminal was recorded at. */
 const DEFAULT_SIZE = { cols: 80, rows: 24 };
 
@@ -84,17 +84,7 @@ export function TerminalPane({ pane, visible, order }: { pane: PaneModel; visibl
   const fitRef = useRef(() => undefined as void);
   fitRef.current = () => {
     const host = hostRef.current;
-    if (!host || !controller || host.clientWidth === 0) return;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const { width, height } = controller.measure();
-      if (width === 0 || height === 0) return;
-      const fit = Math.min((host.clientWidth - HOST_PADDING) / width, (host.clientHeight - HOST_PADDING) / height);
-      const wanted = Math.floor(controller.fontSize * fit * 2) / 2; // half-pixel steps keep glyphs crisp
-      const size = Math.min(MAX_FONT_SIZE, Math.max(MIN_FONT_SIZE, wanted));
-      if (size === controller.fontSize) break;
-      controller.setFontSize(size);
-    }
-    host.dataset.fontSize = String(controller.fontSize);
+    if (host && controller) fitTerminal(host, controller);
   };
   useEffect(() => {
     const host = hostRef.current;
@@ -151,9 +141,18 @@ export function TerminalPane({ pane, visible, order }: { pane: PaneModel; visibl
           </span>
         )}
         {pane.filter && <span className="badge badge-filter">filtered</span>}
+        {pane.replay && <span className="badge badge-replay">replay</span>}
         <span className="pane-actions">
           <button className="icon-btn" title="Find in pane (Ctrl+F)" aria-label="Find in pane" onClick={() => s().openSearch(key)}>
             <SearchIcon />
+          </button>
+          <button
+            className={`icon-btn${pane.replay ? ' is-active' : ''}`}
+            title={pane.replay ? 'Back to live (L)' : 'Replay this run (R)'}
+            aria-label={pane.replay ? 'Back to live' : 'Replay'}
+            onClick={() => (pane.replay ? s().closeReplay(key) : s().openReplay(key))}
+          >
+            <ReplayIcon />
           </button>
           <button
             className={`icon-btn${pane.filter ? ' is-active' : ''}`}
@@ -173,7 +172,8 @@ export function TerminalPane({ pane, visible, order }: { pane: PaneModel; visibl
       </header>
       {pane.search.open && !pane.filter && <PaneSearchBar pane={pane} />}
       {pane.filter && <FilterView pane={pane} />}
-      <div className="term-host" ref={hostRef} hidden={pane.filter !== null}>
+      {pane.replay && !pane.filter && <ReplayView pane={pane} />}
+      <div className="term-host" ref={hostRef} hidden={pane.filter !== null || pane.replay !== null}>
         <div className="term-mount" ref={mountRef} />
         {loadError && <div className="pane-error">Could not load this agent: {loadError}</div>}
       </div>

@@ -40,6 +40,17 @@ export interface Reveal {
   nonce: number;
 }
 
+/**
+ * A pane in Replay mode and the moment it was asked to show: after entry `seq`, at `time` (µs since
+ * the epoch), or the end of the run when both are null. A new request (another search hit, a deep
+ * link) gets a new nonce, so the replay seeks again even to the same moment.
+ */
+export interface ReplayRequest {
+  seq: number | null;
+  time: number | null;
+  nonce: number;
+}
+
 /** One open agent pane. */
 export interface PaneModel {
   key: string;
@@ -50,6 +61,8 @@ export interface PaneModel {
   cols: number | null;
   rows: number | null;
   reveal: Reveal | null;
+  /** Set while the pane is in Replay mode; null in Live mode. */
+  replay: ReplayRequest | null;
 }
 
 export type Overlay = 'help' | 'newAgent' | null;
@@ -102,7 +115,12 @@ export interface AppState {
 }
 
 export interface AppActions {
-  openAgent(agent: AgentRef, options?: { reveal?: { text: string; sequence: number } }): void;
+  /** Opens (or focuses) an agent's pane; `replay` opens it in Replay mode at that moment. */
+  openAgent(agent: AgentRef, options?: { reveal?: { text: string; sequence: number }; replay?: { seq?: number; time?: number } }): void;
+  /** Switches a pane to Replay mode at a moment (the end of the run by default). */
+  openReplay(key: string, at?: { seq?: number; time?: number }): void;
+  /** "Back to live": the pane shows the live terminal again. */
+  closeReplay(key: string): void;
   closePane(key: string): void;
   focusPane(key: string): void;
   /** Moves focus by `delta` panes, wrapping around. */
@@ -139,7 +157,7 @@ const MAX_TOASTS = 4;
 const CLOSED_SEARCH: PaneSearch = { open: false, term: '', regex: false, caseSensitive: false, wholeWord: false, index: -1, count: 0 };
 
 function newPane(agent: AgentRef): PaneModel {
-  return { key: agentKey(agent), agent, search: { ...CLOSED_SEARCH }, filter: null, cols: null, rows: null, reveal: null };
+  return { key: agentKey(agent), agent, search: { ...CLOSED_SEARCH }, filter: null, cols: null, rows: null, reveal: null, replay: null };
 }
 
 /** The panes the grid shows: the maximized one, or the page of the layout that holds the focused pane. */
@@ -183,6 +201,12 @@ export function createAppStore(storage: KeyValueStorage | null): AppStore {
       set((s) => ({ panes: s.panes.map((p) => (p.key === key ? update(p) : p)) }));
     let toastId = 0;
     let revealNonce = 0;
+    let replayNonce = 0;
+    const replayRequest = (at?: { seq?: number; time?: number }): ReplayRequest => ({
+      seq: at?.seq ?? null,
+      time: at?.seq === undefined ? (at?.time ?? null) : null,
+      nonce: ++replayNonce,
+    });
 
     return {
       theme: saved.theme,
@@ -205,15 +229,29 @@ export function createAppStore(storage: KeyValueStorage | null): AppStore {
       openAgent(agent, options) {
         const key = agentKey(agent);
         const reveal = options?.reveal ? { ...options.reveal, nonce: ++revealNonce } : null;
+        const replay = options?.replay ? replayRequest(options.replay) : null;
+        // Showing a moment (a hit to reveal, a replay) replaces the filtered view with the terminal.
+        const showsMoment = reveal !== null || replay !== null;
         set((s) => {
           const exists = s.panes.some((p) => p.key === key);
           const panes = exists
-            ? s.panes.map((p) => (p.key === key ? { ...p, reveal: reveal ?? p.reveal, filter: reveal ? null : p.filter } : p))
-            : [...s.panes, { ...newPane(agent), reveal }];
+            ? s.panes.map((p) =>
+                p.key === key ? { ...p, reveal: reveal ?? p.reveal, replay: replay ?? p.replay, filter: showsMoment ? null : p.filter } : p,
+              )
+            : [...s.panes, { ...newPane(agent), reveal, replay }];
           // Keep a maximized pane only if it is the one being opened.
           const maximizedKey = s.maximizedKey === key ? key : null;
           return { panes, focusedKey: key, maximizedKey, view: 'panes' };
         });
+      },
+
+      openReplay(key, at) {
+        updatePane(key, (p) => ({ ...p, replay: replayRequest(at), filter: null }));
+        set({ focusedKey: key });
+      },
+
+      closeReplay(key) {
+        updatePane(key, (p) => (p.replay === null ? p : { ...p, replay: null }));
       },
 
       closePane(key) {

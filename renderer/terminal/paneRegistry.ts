@@ -6,17 +6,24 @@
  */
 import type { TerminalController } from './terminalController.js';
 
-const controllers = new Map<string, TerminalController>();
+/**
+ * Per pane, the controllers registered, newest last: a pane in Replay mode registers its replay
+ * terminal over the live one, so find, scroll and the debug text reach what the pane shows.
+ */
+const controllers = new Map<string, TerminalController[]>();
 
 export function registerController(key: string, controller: TerminalController): () => void {
-  controllers.set(key, controller);
+  controllers.set(key, [...(controllers.get(key) ?? []), controller]);
   return () => {
-    if (controllers.get(key) === controller) controllers.delete(key);
+    const rest = (controllers.get(key) ?? []).filter((c) => c !== controller);
+    if (rest.length > 0) controllers.set(key, rest);
+    else controllers.delete(key);
   };
 }
 
+/** The controller of what pane `key` shows now (its replay terminal in Replay mode). */
 export function controllerFor(key: string): TerminalController | undefined {
-  return controllers.get(key);
+  return controllers.get(key)?.at(-1);
 }
 
 export interface LoupeDebug {
@@ -27,8 +34,8 @@ export interface LoupeDebug {
 }
 
 function byAgentId(agentId: string): TerminalController | undefined {
-  for (const [key, controller] of controllers) {
-    if ((JSON.parse(key) as string[])[2] === agentId) return controller;
+  for (const [key, stack] of controllers) {
+    if ((JSON.parse(key) as string[])[2] === agentId) return stack.at(-1);
   }
   return undefined;
 }

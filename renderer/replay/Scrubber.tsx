@@ -1,0 +1,115 @@
+/**
+ * The replay timeline: an activity histogram (output bytes over time), error and warning markers,
+ * gaps and resize marks, and the playhead. Pressing or dragging seeks; near an error marker the
+ * pointer snaps to it, so dragging onto a traceback lands on the traceback.
+ */
+import { useRef, useState } from 'react';
+import type { ReplayTimeline } from '../../shared/ipc.js';
+import type { ReplayTarget } from './replayController.js';
+
+/** The histogram's drawing width in SVG units (it stretches to the scrubber's width). */
+const WIDTH = 1000;
+const HEIGHT = 28;
+/** Pixels within which the pointer snaps to an error marker. */
+const SNAP_PX = 5;
+
+export interface ScrubberProps {
+  timeline: ReplayTimeline;
+  /** The time shown now (µs), or null before the first entry. */
+  time: number | null;
+  onSeek: (target: ReplayTarget) => void;
+}
+
+export function Scrubber({ timeline, time, onSeek }: ScrubberProps) {
+  const ref = useRef<HTMLDivElement>(null);
+  /** Where the pointer dragged the playhead to (shown at once, before the seek lands). */
+  const [dragFraction, setDragFraction] = useState<number | null>(null);
+  const { start, end } = timeline;
+  if (start === null || end === null) return <div className="scrubber is-empty">No output recorded yet.</div>;
+  const span = Math.max(1, end - start);
+  const fractionOf = (t: number) => Math.min(1, Math.max(0, (t - start) / span));
+  const maxBytes = Math.max(1, ...timeline.buckets.map((b) => b.bytes));
+  const errors = timeline.markers.filter((m) => m.level === 'error' || m.level === 'fatal');
+  const warnings = timeline.markers.filter((m) => m.level === 'warn');
+
+  /** The seek a pointer at `clientX` asks for, and where the playhead goes. */
+  const targetAt = (clientX: number): { target: ReplayTarget; fraction: number } => {
+    const rect = ref.current!.getBoundingClientRect();
+    const fraction = Math.min(1, Math.max(0, (clientX - rect.left) / Math.max(1, rect.width)));
+    // Snap to the last error of the cluster under the pointer: the whole traceback is on screen then.
+    let snapped: (typeof errors)[number] | null = null;
+    let best = Infinity;
+    for (const m of errors) {
+      const d = Math.abs(fractionOf(m.time) - fraction) * rect.width;
+      if (d <= SNAP_PX && d <= best + 0.5) {
+        best = Math.min(best, d);
+        snapped = m;
+      }
+    }
+    if (snapped !== null) return { target: { seq: snapped.seq }, fraction: fractionOf(snapped.time) };
+    return { target: { time: start + fraction * span }, fraction };
+  };
+
+  const seekAt = (clientX: number) => {
+    const { target, fraction } = targetAt(clientX);
+    setDragFraction(fraction);
+    onSeek(target);
+  };
+
+  const shown = dragFraction ?? (time === null ? 0 : fractionOf(time));
+  const x = (t: number) => fractionOf(t) * WIDTH;
+  return (
+    <div
+      ref={ref}
+      className="scrubber"
+      role="slider"
+      aria-label="Replay position"
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={Math.round(shown * 100)}
+      tabIndex={-1}
+      onPointerDown={(e) => {
+        if (e.button !== 0) return;
+        e.currentTarget.setPointerCapture(e.pointerId);
+        seekAt(e.clientX);
+      }}
+      onPointerMove={(e) => {
+        if (e.currentTarget.hasPointerCapture(e.pointerId)) seekAt(e.clientX);
+      }}
+      onPointerUp={(e) => {
+        e.currentTarget.releasePointerCapture(e.pointerId);
+        setDragFraction(null);
+      }}
+      onPointerCancel={() => setDragFraction(null)}
+    >
+      <svg className="scrubber-svg" viewBox={`0 0 ${WIDTH} ${HEIGHT}`} preserveAspectRatio="none" aria-hidden="true">
+        {timeline.buckets.map((b, i) => {
+          if (b.bytes === 0) return null;
+          // Square root: a burst of a megabyte must not flatten the quiet parts to nothing.
+          const h = Math.max(1.5, Math.sqrt(b.bytes / maxBytes) * (HEIGHT - 6));
+          const w = WIDTH / timeline.buckets.length;
+          const kind = b.errors > 0 ? 'bar-error' : b.warnings > 0 ? 'bar-warn' : 'bar';
+          return <rect key={i} className={kind} x={i * w} y={HEIGHT - h} width={Math.max(w - 0.6, 0.6)} height={h} />;
+        })}
+        {timeline.gaps.map((g) => (
+          <rect key={`g${g.seq}`} className="mark-gap" x={x(g.time) - 2} y={0} width={4} height={HEIGHT} />
+        ))}
+      </svg>
+      <div className="scrubber-marks">
+        {timeline.resizes.slice(1).map((r) => (
+          <span key={`r${r.seq}`} className="mark mark-resize" style={{ left: `${fractionOf(r.time) * 100}%` }} title={`Resized to ${r.cols}×${r.rows}`} />
+        ))}
+        {timeline.gaps.map((g) => (
+          <span key={`g${g.seq}`} className="mark mark-gap-line" style={{ left: `${fractionOf(g.time) * 100}%` }} title={`Output missing: ${g.reason}`} />
+        ))}
+        {warnings.map((m) => (
+          <span key={`w${m.seq}`} className="mark mark-warn" data-seq={m.seq} style={{ left: `${fractionOf(m.time) * 100}%` }} title={m.text} />
+        ))}
+        {errors.map((m) => (
+          <span key={`e${m.seq}`} className="mark mark-error" data-seq={m.seq} style={{ left: `${fractionOf(m.time) * 100}%` }} title={m.text} />
+        ))}
+      </div>
+      <div className="playhead" style={{ left: `${shown * 100}%` }} />
+    </div>
+  );
+}
