@@ -92,7 +92,10 @@ test('a replay-html export opens offline with no requests and scrubs to the same
   const root = path.join(dir, 'scrub');
   fs.mkdirSync(root);
   const lines = [];
-  for (let i = 1; i <= 60; i++) lines.push({ content: `\x1b[3${i % 8}mline ${i}\x1b[0m wide 日本 ✓ ${'='.repeat(i % 30)}` });
+  // Over 512 KiB of output, so playing forward makes keyframes and going back restores one.
+  for (let i = 1; i <= 10_000; i++) lines.push({ content: `\x1b[3${i % 8}mline ${i}\x1b[0m wide 日本 ✓ ${'='.repeat(i % 90)}\r` });
+  lines.push({ type: 'system', content: '[loupe] resized to 60x20', metadata: { event: 'resized', cols: 60, rows: 20 } });
+  for (let i = 1; i <= 30; i++) lines.push({ content: `after the resize ${i} ${'-'.repeat(i * 2)}\r` });
   lines.push({ content: 'progress 10%\r', metadata: { partial: true } });
   lines.push({ content: 'progress 100%' });
   lines.push({ type: 'stderr', content: '\x1b[31mError: something broke\x1b[0m', metadata: { level: 'error' } });
@@ -117,9 +120,16 @@ test('a replay-html export opens offline with no requests and scrubs to the same
   await expect(page.locator('body')).toHaveAttribute('data-position', await page.locator('body').getAttribute('data-events') ?? '');
   await expect(page.locator('body')).toHaveAttribute('data-settled', 'true');
   const expected = loupeScreen(root, 'agent-1');
-  expect(expected).toHaveLength(24);
+  expect(expected).toHaveLength(20);
   expect(expected.join('\n')).toContain('Error: something broke');
   expect(await pageScreen(page)).toEqual(expected);
+
+  // One step back restores a keyframe and replays the rest; one step forward is the end again.
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowRight');
+  await expect(page.locator('body')).toHaveAttribute('data-settled', 'true');
+  expect(await pageScreen(page)).toEqual(expected);
+  expect(await page.evaluate(() => document.body.dataset.keyframes)).not.toBe('0');
 
   // Stepping back one event and playing to the end gets there again.
   await page.keyboard.press('ArrowLeft');
@@ -202,8 +212,8 @@ for (const format of ['html', 'replay-html'] as const) {
         await expect(page.locator('body')).toHaveAttribute('data-settled', 'true');
         // Clicking where the OSC 8 "link" is must do nothing.
         await page.locator('.xterm-screen').click({ position: { x: 40, y: 60 } });
-        // Inline scripts are exactly the three the CSP lists; the run is an inert data block.
-        expect(await page.locator('script:not([type])').count()).toBe(3);
+        // Inline scripts are exactly the five the CSP lists; the run is an inert data block.
+        expect(await page.locator('script:not([type])').count()).toBe(5);
       } else {
         expect(await page.locator('script').count()).toBe(0);
         await expect(page.locator('pre')).toContainText('<script>window.__pwned = "script"</script>');

@@ -114,7 +114,7 @@ describe('formats', () => {
     const log = writeTestRun(root, 'agent-1', [{ content: '</script><script>alert(1)</script><!--' }]);
     const { text } = await exportToString({ agents: [log], format: 'replay-html' });
     const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(text)?.[1] ?? '';
-    expect(csp).toMatch(/^default-src 'none'; script-src 'sha256-[^']+' 'sha256-[^']+' 'sha256-[^']+'; style-src 'unsafe-inline'/);
+    expect(csp).toMatch(/^default-src 'none'; script-src( 'sha256-[^']+'){5}; style-src 'unsafe-inline'/);
     expect(text).not.toContain('alert(1)');
     const b64 = /id="loupe-run">\n([A-Za-z0-9+/=\n]+)<\/script>/.exec(text)?.[1] ?? '';
     const lines = zlib.gunzipSync(Buffer.from(b64.replace(/\n/g, ''), 'base64')).toString('utf8').trimEnd().split('\n');

@@ -3,12 +3,14 @@
  *
  * - The run is gzipped JSON lines, base64-encoded inside a non-executable `<script type=…>`
  *   block: base64 cannot contain `<`, so no output can close the block or inject markup.
- * - xterm.js, its Unicode 11 widths and CSS, and the player are inlined. The CSP allows exactly
+ * - xterm.js, its Unicode 11 widths, serialize addon and CSS, Loupe's keyframe code and the
+ *   player are inlined. The CSP allows exactly
  *   those inline scripts, by SHA-256 hash, and no network at all (`default-src 'none'`).
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { entryLevel, entryTerminalText, parseTimestamp, type LogEntry } from '../../../shared/entry.js';
 import { escapeHtml } from './ansiToHtml.js';
@@ -36,6 +38,24 @@ function inlineScript(source: string, name: string): string {
   return text;
 }
 
+/**
+ * Loupe's keyframe code (shared/terminal-state: the serialize addon plus the state it misses),
+ * the same the app's replay uses, as a classic script defining `LoupeTerminalState`. The module
+ * has no imports, so dropping its `export` keywords is all it takes.
+ */
+function terminalStateScript(): string {
+  // dist/electron/core/export → dist/shared; from the sources (tests), the build's copy.
+  const candidates = ['../../../shared/terminal-state.js', '../../../dist/shared/terminal-state.js'].map((p) =>
+    fileURLToPath(new URL(p, import.meta.url)),
+  );
+  const file = candidates.find((f) => fs.existsSync(f)) ?? candidates[0];
+  const module = fs
+    .readFileSync(file, 'utf8')
+    .replace(/^export /gm, '')
+    .replace(/^\/\/# sourceMappingURL=.*$/gm, '');
+  return `(() => {\n${module}\nglobalThis.LoupeTerminalState = { canKeyframe, serializeTerminalState };\n})();\n`;
+}
+
 function loadAssets(): InlineAssets {
   if (assets !== null) return assets;
   const require = createRequire(import.meta.url);
@@ -44,6 +64,8 @@ function loadAssets(): InlineAssets {
     scripts: [
       inlineScript(read('@xterm/xterm/lib/xterm.js'), '@xterm/xterm'),
       inlineScript(read('@xterm/addon-unicode11/lib/addon-unicode11.js'), '@xterm/addon-unicode11'),
+      inlineScript(read('@xterm/addon-serialize/lib/addon-serialize.js'), '@xterm/addon-serialize'),
+      inlineScript(terminalStateScript(), "Loupe's terminal state"),
       inlineScript(REPLAY_PLAYER_SCRIPT, 'the replay player'),
     ],
     css: read('@xterm/xterm/css/xterm.css'),

@@ -14,6 +14,10 @@ export const REPLAY_PLAYER_SCRIPT = String.raw`(() => {
 /** Output gaps longer than this play as this long, so a run that idled for an hour still plays. */
 const IDLE_CAP_MS = 2000;
 const SPEEDS = [0.25, 0.5, 1, 2, 4, 8, 16, 32];
+/** The same scrollback as Loupe's replay terminal, so lines reflow the same way on a resize. */
+const SCROLLBACK_LINES = 1000;
+/** Going back in time restores a keyframe taken every this much output, then replays the rest. */
+const KEYFRAME_INTERVAL_CHARS = 512 * 1024;
 const $ = (id) => document.getElementById(id);
 const info = (text) => { $('info').textContent = text; };
 
@@ -56,6 +60,11 @@ class Player {
     this.playing = false;
     this.pendingWrites = 0;
     this.terminal = null;
+    this.serializer = null;
+    /** Terminal states at points of the run, made while playing forward: { index, cols, rows, state }. */
+    this.keyframes = [];
+    this.keyframedUpTo = 0;
+    this.sinceKeyframe = 0;
     this.createTerminal();
   }
 
@@ -64,7 +73,7 @@ class Player {
     const host = $('terminal');
     host.textContent = '';
     this.terminal = new Terminal({
-      cols: this.agent.cols, rows: this.agent.rows, scrollback: 5000, disableStdin: true, cursorBlink: false,
+      cols: this.agent.cols, rows: this.agent.rows, scrollback: SCROLLBACK_LINES, disableStdin: true, cursorBlink: false,
       allowProposedApi: true, fontSize: 13, lineHeight: 1.15,
       fontFamily: "ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace",
       linkHandler: { activate() {} },
@@ -73,6 +82,10 @@ class Player {
     if (typeof Unicode11Addon !== 'undefined') {
       this.terminal.loadAddon(new Unicode11Addon.Unicode11Addon());
       this.terminal.unicode.activeVersion = '11';
+    }
+    if (typeof SerializeAddon !== 'undefined') {
+      this.serializer = new SerializeAddon.SerializeAddon();
+      this.terminal.loadAddon(this.serializer);
     }
     this.terminal.open(host);
   }
@@ -89,21 +102,39 @@ class Player {
     this.applyUpTo(this.countAt(this.clock));
   }
 
+  /**
+   * Brings the terminal to the state after 'target' events. Everything goes through xterm's
+   * write queue (resets and resizes too, as callbacks), so it happens in order even while earlier
+   * output is still being parsed. Going back restores the nearest keyframe before the target.
+   */
   applyUpTo(target) {
     if (target < this.applied) {
-      this.terminal.reset();
-      this.terminal.resize(this.agent.cols, this.agent.rows);
-      this.applied = 0;
+      let keyframe = null;
+      for (const k of this.keyframes) if (k.index <= target && (keyframe === null || k.index > keyframe.index)) keyframe = k;
+      const cols = keyframe !== null ? keyframe.cols : this.agent.cols;
+      const rows = keyframe !== null ? keyframe.rows : this.agent.rows;
+      this.write('', () => { this.terminal.reset(); this.terminal.resize(cols, rows); });
+      if (keyframe !== null) this.write(keyframe.state);
+      this.applied = keyframe !== null ? keyframe.index : 0;
+      this.sinceKeyframe = 0;
     }
     let chunk = '';
     for (let i = this.applied; i < target; i++) {
       const [, type, data] = this.events[i];
-      if (type === 'o') chunk += data;
-      else if (type === 'r') {
-        if (chunk !== '') this.write(chunk);
-        chunk = '';
+      if (type === 'o') {
+        chunk += data;
+        this.sinceKeyframe += data.length;
+      } else if (type === 'r') {
         const [cols, rows] = String(data).split('x').map(Number);
-        if (cols > 0 && rows > 0) this.terminal.resize(cols, rows);
+        if (cols > 0 && rows > 0) this.write(chunk, () => this.terminal.resize(cols, rows));
+        chunk = '';
+      }
+      if (this.sinceKeyframe >= KEYFRAME_INTERVAL_CHARS && i + 1 > this.keyframedUpTo) {
+        const index = i + 1;
+        this.write(chunk, () => this.keyframe(index));
+        chunk = '';
+        this.sinceKeyframe = 0;
+        this.keyframedUpTo = index;
       }
     }
     if (chunk !== '') this.write(chunk);
@@ -111,18 +142,43 @@ class Player {
     this.render();
   }
 
-  write(data) {
+  /** Called from the write queue right after event 'index - 1' was parsed. */
+  keyframe(index) {
+    const state = globalThis.LoupeTerminalState;
+    if (state === undefined || !state.canKeyframe(this.terminal)) return;
+    this.keyframes.push({
+      index, cols: this.terminal.cols, rows: this.terminal.rows,
+      state: state.serializeTerminalState(this.terminal, this.serializer, SCROLLBACK_LINES),
+    });
+    document.body.dataset.keyframes = String(this.keyframes.length);
+  }
+
+  write(data, then) {
     this.pendingWrites++;
     document.body.dataset.settled = 'false';
     this.terminal.write(data, () => {
+      if (then !== undefined) then();
       if (--this.pendingWrites === 0) document.body.dataset.settled = 'true';
     });
   }
 
-  step(delta) {
-    const target = Math.max(0, Math.min(this.events.length, this.applied + delta));
-    this.clock = target > 0 ? this.events[target - 1][0] : 0;
-    this.applyUpTo(target);
+  /**
+   * One step back or forward: to the previous or next moment that has events. Events that share
+   * a moment (an entry's output and its error marker) go together, so a step always changes time.
+   */
+  step(direction) {
+    if (direction < 0) {
+      if (this.applied === 0) return;
+      const t = this.events[this.applied - 1][0];
+      let target = this.applied - 1;
+      while (target > 0 && this.events[target - 1][0] === t) target--;
+      this.clock = target > 0 ? this.events[target - 1][0] : 0;
+      this.applyUpTo(target);
+    } else {
+      if (this.applied >= this.events.length) return;
+      this.clock = this.events[this.applied][0];
+      this.applyUpTo(this.countAt(this.clock));
+    }
   }
 
   play() {
@@ -155,6 +211,7 @@ class Player {
     $('time').textContent = formatTime(this.clock) + ' / ' + formatTime(this.duration);
     $('play').textContent = this.playing ? 'Pause' : 'Play';
     document.body.dataset.position = String(this.applied);
+    document.body.dataset.keyframes = String(this.keyframes.length);
     document.body.dataset.events = String(this.events.length);
   }
 
@@ -229,6 +286,8 @@ async function main() {
   $('forward').addEventListener('click', () => { player.pause(); player.step(1); });
   document.addEventListener('keydown', (event) => {
     if (player === null || event.target instanceof HTMLSelectElement) return;
+    // The scrubber would also move itself by one millisecond on these keys: the player handles them.
+    if (['ArrowLeft', 'ArrowRight', 'Home', 'End'].includes(event.key)) event.preventDefault();
     if (event.key === ' ') { event.preventDefault(); player.playing ? player.pause() : player.play(); }
     else if (event.key === 'ArrowLeft') { player.pause(); player.step(-1); }
     else if (event.key === 'ArrowRight') { player.pause(); player.step(1); }
