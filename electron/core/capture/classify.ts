@@ -143,6 +143,15 @@ const compiledDefaults: CompiledRule[] = DEFAULT_RULES.map(compileDefaultRule);
  * captured lines are plain output, and this runs on every one of them.
  */
 const ANY_DEFAULT = new RegExp(DEFAULT_RULES.map((r) => `(?:${r.pattern})`).join('|'), 'u');
+/**
+ * A cheaper test run before ANY_DEFAULT: text that any default rule matches contains one of these
+ * literals (each rule's alternatives each contain one: `⏺ ●` and `•` tool calls, `ool` of the
+ * tool-call forms, the fatal words, `Traceback`, `Error:` `Exception` `error` `ERR` `panic` `FAIL`,
+ * `arning` of every warning form, `WARN`, `[warn]`, `⚠`). A plain alternation of literals scans
+ * about three times faster than the rules themselves. Keep it in step with DEFAULT_RULES.
+ */
+const DEFAULT_CANDIDATE =
+  /[⏺●•⚠]|ool|FATAL|fatal:|Fatal error:|Segmentation fault|core dumped|Traceback|Error:|Exception|error|ERR|panic|FAIL|arning|WARN|\[warn\]/;
 
 /**
  * What a line leaves on screen: the part after its last `\r` (a spinner redraws a line in place,
@@ -218,7 +227,7 @@ export function compileClassifier(config: Pick<LoupeConfig, 'classify'> = NO_CON
           return TRACEBACK_FRAME;
         }
       }
-      if (!ANY_DEFAULT.test(text)) return PLAIN;
+      if (!DEFAULT_CANDIDATE.test(text) || !ANY_DEFAULT.test(text)) return PLAIN;
       for (let i = 0; i < compiledDefaults.length; i++) {
         const rule = compiledDefaults[i];
         if (!rule.test(text)) continue;
