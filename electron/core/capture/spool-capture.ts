@@ -14,9 +14,9 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import type { EntryMetadata, LogEntry } from '../../../shared/entry.js';
-import { parseEntryLine } from '../../../shared/entry.js';
+import { nowMicros, parseEntryLine } from '../../../shared/entry.js';
 import { linesBackward } from '../log/backwards.js';
-import { LogWriter, type LogWriteError } from '../log/writer.js';
+import { LogWriter, type CapturedKind, type LogWriteError } from '../log/writer.js';
 import type { Classifier } from './classify.js';
 import { saveRecord, type CaptureRecord } from './state.js';
 
@@ -29,8 +29,26 @@ const READ_CHUNK_BYTES = 1024 * 1024;
 /** Reclaim consumed spool space once this much has piled up (fallocate --punch-hole). */
 const PUNCH_HOLE_EVERY_BYTES = 64 * 1024 * 1024;
 const NEWLINE = 0x0a;
+/**
+ * A line this many UTF-16 units long may exceed PARTIAL_MAX_BYTES once encoded (3 bytes per unit
+ * at most), so a chunk holding one goes the byte-exact way, which cuts such lines into chunks.
+ */
+const LONG_LINE_CHARS = Math.floor(PARTIAL_MAX_BYTES / 3);
+
+/**
+ * One read buffer for every capture of the process: a chunk is read, converted and written
+ * synchronously, so captures never share it at the same time, and 100 idle panes don't hold 100
+ * megabytes. Room for a chunk plus what a capture still holds (less than one partial chunk).
+ */
+let sharedReadBuffer: Buffer | null = null;
+function readBuffer(): Buffer {
+  sharedReadBuffer ??= Buffer.allocUnsafe(READ_CHUNK_BYTES + PARTIAL_MAX_BYTES + 4);
+  return sharedReadBuffer;
+}
 /** Gathers the small writes of a burst into one batch; small next to the 60 ms latency goal. */
 const PUMP_COALESCE_MS = 5;
+
+const NO_BYTES = Buffer.alloc(0);
 
 /** Metadata that marks entries not made from spool bytes (system entries, backfill). */
 function isFromSpool(entry: LogEntry): boolean {
@@ -69,7 +87,7 @@ export class SpoolCapture {
   private readonly classify: Classifier;
   private fd: number | null = null;
   /** Bytes read past `record.offset` that are not in an entry yet (a line without its newline). */
-  private pending: Buffer = Buffer.alloc(0);
+  private pending: Buffer = NO_BYTES;
   private watcher: fs.FSWatcher | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private scheduled = false;
@@ -149,17 +167,21 @@ export class SpoolCapture {
     this.armPartialTimer();
   }
 
-  /** Reads one chunk into `pending` and writes the complete lines; returns the bytes read. */
-  private readChunk(): number {
+  /**
+   * Reads one chunk after `pending` and writes the complete lines; returns the bytes read.
+   * `flushPartial` also writes a trailing line without its newline when the spool has no more
+   * (output went idle); `final` writes even an incomplete trailing character (the capture ends).
+   */
+  private readChunk(flushPartial = false, final = false): number {
     this.openSpool();
-    if (this.fd === null) return 0;
-    const readPos = this.record.offset + this.pending.length;
-    const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
-    const n = fs.readSync(this.fd, chunk, 0, chunk.length, readPos);
-    if (n <= 0) return 0;
-    this.pending = this.pending.length === 0 ? Buffer.from(chunk.subarray(0, n)) : Buffer.concat([this.pending, chunk.subarray(0, n)]);
-    this.emitLines(false);
-    if (n === chunk.length) this.schedulePump(0); // more to read: continue after other work
+    const buf = readBuffer();
+    const held = this.pending.length;
+    this.pending.copy(buf, 0);
+    const wanted = buf.length - held;
+    const n = this.fd === null ? 0 : fs.readSync(this.fd, buf, held, wanted, this.record.offset + held);
+    const more = n === wanted;
+    if (n > 0 || flushPartial || final) this.emitLines(buf.subarray(0, held + Math.max(n, 0)), flushPartial && !more, final && !more);
+    if (more) this.schedulePump(0); // more to read: continue after other work
     return n;
   }
 
@@ -173,54 +195,83 @@ export class SpoolCapture {
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
       if (this.disposed) return;
-      this.readChunk();
-      this.emitLines(true);
+      this.readChunk(true);
       this.armPartialTimer(); // an incomplete character may still be waiting
     }, PARTIAL_IDLE_MS);
   }
 
   /**
-   * Turns `pending` into entries: every complete line, every full PARTIAL_MAX_BYTES chunk of a long
-   * line, and, when `flushPartial`, the rest as far as it ends on a character boundary.
-   * `final` also flushes an incomplete trailing character (the capture is ending).
+   * Turns `data` (the spool from `record.offset` on) into entries: every complete line, every full
+   * PARTIAL_MAX_BYTES chunk of a long line, and, when `flushPartial`, the rest as far as it ends
+   * on a character boundary. `final` also flushes an incomplete trailing character. What is left
+   * becomes `pending`. All entries of one call share one timestamp and one write.
    */
-  private emitLines(flushPartial: boolean, final = false): void {
-    const buf = this.pending;
-    const entries: { content: string; partial: boolean; bytes: number }[] = [];
-    let start = 0;
+  private emitLines(data: Buffer, flushPartial: boolean, final: boolean): void {
+    const time = nowMicros();
+    const contents: string[] = [];
+    const kinds: CapturedKind[] = [];
+    let start = this.takeCompleteLines(data, contents, kinds);
     for (;;) {
-      const nl = buf.indexOf(NEWLINE, start);
+      const nl = data.indexOf(NEWLINE, start);
       if (nl >= 0 && nl - start <= PARTIAL_MAX_BYTES) {
-        entries.push({ content: buf.toString('utf8', start, nl), partial: false, bytes: nl + 1 - start });
+        this.addLine(data.toString('utf8', start, nl), false, contents, kinds);
         start = nl + 1;
         continue;
       }
-      const available = (nl >= 0 ? nl : buf.length) - start;
+      const available = (nl >= 0 ? nl : data.length) - start;
       if (available >= PARTIAL_MAX_BYTES) {
-        const cut = completeUtf8Length(buf, start + PARTIAL_MAX_BYTES) - start;
-        entries.push({ content: buf.toString('utf8', start, start + cut), partial: true, bytes: cut });
+        const cut = completeUtf8Length(data, start + PARTIAL_MAX_BYTES) - start;
+        this.addLine(data.toString('utf8', start, start + cut), true, contents, kinds);
         start += cut;
         continue;
       }
       break;
     }
-    if ((flushPartial || final) && start < buf.length) {
-      const cut = final ? buf.length - start : completeUtf8Length(buf) - start;
+    if ((flushPartial || final) && start < data.length) {
+      const cut = final ? data.length - start : completeUtf8Length(data) - start;
       if (cut > 0) {
-        entries.push({ content: buf.toString('utf8', start, start + cut), partial: true, bytes: cut });
+        this.addLine(data.toString('utf8', start, start + cut), true, contents, kinds);
         start += cut;
       }
     }
-    if (entries.length === 0) return;
-    this.pending = start === buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(start));
-    for (const e of entries) {
-      const c = this.classify(e.content);
-      let metadata: EntryMetadata | undefined = c.metadata;
-      if (e.partial) metadata = { ...metadata, partial: true };
-      this.writer.append({ type: c.type, content: e.content, metadata });
+    // A copy: `data` is the shared read buffer.
+    this.pending = start === data.length ? NO_BYTES : Buffer.from(data.subarray(start));
+    if (contents.length === 0) return;
+    this.writer.writeCaptured(time, contents, kinds);
+    this.commit(this.record.offset + start);
+  }
+
+  /**
+   * The fast way for the usual chunk: decode everything up to the last newline at once, split the
+   * text, and classify each line. Returns the bytes taken: all complete lines, or none when one of
+   * them may be longer than PARTIAL_MAX_BYTES (the byte-exact loop cuts those into chunks).
+   * Decoding the lines together gives the same text as decoding each alone: a newline byte never
+   * belongs to a multi-byte character, so it also ends any invalid sequence before it.
+   */
+  private takeCompleteLines(data: Buffer, contents: string[], kinds: CapturedKind[]): number {
+    const lastNewline = data.lastIndexOf(NEWLINE);
+    if (lastNewline < 0) return 0;
+    const text = data.toString('utf8', 0, lastNewline);
+    for (let from = 0; ; ) {
+      const nl = text.indexOf('\n', from);
+      const end = nl < 0 ? text.length : nl;
+      if (end - from > LONG_LINE_CHARS) {
+        contents.length = 0;
+        return 0;
+      }
+      contents.push(text.slice(from, end));
+      if (nl < 0) break;
+      from = nl + 1;
     }
-    const consumed = entries.reduce((sum, e) => sum + e.bytes, 0);
-    this.commit(this.record.offset + consumed);
+    // Classified only now: the classifier keeps state across lines, so it must see each line once.
+    for (const line of contents) kinds.push(this.classify(line));
+    return lastNewline + 1;
+  }
+
+  private addLine(content: string, partial: boolean, contents: string[], kinds: CapturedKind[]): void {
+    const c = this.classify(content);
+    contents.push(content);
+    kinds.push(partial ? { type: c.type, metadata: { ...c.metadata, partial: true } } : c);
   }
 
   /** Writes an entry that is not spool output (system events, backfill) after draining the spool. */
@@ -256,17 +307,8 @@ export class SpoolCapture {
    */
   drain(): void {
     if (this.disposed) return;
-    this.openSpool();
-    if (this.fd !== null) {
-      const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
-      for (;;) {
-        const n = fs.readSync(this.fd, chunk, 0, chunk.length, this.record.offset + this.pending.length);
-        if (n <= 0) break;
-        this.pending = Buffer.concat([this.pending, chunk.subarray(0, n)]);
-        this.emitLines(false);
-      }
-    }
-    this.emitLines(true, true);
+    while (this.readChunk() > 0);
+    this.readChunk(true, true);
   }
 
   /**

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parseEntryLine } from '../../../shared/entry.js';
+import { parseEntryLine, serializeEntry } from '../../../shared/entry.js';
 import { rotatedFiles } from './paths.js';
 import { readAllEntries } from './reader.js';
 import { LogWriteError, LogWriter } from './writer.js';
@@ -105,6 +105,52 @@ describe('LogWriter', () => {
     writer = new LogWriter(file, { agentId: 'a' });
     expect(writer.lastSequence).toBe(lastRotated);
     await writer.close();
+  });
+});
+
+describe('LogWriter.writeCaptured (the capture fast lane)', () => {
+  it('writes captured lines after queued entries, in one write, as serializeEntry would', () => {
+    const file = path.join(dir, 'a_stream.jsonl');
+    const writer = new LogWriter(file, { agentId: 'a' });
+    writer.append({ type: 'system', content: 'started', metadata: { event: 'started' } });
+    const error = Object.freeze({ type: 'stderr' as const, metadata: Object.freeze({ level: 'error' as const }) });
+    const plain = Object.freeze({ type: 'stdout' as const });
+    const writes = vi.spyOn(fs, 'writeSync');
+    const contents = ['\x1b[31mError:\x1b[0m "quoted" \\ 日本\r', 'plain\r', 'tail', 'Error: again'];
+    const kinds = [error, plain, { type: 'stdout' as const, metadata: { partial: true } }, error];
+    expect(writer.writeCaptured(Date.UTC(2026, 0, 2, 3, 4, 5) * 1000 + 42, contents, kinds)).toBe(true);
+    expect(writes).toHaveBeenCalledTimes(1);
+    expect(writer.lastSequence).toBe(5);
+    writer.closeSync();
+    const entries = linesOf(file).map((l) => {
+      const parsed = parseEntryLine(l);
+      if (!parsed.ok) throw new Error(parsed.error);
+      return parsed.entry;
+    });
+    expect(entries[0]).toMatchObject({ type: 'system', sequence: 1, content: 'started' });
+    expect(entries.slice(1)).toEqual(
+      contents.map((content, i) => ({
+        timestamp: '2026-01-02T03:04:05.000042+00:00',
+        agent_id: 'a',
+        type: kinds[i].type,
+        sequence: i + 2,
+        content,
+        ...(kinds[i].metadata ? { metadata: kinds[i].metadata } : {}),
+      })),
+    );
+    expect(linesOf(file).slice(1).map((l) => `${l}\n`)).toEqual(entries.slice(1).map(serializeEntry));
+  });
+
+  it('counts captured lines it could not write and records the gap once writing works again (D7)', () => {
+    const link = path.join(dir, 'full_stream.jsonl');
+    fs.symlinkSync('/dev/full', link);
+    const errors: LogWriteError[] = [];
+    const writer = new LogWriter(link, { agentId: 'full', onError: (e) => errors.push(e) });
+    const plain = { type: 'stdout' as const };
+    expect(writer.writeCaptured(1, ['a', 'b', 'c'], [plain, plain, plain])).toBe(false);
+    expect(errors.map((e) => e.lostEntries)).toEqual([3]);
+    expect(writer.lastSequence).toBe(0);
+    writer.closeSync();
   });
 });
 

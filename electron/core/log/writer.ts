@@ -32,6 +32,8 @@ export const DEFAULT_ROTATE_BYTES = 100 * 1024 * 1024;
 export const DEFAULT_FLUSH_DELAY_MS = 10;
 /** After a failed write, how soon to try again (writing the gap entry) without new output. */
 const RETRY_AFTER_FAILURE_MS = 1000;
+/** The shared output buffer's first size: a 1 MiB read of pane output makes about 2-4 MiB of JSONL. */
+const INITIAL_OUTPUT_BYTES = 4 * 1024 * 1024;
 /** A batch this large is written at once instead of waiting for the timer. */
 const MAX_BATCH_BYTES = 1024 * 1024;
 
@@ -41,6 +43,12 @@ export interface NewEntry {
   metadata?: EntryMetadata;
   /** Microseconds since the epoch; defaults to the time of `append`. */
   timeMicros?: number;
+}
+
+/** A captured line's type and metadata (for `writeCaptured`): usually one shared object per rule. */
+export interface CapturedKind {
+  readonly type: EntryType;
+  readonly metadata?: EntryMetadata;
 }
 
 export interface LogWriterOptions {
@@ -138,20 +146,67 @@ export class LogWriter {
    * Returns the entries written (with their sequences), or [] when the write failed.
    */
   flush(): LogEntry[] {
+    this.clearTimer();
+    if (this.queue.length === 0 && this.lostEntries === 0) return [];
+    const count = this.queue.length;
+    const entries = this.takeQueued(nowMicros());
+    return this.land(Buffer.from(entries.map(serializeEntry).join(''), 'utf8'), count, this.sequence + entries.length) ? entries : [];
+  }
+
+  /**
+   * Writes lines captured in one read, after anything queued, in one `write()` now: the capture
+   * path's fast lane, which builds no entry objects. The lines share the read's timestamp, and
+   * `kinds[i]` gives line i's type and metadata; a frozen metadata object (classification results
+   * are shared by many lines) is serialized once. Returns false when the write failed: the lines
+   * are lost, and a `gap` entry saying so is written once writing works again.
+   */
+  writeCaptured(timeMicros: number, contents: readonly string[], kinds: readonly CapturedKind[]): boolean {
+    if (this.closed) throw new Error(`log writer for ${this.file} is closed`);
+    this.clearTimer();
+    const lost = this.queue.length + contents.length;
+    const queued = this.takeQueued(timeMicros);
+    const out = new OutputBuffer();
+    if (queued.length > 0) out.add(queued.map(serializeEntry).join(''));
+    let seq = this.sequence + queued.length;
+    const stamp = `{"timestamp":"${formatTimestamp(timeMicros)}","agent_id":${JSON.stringify(this.agentId)},"type":"`;
+    let headType = '';
+    let head = '';
+    for (let i = 0; i < contents.length; i++) {
+      const kind = kinds[i];
+      if (kind.type !== headType) {
+        headType = kind.type;
+        head = `${stamp}${headType}","sequence":`;
+      }
+      const content = JSON.stringify(contents[i]);
+      out.add(
+        kind.metadata === undefined
+          ? head + ++seq + ',"content":' + content + '}\n'
+          : head + ++seq + ',"content":' + content + ',"metadata":' + metadataJson(kind.metadata) + '}\n',
+      );
+    }
+    return this.land(out.bytes(), lost, seq);
+  }
+
+  private clearTimer(): void {
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.queue.length === 0 && this.lostEntries === 0) return [];
+  }
+
+  /**
+   * Empties the queue into entries numbered from the last sequence on disk, after the `gap` entry
+   * for earlier lost entries if there are any. `fallbackMicros` stamps a gap entry with no queue.
+   */
+  private takeQueued(fallbackMicros: number): LogEntry[] {
     const queued = this.queue;
     this.queue = [];
     this.queuedBytes = 0;
-
     const entries: LogEntry[] = [];
     let seq = this.sequence;
     if (this.lostEntries > 0) {
       entries.push({
-        timestamp: formatTimestamp(queued[0]?.time ?? nowMicros()),
+        timestamp: formatTimestamp(queued[0]?.time ?? fallbackMicros),
         agent_id: this.agentId,
         type: 'system',
         sequence: ++seq,
@@ -170,28 +225,35 @@ export class LogWriter {
       if (entry.metadata !== undefined) e.metadata = entry.metadata;
       entries.push(e);
     }
-    const bytes = Buffer.from(entries.map(serializeEntry).join(''), 'utf8');
+    return entries;
+  }
 
+  /**
+   * Writes lines that end at sequence `lastSeq`, rotating first when they would pass
+   * the threshold. On failure nothing half-written stays, the `lostOnFailure` entries are counted
+   * for the next gap entry (the gap entry itself, if one was in `bytes`, is written again later),
+   * and a retry is scheduled. Returns whether the write succeeded.
+   */
+  private land(bytes: Buffer, lostOnFailure: number, lastSeq: number): boolean {
     try {
       if (this.size > 0 && this.size + bytes.length > this.rotateBytes) this.rotate();
       writeAll(this.fd, bytes);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       this.undoPartialWrite();
-      const lost = queued.length;
-      this.lostEntries += lost;
+      this.lostEntries += lostOnFailure;
       this.lostReason = e.code === 'ENOSPC' ? 'disk full' : `write failed: ${e.code ?? e.message}`;
-      this.onError(new LogWriteError(describeWriteError(this.file, e), e.code, lost));
+      this.onError(new LogWriteError(describeWriteError(this.file, e), e.code, lostOnFailure));
       if (!this.closed) {
         this.timer = setTimeout(() => this.flush(), RETRY_AFTER_FAILURE_MS);
         this.timer.unref();
       }
-      return [];
+      return false;
     }
     this.size += bytes.length;
-    this.sequence = seq;
+    this.sequence = lastSeq;
     this.lostEntries = 0;
-    return entries;
+    return true;
   }
 
   /** Flushes, closes the file and waits for background compression of rotated files. */
@@ -227,6 +289,46 @@ export class LogWriter {
     this.size = 0;
     const job = gzipFile(rotated).finally(() => this.compressions.delete(job));
     this.compressions.add(job);
+  }
+}
+
+/** The JSON of frozen metadata objects, which classification shares between many lines. */
+const frozenMetadataJson = new WeakMap<EntryMetadata, string>();
+
+function metadataJson(metadata: EntryMetadata): string {
+  if (!Object.isFrozen(metadata)) return JSON.stringify(metadata);
+  let json = frozenMetadataJson.get(metadata);
+  if (json === undefined) {
+    json = JSON.stringify(metadata);
+    frozenMetadataJson.set(metadata, json);
+  }
+  return json;
+}
+
+/**
+ * The bytes of one `writeCaptured` batch, encoded line by line into one buffer that all writers
+ * of the process share (a batch is built and written synchronously): encoding each line as it is
+ * made is cheaper than joining a batch-long string and encoding that, and nothing is allocated
+ * per batch once the buffer has grown to the usual batch size.
+ */
+class OutputBuffer {
+  private static shared = Buffer.allocUnsafe(INITIAL_OUTPUT_BYTES);
+  private length = 0;
+
+  add(text: string): void {
+    // UTF-16 units encode to at most 3 UTF-8 bytes each.
+    const room = OutputBuffer.shared.length;
+    if (this.length + text.length * 3 > room) {
+      const grown = Buffer.allocUnsafe(Math.max(room * 2, this.length + text.length * 3));
+      OutputBuffer.shared.copy(grown, 0, 0, this.length);
+      OutputBuffer.shared = grown;
+    }
+    this.length += OutputBuffer.shared.write(text, this.length);
+  }
+
+  /** The batch so far: valid until the next batch starts. */
+  bytes(): Buffer {
+    return OutputBuffer.shared.subarray(0, this.length);
   }
 }
 
