@@ -297,11 +297,16 @@ function globalTail(term: TerminalLike, core: CoreInternals, b: BufferInternals)
   if (b.x >= term.cols) {
     out += `\x1b[${row + 1};${term.cols}H`;
     const line = term.buffer.active.getLine(term.buffer.active.baseY + b.y);
-    const cell = line?.getCell(term.cols - 1);
+    // The last column may hold the second half of a wide character: print that from its start.
+    let cell = line?.getCell(term.cols - 1);
+    if (cell !== undefined && cell.getWidth() === 0 && term.cols >= 2) {
+      cell = line?.getCell(term.cols - 2);
+      out += `\x1b[${row + 1};${term.cols - 1}H`;
+    }
     const chars = cell?.getChars() || ' ';
     // A character the table in use would translate (line drawing) cannot be printed again as is.
     const translated = charsets.charset !== undefined && charsets.charset !== null && chars in charsets.charset;
-    if (cell !== undefined && cell.getWidth() === 1 && !translated) out += sgr(cell as unknown as AttributesLike) + chars;
+    if (cell !== undefined && cell.getWidth() > 0 && !translated) out += sgr(cell as unknown as AttributesLike) + chars;
   } else {
     out += `\x1b[${row + 1};${b.x + 1}H`;
   }
@@ -319,7 +324,9 @@ function globalTail(term: TerminalLike, core: CoreInternals, b: BufferInternals)
 /** A cell's look, as a short string: characters, width, colors and flags. */
 function cellKey(cell: CellLike): string {
   // 256-color indexes below 16 are the same colors as the 16-color SGR codes the addon writes.
-  const p = sgrParameters(cell as unknown as AttributesLike).map(normalizeColor);
+  let p = sgrParameters(cell as unknown as AttributesLike).map(normalizeColor);
+  // An empty cell shows only its background (and inverse video); its other attributes are unseen.
+  if (cell.getChars() === '' && cell.getWidth() === 1) p = p.filter((x) => x === '7' || /^(4\d|10\d|48;)/.test(x));
   return `${cell.getChars()}|${cell.getWidth()}|${p.join(';')}`;
 }
 
