@@ -3,6 +3,7 @@
 // ripgrep over the same JSONL in the same run. The generated logs and index are cached in bench/out/.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { row, header } from './report.js';
@@ -114,4 +115,5 @@ for (const c of cases) {
   );
   row(`${c.what}: total count (${count.value.total})`, `${count.ms.toFixed(0)} ms`, hasRg ? `rg --count-matches: ${rgTotal.toFixed(0)} ms` : '');
 }
+row('load average during the run', os.loadavg().map((l) => l.toFixed(1)).join(' '), `${os.cpus().length} CPUs`);
 indexer.dispose();
