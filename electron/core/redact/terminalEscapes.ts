@@ -63,39 +63,54 @@ const IDENTITY = (i: number) => i;
 export function visibleText(text: string): VisibleText {
   let esc = text.indexOf('\x1b');
   if (esc === -1) return { visible: text, rawIndex: IDENTITY };
-  const pieces: string[] = [];
-  // For each run of visible text: where it starts in the raw text and in the visible text.
-  const rawStarts: number[] = [];
-  const visibleStarts: number[] = [];
+  let visible = '';
   let pos = 0;
+  while (pos < text.length) {
+    const end = esc === -1 ? text.length : esc;
+    visible += text.slice(pos, end);
+    if (esc === -1) break;
+    const len = escapeLength(text, esc);
+    pos = len < 0 ? text.length : esc + Math.max(len, 1);
+    esc = text.indexOf('\x1b', pos);
+  }
+  // The map back is built only when asked for: almost no line holds a secret.
+  let runs: { raw: number[]; visible: number[] } | null = null;
+  return {
+    visible,
+    rawIndex(i) {
+      runs ??= visibleRuns(text);
+      let lo = 0;
+      let hi = runs.visible.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (runs.visible[mid] <= i) lo = mid;
+        else hi = mid - 1;
+      }
+      return runs.raw[lo] + (i - runs.visible[lo]);
+    },
+  };
+}
+
+/** Where each run of visible text (between escape sequences) starts, in the raw and the visible text. */
+function visibleRuns(text: string): { raw: number[]; visible: number[] } {
+  const raw: number[] = [];
+  const visible: number[] = [];
   let visibleLength = 0;
-  for (;;) {
+  let pos = 0;
+  let esc = text.indexOf('\x1b');
+  while (pos < text.length) {
     const end = esc === -1 ? text.length : esc;
     if (end > pos) {
-      pieces.push(text.slice(pos, end));
-      rawStarts.push(pos);
-      visibleStarts.push(visibleLength);
+      raw.push(pos);
+      visible.push(visibleLength);
       visibleLength += end - pos;
     }
     if (esc === -1) break;
     const len = escapeLength(text, esc);
     pos = len < 0 ? text.length : esc + Math.max(len, 1);
-    esc = pos >= text.length ? -1 : text.indexOf('\x1b', pos);
-    if (pos >= text.length) break;
+    esc = text.indexOf('\x1b', pos);
   }
-  return {
-    visible: pieces.join(''),
-    rawIndex(i) {
-      let lo = 0;
-      let hi = visibleStarts.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (visibleStarts[mid] <= i) lo = mid;
-        else hi = mid - 1;
-      }
-      return rawStarts[lo] + (i - visibleStarts[lo]);
-    },
-  };
+  return { raw, visible };
 }
 
 /**
