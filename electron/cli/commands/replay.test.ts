@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import { LogWriter } from '../../core/log/writer.js';
 import { seekReplay } from '../../core/replay/seek.js';
 import { createReplayTerminal, feedTerminal } from '../../core/replay/terminal.js';
 import { writeSyntheticRun, type SyntheticRun } from '../../core/replay/test-support.js';
+import { createWorld, waitFor, type TestWorld } from '../../core/capture/test-support.js';
 
 const run = promisify(execFile);
 const LOUPE = path.resolve('bin/loupe.js');
@@ -62,5 +64,36 @@ describe('loupe replay --speed 0', () => {
       expect(err.stderr).toMatch(message);
       expect(err.stderr.trim().split('\n')).toHaveLength(1);
     }
+  });
+});
+
+describe('loupe replay in a real terminal', () => {
+  let world: TestWorld;
+  let r: SyntheticRun;
+  beforeAll(async () => {
+    world = createWorld();
+    // Timestamps 10 ms apart: about 20 s of playback at speed 1, far longer than the test needs.
+    r = await writeSyntheticRun({ seed: 5, bytes: 40_000, resizes: false });
+  });
+  afterAll(() => {
+    world.cleanup();
+    r.dispose();
+  });
+
+  it('plays with keys in raw mode, quits on q, and gives the terminal back in cooked mode', async () => {
+    const out = path.join(r.root, 'stty.txt');
+    const cmd = `${process.execPath} ${LOUPE} replay agent-1 --root ${r.root}; stty -a > ${out}; echo REPLAY-ENDED; exec sleep 600`;
+    world.tmux('new-session', '-d', '-s', 'replay', '-x', '100', '-y', '30', cmd);
+    const pane = () => world.tmux('capture-pane', '-p', '-t', 'replay');
+    // The run's first screenfuls appear, then a pause (space) holds it, then q quits.
+    await waitFor(() => /\$ ls --color=always|Traceback|line \d+ of the build|256-color/.test(pane()), 30_000, 'replay output in the pane');
+    world.tmux('send-keys', '-t', 'replay', ' ');
+    world.tmux('send-keys', '-t', 'replay', 'q');
+    await waitFor(() => pane().includes('REPLAY-ENDED'), 30_000, 'the replay to quit');
+    const stty = fs.readFileSync(out, 'utf8');
+    expect(stty).toMatch(/(^|\s)icanon(\s|$)/);
+    expect(stty).toMatch(/(^|\s)echo(\s|$)/);
+    // The cursor is shown again and the pane left any alternate screen the run was in.
+    expect(world.tmux('display-message', '-p', '-t', 'replay', '#{cursor_flag} #{alternate_on}').trim()).toBe('1 0');
   });
 });
