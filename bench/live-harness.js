@@ -79,7 +79,12 @@ export async function startLive(options = {}) {
     }
     // The capture daemon exits once its tmux server is gone; give it a moment before removing its files.
     await waitFor('the capture daemon to exit', () => daemonPids(socket).length === 0, 10_000, 100).catch(() => undefined);
-    fs.rmSync(base, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    try {
+      fs.rmSync(base, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    } catch (e) {
+      // A capture helper may still be finishing its spool in there; a temp dir left behind is harmless.
+      console.error(`note: could not remove ${base}: ${e.message}`);
+    }
   };
   try {
     const url = await new Promise((resolve, reject) => {
@@ -143,24 +148,4 @@ function daemonPids(socket) {
     }
   }
   return pids;
-}
-
-/**
- * The terminal byte stream of a JSONL log (SPEC §3: content + "\n" unless partial, over
- * stdout/stderr entries).
- */
-export function terminalStream(logFile) {
-  let out = '';
-  for (const line of fs.readFileSync(logFile, 'utf8').split('\n')) {
-    if (!line) continue;
-    let entry;
-    try {
-      entry = JSON.parse(line);
-    } catch {
-      continue; // a torn last line; the caller waits for completeness by other means
-    }
-    if (entry.type !== 'stdout' && entry.type !== 'stderr') continue;
-    out += entry.content + (entry.metadata?.partial ? '' : '\n');
-  }
-  return out;
 }
