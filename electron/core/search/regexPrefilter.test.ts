@@ -27,7 +27,7 @@ describe('regex prefilter', () => {
 
   it('never rejects a text the regex matches (random patterns and texts)', () => {
     let matched = 0;
-    for (let i = 0; i < 3000; i++) {
+    for (let i = 0; i < 1500; i++) {
       let pattern = '';
       for (let n = 1 + Math.floor(random() * 6); n > 0; n--) pattern += pick(ALPHABET);
       let regex;
@@ -45,6 +45,6 @@ describe('regex prefilter', () => {
         if (sequence !== null) expect(containsInOrder(text, sequence), `${pattern} on ${JSON.stringify(text)}`).toBe(true);
       }
     }
-    expect(matched).toBeGreaterThan(500);
+    expect(matched).toBeGreaterThan(250);
   });
 });
