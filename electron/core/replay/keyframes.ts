@@ -43,6 +43,8 @@ export interface Keyframe {
   /** The deflated state's place in `states.bin`. */
   dataOffset: number;
   dataLength: number;
+  /** CRC-32 of the deflated state: two processes appending at once could mix up offsets. */
+  dataCrc: number;
 }
 
 /** The keyframe folder of an agent's run. */
@@ -124,7 +126,7 @@ export class KeyframeStore {
     try {
       const buf = Buffer.allocUnsafe(k.dataLength);
       const read = fs.readSync(fd, buf, 0, k.dataLength, k.dataOffset);
-      if (read !== k.dataLength) return null;
+      if (read !== k.dataLength || zlib.crc32(buf) !== k.dataCrc) return null;
       return zlib.inflateRawSync(buf).toString('utf8');
     } catch {
       return null;
@@ -134,7 +136,7 @@ export class KeyframeStore {
   }
 
   /** Appends a keyframe after the last one. Failures only turn the cache read-only. */
-  add(frame: Omit<Keyframe, 'format' | 'dataOffset' | 'dataLength'>, state: string): void {
+  add(frame: Omit<Keyframe, 'format' | 'dataOffset' | 'dataLength' | 'dataCrc'>, state: string): void {
     if (this.writeFailed) return;
     const last = this.list().at(-1);
     if (last !== undefined && frame.seq <= last.seq) return;
@@ -150,7 +152,7 @@ export class KeyframeStore {
       } finally {
         fs.closeSync(fd);
       }
-      const k: Keyframe = { format: KEYFRAME_FORMAT, ...frame, dataOffset, dataLength: data.length };
+      const k: Keyframe = { format: KEYFRAME_FORMAT, ...frame, dataOffset, dataLength: data.length, dataCrc: zlib.crc32(data) };
       fs.appendFileSync(this.indexFile, JSON.stringify(k) + '\n');
       this.list().push(k);
     } catch {

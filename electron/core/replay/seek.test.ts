@@ -79,6 +79,22 @@ describe('seeking through keyframes', () => {
     }
   });
 
+  it('rebuilds the cache when a stored state is damaged', async () => {
+    (await seekReplay(run.log, { end: true }, { keyframeIntervalBytes: INTERVAL })).dispose();
+    const store = KeyframeStore.forLog(run.log);
+    const k = store.list()[2];
+    const data = `${store.dir}/states.bin`;
+    const bytes = fs.readFileSync(data);
+    bytes[k.dataOffset + 3] ^= 0xff;
+    fs.writeFileSync(data, bytes);
+    const viaCache = await seekReplay(run.log, { seq: k.seq }, { keyframeIntervalBytes: INTERVAL });
+    const fromStart = await seekReplay(run.log, { seq: k.seq }, { keyframes: false });
+    expect(screenText(viaCache.replayer.terminal.term)).toEqual(screenText(fromStart.replayer.terminal.term));
+    expect(viaCache.keyframe).toBeNull();
+    viaCache.dispose();
+    fromStart.dispose();
+  });
+
   it('gives the same screen after the keyframe cache is deleted', async () => {
     const before = await seekReplay(run.log, { seq: Math.floor(run.lastSeq / 2) }, { keyframeIntervalBytes: INTERVAL });
     const text = screenText(before.replayer.terminal.term);

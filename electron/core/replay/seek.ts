@@ -162,6 +162,11 @@ export async function seekReplay(log: AgentLog, point: ReplayPoint, options: See
   for (let attempt = 0; ; attempt++) {
     const keyframe = store?.nearest(keyframeIsBefore(point)) ?? null;
     const state = keyframe !== null ? store!.readState(keyframe) : null;
+    if (keyframe !== null && state === null && attempt === 0) {
+      // A damaged state (torn or mixed-up write): the cache cannot be trusted, rebuild it.
+      store!.clear();
+      continue;
+    }
     const replayer =
       keyframe !== null && state !== null
         ? RunReplayer.fromKeyframe(keyframe, state)
