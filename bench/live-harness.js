@@ -40,6 +40,37 @@ export function rssMb(pid) {
   }
 }
 
+/** CPU time (user + system) a process has used so far, in seconds (0 when it is gone). */
+export function cpuSeconds(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+/** USER_HZ: the unit of /proc/<pid>/stat times on Linux. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** A process's descendants (children, their children, …). */
+export function descendants(pid) {
+  const out = [];
+  const walk = (p) => {
+    let kids = [];
+    try {
+      kids = fs.readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      // exited meanwhile
+    }
+    for (const k of kids) {
+      out.push(k);
+      walk(k);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
 /** The 1-minute load average, to print beside figures measured on a shared machine. */
 export function loadNote() {
   return `load ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`;
@@ -47,7 +78,8 @@ export function loadNote() {
 
 /**
  * Starts tmux on a private socket, `loupe serve` on a temp root and a headless Chromium.
- * @param {{ viewport?: { width: number, height: number } }} [options]
+ * @param {{ viewport?: { width: number, height: number }, noWebgl?: boolean }} [options]
+ *   noWebgl: hide WebGL from the page, so panes use the DOM renderer.
  */
 export async function startLive(options = {}) {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-bench-live-'));
@@ -103,6 +135,15 @@ export async function startLive(options = {}) {
     browser = await chromium.launch({ executablePath: process.env.LOUPE_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
     const page = await browser.newPage({ viewport: options.viewport ?? { width: 1440, height: 900 } });
     page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+    if (options.noWebgl) {
+      // As on a machine without WebGL: every pane falls back to xterm's DOM renderer.
+      await page.addInitScript(() => {
+        const getContext = HTMLCanvasElement.prototype.getContext;
+        HTMLCanvasElement.prototype.getContext = function (type, ...args) {
+          return type === 'webgl2' || type === 'webgl' ? null : getContext.call(this, type, ...args);
+        };
+      });
+    }
 
     return {
       root,
@@ -111,6 +152,11 @@ export async function startLive(options = {}) {
       page,
       tmux,
       serverPid: server.pid,
+      /** Pids of Chromium's processes (browser, renderer, GPU…): what this process started besides the server. */
+      browserPids: () => {
+        const serverSide = new Set([server.pid, ...descendants(server.pid)]);
+        return descendants(process.pid).filter((p) => !serverSide.has(p));
+      },
       /** Pids of the capture daemons watching this bench's tmux socket. */
       daemonPids: () => daemonPids(socket),
       /** Starts an agent with `loupe run`; returns its id and JSONL path. */
