@@ -38,7 +38,7 @@ export function ReplayView({ pane }: { pane: PaneModel }) {
     });
     terminal.open(mountRef.current!);
     const controller = new ReplayController(agent, terminal);
-    const unregisterTerminal = registerController(key, terminal);
+    const unregisterTerminal = registerController(key, terminal, 'replay');
     const unregisterReplay = registerReplay(key, controller);
     setReplay({ terminal, controller });
     return () => {

@@ -17,7 +17,7 @@ const FRAME_PAGE_BYTES = 256 * 1024;
 /** Fetch the next page once fewer frames than this are waiting, so playback never starves. */
 const FRAME_LOW_WATER = 200;
 /** Histogram buckets asked for: about one per pixel column of a wide scrubber. */
-const TIMELINE_BUCKETS = 400;
+const TIMELINE_BUCKETS = 200;
 
 /** A moment to seek to: after an entry, at a time (µs since the epoch), or the end of the run. */
 export type ReplayTarget = { seq: number } | { time: number } | { end: true };

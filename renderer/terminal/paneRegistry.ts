@@ -7,23 +7,28 @@
 import type { TerminalController } from './terminalController.js';
 
 /**
- * Per pane, the controllers registered, newest last: a pane in Replay mode registers its replay
- * terminal over the live one, so find, scroll and the debug text reach what the pane shows.
+ * A pane's terminals: the live one, and while in Replay mode the replay one, which is what the
+ * pane shows then, so find, scroll and the debug text reach it instead.
  */
-const controllers = new Map<string, TerminalController[]>();
+export type PaneLayer = 'live' | 'replay';
 
-export function registerController(key: string, controller: TerminalController): () => void {
-  controllers.set(key, [...(controllers.get(key) ?? []), controller]);
+const controllers = new Map<string, Partial<Record<PaneLayer, TerminalController>>>();
+
+export function registerController(key: string, controller: TerminalController, layer: PaneLayer = 'live'): () => void {
+  controllers.set(key, { ...controllers.get(key), [layer]: controller });
   return () => {
-    const rest = (controllers.get(key) ?? []).filter((c) => c !== controller);
-    if (rest.length > 0) controllers.set(key, rest);
-    else controllers.delete(key);
+    const layers = { ...controllers.get(key) };
+    if (layers[layer] !== controller) return;
+    delete layers[layer];
+    if (layers.live === undefined && layers.replay === undefined) controllers.delete(key);
+    else controllers.set(key, layers);
   };
 }
 
 /** The controller of what pane `key` shows now (its replay terminal in Replay mode). */
 export function controllerFor(key: string): TerminalController | undefined {
-  return controllers.get(key)?.at(-1);
+  const layers = controllers.get(key);
+  return layers?.replay ?? layers?.live;
 }
 
 export interface LoupeDebug {
@@ -34,8 +39,8 @@ export interface LoupeDebug {
 }
 
 function byAgentId(agentId: string): TerminalController | undefined {
-  for (const [key, stack] of controllers) {
-    if ((JSON.parse(key) as string[])[2] === agentId) return stack.at(-1);
+  for (const key of controllers.keys()) {
+    if ((JSON.parse(key) as string[])[2] === agentId) return controllerFor(key);
   }
   return undefined;
 }
