@@ -19,7 +19,7 @@ import type { RunPosition } from './run-log.js';
 /** The cache's folder under `.agent-workspace/`; not a task folder, so listings skip it. */
 export const CACHE_DIR = '.loupe-cache';
 /** Bumped when the state format changes; older caches are ignored and rebuilt. */
-export const KEYFRAME_FORMAT = 1;
+export const KEYFRAME_FORMAT = 2;
 /**
  * A keyframe every this many bytes of terminal output. Replaying 512 KiB into a headless terminal
  * takes ~25 ms on an idle core here, so a seek stays well under 100 ms, while a 1 GB run needs
