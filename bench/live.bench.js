@@ -1,6 +1,7 @@
 // Live latency (SPEC §10, issue 4): a line written by a program in tmux → the line visible in its
 // pane in Chromium through `loupe serve`. Beside it, from the same run, where the time goes: the
-// capture's read timestamp (the entry's `timestamp`) and the moment the entry is on disk in the JSONL.
+// capture's read timestamp (the entry's `timestamp`), the moment the entry is on disk in the JSONL and
+// the moment its WebSocket message reaches the page.
 //
 // The agent program writes `LAT <n> <Date.now()>` lines spaced apart so they are not batched
 // artificially; the page runs a requestAnimationFrame loop that scans the pane's screen through
@@ -42,6 +43,21 @@ try {
   const goFile = path.join(live.root, 'latency-go');
   fs.writeFileSync(writerFile, WRITER);
   const { agentId, logFile } = await live.runAgent('latency', [process.execPath, writerFile, goFile, String(LINES), String(INTERVAL_MS)]);
+  // In the page: note when each marker first arrives over the WebSocket, before the pane gets it.
+  await live.page.addInitScript(() => {
+    const arrived = {};
+    window.__loupeBenchArrived = arrived;
+    const NativeWebSocket = window.WebSocket;
+    window.WebSocket = class extends NativeWebSocket {
+      constructor(...args) {
+        super(...args);
+        this.addEventListener('message', (event) => {
+          const now = Date.now();
+          for (const m of String(event.data).matchAll(/LAT (\d+) (\d+)/g)) if (!(m[1] in arrived)) arrived[m[1]] = now;
+        });
+      }
+    };
+  });
   await live.openApp();
   await live.openAgent(agentId);
   await live.page.waitForFunction((id) => /ready/.test(window.loupeDebug?.paneText(id, 'screen') ?? ''), agentId, { timeout: 60_000 });
@@ -95,6 +111,7 @@ try {
     200,
   ).catch(() => live.page.evaluate(() => window.__loupeBenchSeen));
 
+  const arrived = await live.page.evaluate(() => window.__loupeBenchArrived);
   const shown = Object.values(seen).map((s) => s.shown - s.sent);
   const disk = [...onDisk.values()].map((s) => s.disk - s.sent);
   const captured = [...onDisk.values()].map((s) => s.captured - s.sent);
@@ -103,9 +120,11 @@ try {
   header();
   row('live latency p50 (tmux → pane)', fmt(percentile(shown, 50)), `on disk ${fmt(percentile(disk, 50))}`, '<= 30 ms', percentile(shown, 50) <= 30);
   row('live latency p99 (tmux → pane)', fmt(percentile(shown, 99)), `on disk ${fmt(percentile(disk, 99))}`, '<= 100 ms', percentile(shown, 99) <= 100);
-  row('  of which write → capture read p50/p99', `${fmt(percentile(captured, 50))} / ${fmt(percentile(captured, 99))}`, '', '', null);
-  const diskToPane = Object.entries(seen).filter(([n]) => onDisk.has(n)).map(([n, s]) => s.shown - onDisk.get(n).disk);
-  row('  of which on disk → pane p50/p99', `${fmt(percentile(diskToPane, 50))} / ${fmt(percentile(diskToPane, 99))}`, '', '', null);
+  row('  write → capture read p50/p99', `${fmt(percentile(captured, 50))} / ${fmt(percentile(captured, 99))}`, '', '', null);
+  const both = Object.entries(seen).filter(([n]) => onDisk.has(n) && n in arrived);
+  const stage = (what, values) => row(`  ${what} p50/p99`, `${fmt(percentile(values, 50))} / ${fmt(percentile(values, 99))}`, '', '', null);
+  stage('disk → WebSocket', both.map(([n]) => arrived[n] - onDisk.get(n).disk));
+  stage('WebSocket → pane', both.map(([n, s]) => s.shown - arrived[n]));
   row('markers missing from the pane', String(LINES - shown.length), `on disk: ${LINES - disk.length} missing`, '0', shown.length === LINES);
 } finally {
   await live.stop();
