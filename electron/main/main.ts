@@ -13,6 +13,7 @@ import { app, BrowserWindow, Notification, session, shell, type WebContents } fr
 import { CONTROL_CHANNELS, type Push, type PushChannel } from '../../shared/ipc.js';
 import { startBackend, type Backend, type BackendClient } from '../core/api/backend.js';
 import { registerAppScheme, serveRenderer } from './appProtocol.js';
+import { handleDeepLinks } from './deepLinks.js';
 import { registerIpc } from './ipc.js';
 import { installMenu } from './menu.js';
 import { createMainWindow, lockDown } from './window.js';
@@ -81,6 +82,8 @@ if (!app.requestSingleInstanceLock()) {
       win.focus();
     }
   });
+
+  handleDeepLinks();
 
   app.on('web-contents-created', (_event, contents: WebContents) => lockDown(contents));
 
