@@ -326,6 +326,59 @@ export interface ReplayFrames {
   atEnd: boolean;
 }
 
+/** The export formats (SPEC §8); the same names as `loupe export --format`. */
+export const EXPORT_FORMAT_NAMES = ['jsonl', 'text', 'ansi', 'html', 'cast', 'replay-html'] as const;
+export type ExportFormatName = (typeof EXPORT_FORMAT_NAMES)[number];
+
+/** Which part of a run an export holds, with the same meaning as the `loupe export` options. */
+export interface ExportSliceRequest {
+  /** ISO 8601, a date, or a duration before now (`15m`, `2h`); inclusive. */
+  since?: string;
+  until?: string;
+  fromSeq?: number;
+  toSeq?: number;
+  types?: EntryType[];
+  minLevel?: Level;
+  /** RE2 syntax, matched against the ANSI-stripped text. */
+  grep?: string;
+  ignoreCase?: boolean;
+}
+
+/** What to export: one agent's run, or every agent of a task when `agentId` is absent. */
+export interface ExportRequest {
+  root: string;
+  taskId: string;
+  agentId?: string;
+  slice?: ExportSliceRequest;
+  /** Redact secrets; on unless this is `false`. */
+  redact?: boolean;
+}
+
+/** An export to a file: the request plus how to write it. */
+export interface ExportFileRequest extends ExportRequest {
+  format: ExportFormatName;
+  gzip?: boolean;
+  /** Chosen by the client; `export:progress` pushes carry it. */
+  progressId?: string;
+}
+
+/** What an export holds (or would hold): entries, agents, bytes and redactions by kind (null: redaction off). */
+export interface ExportSummaryResult {
+  entries: number;
+  agents: number;
+  /** For a preview, the size as JSONL; for a saved file, the bytes written. */
+  bytes: number;
+  redactions: Record<string, number> | null;
+}
+
+/** A saved export: where it went and what it holds. */
+export interface ExportSaved extends ExportSummaryResult {
+  file: string;
+}
+
+/** The `loupe serve` path that downloads an export: `GET /export?request=<ExportFileRequest as JSON>`. */
+export const EXPORT_DOWNLOAD_PATH = '/export';
+
 // ---------------------------------------------------------------------------
 // The maps
 
@@ -349,6 +402,13 @@ export interface Invoke {
   'replay:seek': (args: AgentRef & { seq?: number; time?: number }) => ReplayScreen;
   /** Playback frames from a cursor, at most `maxBytes` of output or `limit` frames per call. */
   'replay:frames': (args: AgentRef & { from: ReplayCursor; maxBytes?: number; limit?: number }) => ReplayFrames;
+  /** What an export would hold, redactions counted by kind; writes nothing. */
+  'export:preview': (args: ExportRequest) => ExportSummaryResult;
+  /**
+   * Asks where to save (a save-file dialog) and exports there; null when the user cancelled.
+   * Only the desktop app has it: the web view downloads from `EXPORT_DOWNLOAD_PATH` instead.
+   */
+  'export:save': (args: ExportFileRequest) => ExportSaved | null;
 }
 
 /** Push channels: channel → payload, backend to UI. */
@@ -360,6 +420,8 @@ export interface Push {
   'workspace:changed': Record<string, never>;
   /** Electron opened a `loupe://agent/<id>?seq=N` link (shared/deeplink.ts): show that moment. */
   'app:open-link': { link: string };
+  /** How far an `export:save` is (JSONL bytes read of the run's size). */
+  'export:progress': { progressId: string; bytesRead: number; totalBytes: number };
 }
 
 export type InvokeChannel = keyof Invoke;
@@ -390,6 +452,10 @@ export const INVOKE_ACCESS = {
   'replay:timeline': 'read',
   'replay:seek': 'read',
   'replay:frames': 'read',
+  'export:preview': 'read',
+  // Writes a file on this machine: never allowed to the web view (its handler also refuses any
+  // client without a save dialog).
+  'export:save': 'control',
 } as const satisfies Record<InvokeChannel, Access>;
 
 /** The push allow-list. */
@@ -398,6 +464,7 @@ export const PUSH_ALLOWED = {
   'agent:notice': true,
   'workspace:changed': true,
   'app:open-link': true,
+  'export:progress': true,
 } as const satisfies Record<PushChannel, true>;
 
 export const INVOKE_CHANNELS = Object.keys(INVOKE_ACCESS) as InvokeChannel[];
@@ -494,6 +561,31 @@ export const MAX_TIMELINE_BUCKETS = 4000;
 export const MAX_REPLAY_FRAME_BYTES = 4 * 1024 * 1024;
 export const MAX_REPLAY_FRAMES = 10_000;
 
+const exportRequest = {
+  root: rootPath,
+  taskId,
+  agentId: agentId.optional(),
+  slice: z
+    .strictObject({
+      since: isoTime.optional(),
+      until: isoTime.optional(),
+      fromSeq: sequence.optional(),
+      toSeq: sequence.optional(),
+      types: filter.types,
+      minLevel: filter.minLevel,
+      grep: filter.grep,
+      ignoreCase: filter.ignoreCase,
+    })
+    .optional(),
+  redact: z.boolean().optional(),
+};
+const exportFileRequest = z.strictObject({
+  ...exportRequest,
+  format: z.enum(EXPORT_FORMAT_NAMES),
+  gzip: z.boolean().optional(),
+  progressId: z.string().min(1).max(64).optional(),
+});
+
 const schemas: { [C in InvokeChannel]: z.ZodType<InvokeArgs<C>> } = {
   'app:info': empty,
   'workspace:list': empty,
@@ -553,6 +645,8 @@ const schemas: { [C in InvokeChannel]: z.ZodType<InvokeArgs<C>> } = {
     maxBytes: z.int().min(1).max(MAX_REPLAY_FRAME_BYTES).optional(),
     limit: z.int().min(1).max(MAX_REPLAY_FRAMES).optional(),
   }),
+  'export:preview': z.strictObject(exportRequest),
+  'export:save': exportFileRequest,
 };
 
 /** Arguments that do not match a channel's schema. */
@@ -570,6 +664,20 @@ export function validateInvokeArgs<C extends InvokeChannel>(channel: C, args: un
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'arguments';
     throw new InvalidArgsError(`${channel}: ${where}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * Checks an export download's request (the `request` query parameter of `EXPORT_DOWNLOAD_PATH`,
+ * parsed from JSON) with the same schema as `export:save`. Throws `InvalidArgsError`.
+ */
+export function validateExportFileRequest(value: unknown): ExportFileRequest {
+  const parsed = exportFileRequest.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'request';
+    throw new InvalidArgsError(`export: ${where}: ${issue?.message ?? 'invalid'}`);
   }
   return parsed.data;
 }

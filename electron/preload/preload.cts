@@ -24,8 +24,10 @@ const INVOKE = [
   'replay:timeline',
   'replay:seek',
   'replay:frames',
+  'export:preview',
+  'export:save',
 ] as const satisfies readonly InvokeChannel[];
-const PUSH = ['live:entries', 'agent:notice', 'workspace:changed', 'app:open-link'] as const satisfies readonly PushChannel[];
+const PUSH = ['live:entries', 'agent:notice', 'workspace:changed', 'app:open-link', 'export:progress'] as const satisfies readonly PushChannel[];
 
 // Every contract channel must be listed: `true` only type-checks when none is missing.
 const invokeComplete: Exclude<InvokeChannel, (typeof INVOKE)[number]> extends never ? true : never = true;

@@ -17,7 +17,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { WEBSOCKET_PATH, type ControlChannel, type WireInvoke, type WirePush, type WireResult } from '../../shared/ipc.js';
+import { EXPORT_DOWNLOAD_PATH, WEBSOCKET_PATH, type ControlChannel, type WireInvoke, type WirePush, type WireResult } from '../../shared/ipc.js';
 import type { Backend } from '../core/api/backend.js';
 import { CONTENT_SECURITY_POLICY } from '../core/api/csp.js';
 import { toWireError } from '../core/api/dispatch.js';
@@ -30,6 +30,7 @@ import {
   presentedToken,
   tokenMatches,
 } from './access.js';
+import { serveExportDownload } from './exportDownload.js';
 import { serveStatic } from './static.js';
 
 /** The port `loupe serve` listens on unless told otherwise. */
@@ -116,6 +117,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
         Location: url.pathname + url.search,
       });
       res.end();
+      return;
+    }
+    if (url.pathname === EXPORT_DOWNLOAD_PATH) {
+      void serveExportDownload(options.backend, url, req, res, SECURITY_HEADERS).catch(() => res.destroy());
       return;
     }
     serveStatic(staticDir, url.pathname, req, res, SECURITY_HEADERS);

@@ -33,6 +33,8 @@ export interface BackendOptions {
   embedded?: boolean;
   /** Diagnostics from the embedded services. */
   log?: (message: string) => void;
+  /** The desktop app's save-file dialog for `export:save` (see ApiContext). */
+  chooseExportFile?: ApiContext['chooseExportFile'];
 }
 
 /** Sends one push to one client. */
@@ -68,7 +70,13 @@ export function startBackend(options: BackendOptions): Backend {
   const sockets = (options.sockets?.length ? options.sockets : [DEFAULT_SOCKET]).map(checkSocketName);
   const log = options.log ?? (() => {});
   const indexes = new RootIndexes(roots, { watch: options.embedded, log });
-  const context: ApiContext = { version: options.version, roots, sockets, services: options.services ?? coreServices(indexes) };
+  const context: ApiContext = {
+    version: options.version,
+    roots,
+    sockets,
+    services: options.services ?? coreServices(indexes),
+    chooseExportFile: options.chooseExportFile,
+  };
   const handlers = createHandlers(context);
   const clients = new Set<BackendClient & { send: PushSender }>();
 
@@ -93,7 +101,7 @@ export function startBackend(options: BackendOptions): Backend {
         push: (batches) => send('live:entries', { batches }),
         notice: (notice) => send('agent:notice', notice),
       });
-      const client: ApiClient = { transport, allowedControl: new Set(allowedControl), feed };
+      const client: ApiClient = { transport, allowedControl: new Set(allowedControl), feed, push: send };
       const connected = {
         client,
         send,

@@ -62,6 +62,7 @@ const USER_FACING = new Set([
   'UserError',
   'SearchQueryError',
   'TimeBoundError',
+  'ExportError',
 ]);
 
 /** An error as it crosses to the UI: its name and message, never a stack. */

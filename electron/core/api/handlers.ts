@@ -10,6 +10,8 @@ import type {
   InvokeArgs,
   InvokeChannel,
   InvokeResult,
+  Push,
+  PushChannel,
   Transport,
 } from '../../../shared/ipc.js';
 import { findAgentLog, type AgentLog } from '../log/paths.js';
@@ -24,6 +26,11 @@ export interface ApiContext {
   /** tmux `-L` socket names this backend may touch (empty: the default server only). */
   sockets: string[];
   services: BackendServices;
+  /**
+   * Asks the user where to save an export (a save-file dialog for this client's window), or
+   * null if they cancelled. Only the desktop app has one; without it `export:save` is refused.
+   */
+  chooseExportFile?: (client: ApiClient, suggestedName: string) => Promise<string | null>;
 }
 
 /** One connected UI: a window over IPC, or one WebSocket. */
@@ -32,6 +39,8 @@ export interface ApiClient {
   /** The control channels this client may call; the others are refused before validation. */
   allowedControl: ReadonlySet<ControlChannel>;
   feed: LiveFeed;
+  /** Sends a push to this client alone (export progress). */
+  push?: <C extends PushChannel>(channel: C, payload: Push[C]) => void;
 }
 
 export type Handlers = {
@@ -42,6 +51,9 @@ export type Handlers = {
 export class NotFoundError extends Error {
   override name = 'NotFoundError';
 }
+
+/** `export:save` progress pushes are at most this frequent: smooth enough for a bar, cheap over IPC. */
+const EXPORT_PROGRESS_INTERVAL_MS = 100;
 
 export function createHandlers(ctx: ApiContext): Handlers {
   const { services } = ctx;
@@ -142,6 +154,42 @@ export function createHandlers(ctx: ApiContext): Handlers {
         throw new NotFoundError(`${args.from.file} is no longer part of the log of ${args.agentId}; seek again to continue the replay`);
       }
       return replayFrames(log, args.from, args.maxBytes, args.limit);
+    },
+    async 'export:preview'(args) {
+      const { exportPreview } = await import('./exportChannels.js');
+      return exportPreview(roots, args);
+    },
+    async 'export:save'(args, client) {
+      const choose = ctx.chooseExportFile;
+      if (choose === undefined || client.transport !== 'ipc') {
+        throw new NotFoundError('saving an export to a file is only in the desktop app; in the web view, use Download');
+      }
+      const [{ exportFileName, exportOptionsFor }, { exportRunToFile }] = await Promise.all([
+        import('./exportChannels.js'),
+        import('../export/exportRun.js'),
+      ]);
+      // Checked before the dialog opens, so a bad slice fails at once and not after choosing a file.
+      const options = exportOptionsFor(roots, args);
+      const file = await choose(client, exportFileName(args));
+      if (file === null) return null;
+      let lastPush = 0;
+      const { progressId } = args;
+      const summary = await exportRunToFile(
+        {
+          ...options,
+          onProgress:
+            progressId === undefined || client.push === undefined
+              ? undefined
+              : ({ bytesRead, totalBytes }) => {
+                  const now = Date.now();
+                  if (now - lastPush < EXPORT_PROGRESS_INTERVAL_MS) return;
+                  lastPush = now;
+                  client.push?.('export:progress', { progressId, bytesRead, totalBytes });
+                },
+        },
+        file,
+      );
+      return { ...summary, file };
     },
   };
 }
