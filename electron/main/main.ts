@@ -13,6 +13,7 @@ import { app, BrowserWindow, Notification, session, shell, type WebContents } fr
 import { CONTROL_CHANNELS, type Push, type PushChannel } from '../../shared/ipc.js';
 import { startBackend, type Backend, type BackendClient } from '../core/api/backend.js';
 import { registerAppScheme, serveRenderer } from './appProtocol.js';
+import { exportFileChooser } from './exportDialog.js';
 import { handleDeepLinks } from './deepLinks.js';
 import { registerIpc } from './ipc.js';
 import { installMenu } from './menu.js';
@@ -97,6 +98,7 @@ if (!app.requestSingleInstanceLock()) {
       version: app.getVersion(),
       embedded: true,
       log: (message) => console.error(`loupe: ${message}`),
+      chooseExportFile: exportFileChooser(clients),
     });
     registerIpc((sender) => clients.get(sender.id));
     installMenu(() => void shell.openExternal(DOCS_URL));
