@@ -3,7 +3,8 @@
 // an error now and then) converted to classified, timestamped JSONL. The baseline, measured in the
 // same run, is the least any converter must do: read the spool and append its bytes to a file.
 // CPU time is reported beside wall time because the machines we bench on are shared.
-// LOUPE_BENCH_SPOOL_MB sets the spool size (default 64 MB); LOUPE_BENCH_SPOOL_RUNS the repeats (3).
+// LOUPE_BENCH_SPOOL_MB sets the spool size (default 64 MB); LOUPE_BENCH_SPOOL_RUNS the repeats (3);
+// LOUPE_BENCH_SPOOL_KIND=seq converts `seq` output (short lines) instead of the mix.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,8 +21,9 @@ process.env.LOUPE_STATE_DIR = path.join(base, 'state');
 const { SpoolCapture } = await import('../dist/electron/core/capture/spool-capture.js');
 const { createClassifier } = await import('../dist/electron/core/capture/classify.js');
 
-/** One line of a realistic mix, as the pane's tty writes it (`\r\n`). */
-function line(i) {
+/** One line of a realistic mix, as the pane's tty writes it (`\r\n`); or `seq` output, as capture.bench.js writes. */
+const line = process.env.LOUPE_BENCH_SPOOL_KIND === 'seq' ? (i) => `${i + 1}\r\n` : mixedLine;
+function mixedLine(i) {
   if (i % 997 === 0) return `\u001b[31mError:\u001b[0m request ${i} failed with status 500\r\n`;
   if (i % 101 === 0) return `src/mod${i % 300}.c:${i % 900}:9: \u001b[35mwarning:\u001b[0m unused variable 'tmp${i}'\r\n`;
   if (i % 53 === 0) return `⏺ Bash(npm test -- --grep case${i})\r\n`;

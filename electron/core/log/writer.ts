@@ -24,6 +24,7 @@ import {
   type LogEntry,
 } from '../../../shared/entry.js';
 import { completeEnd, linesBackward } from './backwards.js';
+import { JsonlBytes } from './jsonl-bytes.js';
 import { rotatedFiles } from './paths.js';
 
 /** Default rotation threshold (issue 2). */
@@ -32,8 +33,6 @@ export const DEFAULT_ROTATE_BYTES = 100 * 1024 * 1024;
 export const DEFAULT_FLUSH_DELAY_MS = 10;
 /** After a failed write, how soon to try again (writing the gap entry) without new output. */
 const RETRY_AFTER_FAILURE_MS = 1000;
-/** The shared output buffer's first size: a 1 MiB read of pane output makes about 2-4 MiB of JSONL. */
-const INITIAL_OUTPUT_BYTES = 4 * 1024 * 1024;
 /** A batch this large is written at once instead of waiting for the timer. */
 const MAX_BATCH_BYTES = 1024 * 1024;
 
@@ -165,24 +164,19 @@ export class LogWriter {
     this.clearTimer();
     const lost = this.queue.length + contents.length;
     const queued = this.takeQueued(timeMicros);
-    const out = new OutputBuffer();
-    if (queued.length > 0) out.add(queued.map(serializeEntry).join(''));
+    const out = new JsonlBytes();
+    if (queued.length > 0) out.addText(queued.map(serializeEntry).join(''));
     let seq = this.sequence + queued.length;
     const stamp = `{"timestamp":"${formatTimestamp(timeMicros)}","agent_id":${JSON.stringify(this.agentId)},"type":"`;
-    let headType = '';
-    let head = '';
+    // Everything before the sequence, per entry type. Timestamps and agent ids are ASCII.
+    const heads: Partial<Record<EntryType, Buffer>> = {};
     for (let i = 0; i < contents.length; i++) {
       const kind = kinds[i];
-      if (kind.type !== headType) {
-        headType = kind.type;
-        head = `${stamp}${headType}","sequence":`;
-      }
-      const content = JSON.stringify(contents[i]);
-      out.add(
-        kind.metadata === undefined
-          ? head + ++seq + ',"content":' + content + '}\n'
-          : head + ++seq + ',"content":' + content + ',"metadata":' + metadataJson(kind.metadata) + '}\n',
-      );
+      out.addBytes((heads[kind.type] ??= Buffer.from(`${stamp}${kind.type}","sequence":`, 'latin1')));
+      out.addInteger(++seq);
+      out.addBytes(CONTENT_KEY);
+      out.addJsonString(contents[i]);
+      out.addBytes(kind.metadata === undefined ? ENTRY_END : metadataTail(kind.metadata));
     }
     return this.land(out.bytes(), lost, seq);
   }
@@ -292,53 +286,18 @@ export class LogWriter {
   }
 }
 
-/** The JSON of frozen metadata objects, which classification shares between many lines. */
-const frozenMetadataJson = new WeakMap<EntryMetadata, string>();
+const CONTENT_KEY = Buffer.from(',"content":');
+const ENTRY_END = Buffer.from('}\n');
 
-function metadataJson(metadata: EntryMetadata): string {
-  if (!Object.isFrozen(metadata)) return JSON.stringify(metadata);
-  let json = frozenMetadataJson.get(metadata);
-  if (json === undefined) {
-    json = JSON.stringify(metadata);
-    frozenMetadataJson.set(metadata, json);
-  }
-  return json;
-}
+/** `,"metadata":{…}}\n` of frozen metadata objects, which classification shares between many lines. */
+const frozenMetadataTails = new WeakMap<EntryMetadata, Buffer>();
 
-/**
- * The bytes of one `writeCaptured` batch, encoded line by line into one buffer that all writers
- * of the process share (a batch is built and written synchronously): encoding each line as it is
- * made is cheaper than joining a batch-long string and encoding that, and nothing is allocated
- * per batch once the buffer has grown to the usual batch size.
- */
-/**
- * Node's own `Buffer#utf8Write`, which `Buffer#write` calls after normalizing its arguments: that
- * normalization cost several times the encoding itself on short lines. Present in every Node and
- * Electron release, though not in @types/node.
- */
-interface Utf8WritableBuffer extends Buffer {
-  utf8Write(text: string, offset: number): number;
-}
-
-class OutputBuffer {
-  private static shared = Buffer.allocUnsafe(INITIAL_OUTPUT_BYTES);
-  private length = 0;
-
-  add(text: string): void {
-    // UTF-16 units encode to at most 3 UTF-8 bytes each.
-    const room = OutputBuffer.shared.length;
-    if (this.length + text.length * 3 > room) {
-      const grown = Buffer.allocUnsafe(Math.max(room * 2, this.length + text.length * 3));
-      OutputBuffer.shared.copy(grown, 0, 0, this.length);
-      OutputBuffer.shared = grown;
-    }
-    this.length += (OutputBuffer.shared as Utf8WritableBuffer).utf8Write(text, this.length);
-  }
-
-  /** The batch so far: valid until the next batch starts. */
-  bytes(): Buffer {
-    return OutputBuffer.shared.subarray(0, this.length);
-  }
+function metadataTail(metadata: EntryMetadata): Buffer {
+  const cached = frozenMetadataTails.get(metadata);
+  if (cached !== undefined) return cached;
+  const tail = Buffer.from(`,"metadata":${JSON.stringify(metadata)}}\n`);
+  if (Object.isFrozen(metadata)) frozenMetadataTails.set(metadata, tail);
+  return tail;
 }
 
 function writeAll(fd: number, bytes: Buffer): void {
