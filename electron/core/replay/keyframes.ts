@@ -21,11 +21,12 @@ export const CACHE_DIR = '.loupe-cache';
 /** Bumped when the state format changes; older caches are ignored and rebuilt. */
 export const KEYFRAME_FORMAT = 2;
 /**
- * A keyframe every this many bytes of terminal output. Replaying 512 KiB into a headless terminal
- * takes ~25 ms on an idle core here, so a seek stays well under 100 ms, while a 1 GB run needs
- * ~2000 keyframes of a few KiB each once deflated (measured by bench/replay.bench.js).
+ * A keyframe every this many bytes of terminal output. A seek replays at most this much after
+ * its keyframe: reading and parsing its entries and feeding xterm each take a few tens of ms per
+ * 256 KiB on an idle core, which keeps a seek under 100 ms. A keyframe costs ~1-2 KiB deflated
+ * (200 lines of scrollback), so a 1 GB run needs a few MB (bench/replay.bench.js measures both).
  */
-export const KEYFRAME_INTERVAL_BYTES = 512 * 1024;
+export const KEYFRAME_INTERVAL_BYTES = 256 * 1024;
 
 /** One keyframe: the terminal after the entry `seq`. */
 export interface Keyframe {
