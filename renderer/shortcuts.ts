@@ -7,6 +7,7 @@ import type { AppActions, AppState, PaneFilter } from './store/appStore.js';
 import { appStore } from './store/useApp.js';
 import { replayFor } from './replay/replayController.js';
 import { controllerFor } from './terminal/paneRegistry.js';
+import { openPaneExport } from './export/exportTarget.js';
 
 export interface Shortcut {
   /** Key combos as shown in help, e.g. `Ctrl+F`, `?`, `Shift+F3`. The first one is the main one. */
@@ -77,6 +78,7 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: ['2'], description: 'Layout: two side by side', group: 'Panes', run: (s) => s.setLayout(2) },
   { keys: ['4'], description: 'Layout: 2 × 2', group: 'Panes', run: (s) => s.setLayout(4) },
   { keys: ['0'], description: 'Layout: auto grid of every open pane', group: 'Panes', run: (s) => s.setLayout('auto') },
+  { keys: ['X'], description: 'Export the focused pane’s run (format, slice, redaction)', group: 'Panes', run: (s) => { const p = focused(s); if (p) openPaneExport(p.key); } },
   { keys: ['G'], description: 'Scroll the focused pane to the end', group: 'Panes', run: (s) => { const p = focused(s); if (p) controllerFor(p.key)?.scrollToBottom(); } },
   { keys: ['N'], description: 'New agent', group: 'App', run: (s) => { if (s.info?.allowedControl.includes('agent:run')) s.setOverlay('newAgent'); } },
   { keys: ['T'], description: 'Switch between dark and light theme', group: 'App', run: (s) => s.toggleTheme() },

@@ -4,6 +4,7 @@ import { invoke, onConnectionState, onPush } from '../bridge.js';
 import { installDeepLinks } from '../replay/deepLinks.js';
 import { installShortcuts } from '../shortcuts.js';
 import { appStore, useApp } from '../store/useApp.js';
+import { ExportDialog } from './ExportDialog.js';
 import { GlobalSearch } from './GlobalSearch.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { LinkDialog } from './LinkDialog.js';
@@ -43,6 +44,7 @@ export function App() {
       </main>
       {overlay === 'help' && <HelpOverlay />}
       {overlay === 'newAgent' && <NewAgentDialog />}
+      {overlay === 'export' && <ExportDialog />}
       <LinkDialog />
       <Toasts />
     </div>

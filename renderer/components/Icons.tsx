@@ -9,6 +9,13 @@ function Icon({ children }: { children: ReactNode }) {
   );
 }
 
+/** Export: an arrow out of a tray. */
+export const ExportIcon = () => (
+  <Icon>
+    <path d="M8 10V2.5M5 5.5l3-3 3 3M3 9.5v3.5h10V9.5" />
+  </Icon>
+);
+
 export const SearchIcon = () => (
   <Icon>
     <circle cx="7" cy="7" r="4.5" />

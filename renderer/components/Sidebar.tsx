@@ -4,7 +4,9 @@ import type { TmuxPane, WorkspaceAgent, WorkspaceTask } from '../../shared/ipc.j
 import { invoke } from '../bridge.js';
 import { agentKey } from '../store/agentKey.js';
 import { appStore, useApp } from '../store/useApp.js';
+import { openExport } from '../export/exportTarget.js';
 import { formatCount } from './format.js';
+import { ExportIcon } from './Icons.js';
 
 export function Sidebar() {
   const workspace = useApp((s) => s.workspace);
@@ -61,12 +63,22 @@ function TaskNode({ task }: { task: WorkspaceTask }) {
   const errors = task.agents.filter((a) => a.state === 'error').length;
   return (
     <div className="tree-task">
-      <button className="tree-row task-row" aria-expanded={open} title={task.taskId} onClick={() => setOpen(!open)}>
-        <span className="chevron">{open ? '▾' : '▸'}</span>
-        <span className="task-name">{taskLabel(task.taskId)}</span>
-        {errors > 0 && <span className="badge badge-error">{errors}</span>}
-        <span className="count">{task.agents.length}</span>
-      </button>
+      <div className="task-export-wrap">
+        <button className="tree-row task-row" aria-expanded={open} title={task.taskId} onClick={() => setOpen(!open)}>
+          <span className="chevron">{open ? '▾' : '▸'}</span>
+          <span className="task-name">{taskLabel(task.taskId)}</span>
+          {errors > 0 && <span className="badge badge-error">{errors}</span>}
+          <span className="count">{task.agents.length}</span>
+        </button>
+        <button
+          className="icon-btn task-export"
+          title="Export this task (every agent)"
+          aria-label={`Export task ${task.taskId}`}
+          onClick={() => openExport({ root: task.root, taskId: task.taskId, agentId: null, agentIds: task.agents.map((a) => a.agentId), paneKey: null })}
+        >
+          <ExportIcon />
+        </button>
+      </div>
       {open && task.agents.map((agent) => <AgentRow key={agent.agentId} agent={agent} />)}
     </div>
   );

@@ -13,7 +13,8 @@ import { fitTerminal } from '../terminal/fitTerminal.js';
 import { TerminalController } from '../terminal/terminalController.js';
 import { ReplayView } from '../replay/ReplayView.js';
 import { FilterView } from './FilterView.js';
-import { CloseIcon, FilterIcon, MaximizeIcon, ReplayIcon, RestoreIcon, SearchIcon } from './Icons.js';
+import { openPaneExport } from '../export/exportTarget.js';
+import { CloseIcon, ExportIcon, FilterIcon, MaximizeIcon, ReplayIcon, RestoreIcon, SearchIcon } from './Icons.js';
 import { PaneSearchBar } from './PaneSearchBar.js';
 import { PaneStatus } from './PaneStatus.js';
 import { taskLabel } from './Sidebar.js';
@@ -161,6 +162,9 @@ export function TerminalPane({ pane, visible, order }: { pane: PaneModel; visibl
             onClick={() => s().setFilter(key, pane.filter ? null : { types: [], minLevel: null, grep: '' })}
           >
             <FilterIcon />
+          </button>
+          <button className="icon-btn" title="Export this run (X)" aria-label="Export" onClick={() => openPaneExport(key)}>
+            <ExportIcon />
           </button>
           <button className="icon-btn" title={maximized ? 'Restore (M)' : 'Maximize (M)'} aria-label={maximized ? 'Restore' : 'Maximize'} onClick={() => s().toggleMaximize(key)}>
             {maximized ? <RestoreIcon /> : <MaximizeIcon />}

@@ -65,7 +65,7 @@ export interface PaneModel {
   replay: ReplayRequest | null;
 }
 
-export type Overlay = 'help' | 'newAgent' | null;
+export type Overlay = 'help' | 'newAgent' | 'export' | null;
 export type MainView = 'panes' | 'search';
 
 export interface Toast {
