@@ -83,6 +83,20 @@ describe('Indexer', () => {
     expect(searchIndex(ix.db, { text: 'same time 7 of a2' }).hits.map((h) => h.sequence)).toEqual([7]);
   });
 
+  it('merges the FTS segments into one after a bulk pass, and not after a small one', () => {
+    const segments = (ix: Indexer) => (ix.db.prepare('SELECT count(DISTINCT segid) AS n FROM entries_fts_idx').get() as { n: number }).n;
+    fs.writeFileSync(logFile('a1'), lines('a1', 1, 2000));
+    const ix = indexer({ batchBytes: 2048, mergeAfterBytes: 64 * 1024 }); // a segment per small batch
+    ix.indexPending();
+    expect(segments(ix)).toBe(1);
+    fs.appendFileSync(logFile('a1'), lines('a1', 2001, 2100)); // far less than half of what is indexed
+    ix.indexPending();
+    expect(segments(ix)).toBeGreaterThan(1);
+    expect(() => ix.db.prepare("INSERT INTO entries_fts (entries_fts) VALUES ('integrity-check')").run()).not.toThrow();
+    expect(searchIndex(ix.db, { text: 'line 1999 of a1' }).hits.map((h) => h.sequence)).toEqual([1999]);
+    expect(searchIndex(ix.db, { text: 'line 2050 of a1' }).hits.map((h) => h.sequence)).toEqual([2050]);
+  });
+
   it('indexes complete lines only and picks up a torn tail once it is complete', () => {
     const full = lines('a1', 1, 3) + serializeEntry(entry('a1', 4));
     fs.writeFileSync(logFile('a1'), full.slice(0, full.length - 20));

@@ -34,6 +34,14 @@ const BATCH_BYTES = 4 * 1024 * 1024;
  * an entry whose timestamp is this far behind the previous one keeps its own time instead.
  */
 const NUDGE_WINDOW_US = 1_000_000;
+/**
+ * A pass that indexed at least this much, and at least half of everything indexed (a first or
+ * rebuilding pass), merges the FTS segments into one afterwards. Bulk indexing leaves dozens of
+ * segments, and a newest-first query walks each of them backwards: on 1 M entries merging made a
+ * two-literal regex's candidate query 8x faster, for about a tenth of the indexing CPU time.
+ * Later passes add little and leave merging to FTS5's automerge.
+ */
+const MERGE_AFTER_BYTES = 32 * 1024 * 1024;
 /** Corrupt lines reported per indexing pass; the rest are only counted. */
 const MAX_REPORTED_CORRUPT_LINES = 100;
 /** How often `watch()` looks for changes when file-system events are missed. */
@@ -74,6 +82,8 @@ export interface IndexerOptions {
   onProgress?: (progress: IndexProgress) => void;
   /** JSONL bytes per transaction (default 4 MiB); tests use small batches to crash between them. */
   batchBytes?: number;
+  /** A pass that indexes this much (default 32 MiB), and half of all indexed, merges the FTS segments. */
+  mergeAfterBytes?: number;
 }
 
 interface Checkpoint {
@@ -112,6 +122,7 @@ export class Indexer {
   readonly db: IndexDb;
   private readonly onProgress: (progress: IndexProgress) => void;
   private readonly batchBytes: number;
+  private readonly mergeAfterBytes: number;
   private readonly statements: ReturnType<typeof prepareStatements>;
   private rootRow: number;
   private readonly agentRows = new Map<string, number>();
@@ -125,6 +136,7 @@ export class Indexer {
     this.db = openIndexDb(options.dbFile ?? indexPath(this.root));
     this.onProgress = options.onProgress ?? (() => {});
     this.batchBytes = options.batchBytes ?? BATCH_BYTES;
+    this.mergeAfterBytes = options.mergeAfterBytes ?? MERGE_AFTER_BYTES;
     this.statements = prepareStatements(this.db);
     this.db.prepare('INSERT OR IGNORE INTO roots (path) VALUES (?)').run(this.root);
     this.rootRow = (this.db.prepare('SELECT id FROM roots WHERE path = ?').get(this.root) as { id: number }).id;
@@ -156,8 +168,19 @@ export class Indexer {
         stats.removedFiles++;
       }
     }
+    if (stats.bytes >= this.mergeAfterBytes && stats.bytes * 2 >= this.indexedBytes()) this.mergeSegments();
     stats.elapsedMs = performance.now() - started;
     return stats;
+  }
+
+  /** JSONL bytes the index covers, over every file. */
+  private indexedBytes(): number {
+    return (this.db.prepare('SELECT coalesce(sum(offset), 0) AS n FROM files').get() as { n: number }).n;
+  }
+
+  /** Rewrites the FTS index as one segment (FTS5 'optimize'). Readers carry on meanwhile (WAL); other writers wait. */
+  private mergeSegments(): void {
+    this.db.prepare("INSERT INTO entries_fts (entries_fts) VALUES ('optimize')").run();
   }
 
   /**
