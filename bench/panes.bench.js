@@ -25,8 +25,9 @@ const SAMPLE_EVERY_MS = 10_000;
 
 /**
  * The agent program: waits for the go file, then writes numbered, colored log lines at `rate`
- * bytes/s for `seconds`, then `DONE <lines>`, and reports what it wrote in the report file. It tops up to the target every tick, so a
- * blocked write (tmux not draining) shows as a lower achieved rate, not as a burst.
+ * bytes/s for `seconds`, then `DONE <lines>`. It reports what it has written to the report file
+ * every second and at the end. It tops up to the target every tick, so a blocked write (tmux not
+ * draining the pane) shows as a lower rate written, not as a burst.
  */
 const WRITER = `
 const fs = require('node:fs');
@@ -53,7 +54,7 @@ const wait = setInterval(() => {
   if (!fs.existsSync(go)) return;
   clearInterval(wait);
   const t0 = Date.now();
-  let n = 0, bytes = 0;
+  let n = 0, bytes = 0, reported = t0;
   const tick = () => {
     const elapsed = Date.now() - t0;
     const target = Math.min(elapsed, seconds * 1000) * rate / 1000;
@@ -64,10 +65,15 @@ const wait = setInterval(() => {
       bytes += Buffer.byteLength(l);
     }
     if (out.length > 0) process.stdout.write(out.join(''));
-    if (elapsed < seconds * 1000) setTimeout(tick, 20);
-    else {
+    if (elapsed < seconds * 1000) {
+      if (Date.now() - reported >= 1000) {
+        reported = Date.now();
+        fs.writeFileSync(report, JSON.stringify({ lines: n, bytes, ms: Date.now() - t0, done: false }));
+      }
+      setTimeout(tick, 20);
+    } else {
       process.stdout.write('DONE ' + n + '\\n');
-      fs.writeFileSync(report, JSON.stringify({ lines: n, bytes, ms: Date.now() - t0 }));
+      fs.writeFileSync(report, JSON.stringify({ lines: n, bytes, ms: Date.now() - t0, done: true }));
       setTimeout(() => {}, 3600e3);
     }
   };
@@ -140,41 +146,9 @@ try {
   const fps = framesPerSecond(start, end);
   const idleFps = framesPerSecond(idleStart, start);
 
-  // What the writers wrote, and how much of it was on disk when the window ended.
-  const written = await waitFor('every writer to finish', () => agents.every((a) => fs.existsSync(a.report)) && agents.map((a) => JSON.parse(fs.readFileSync(a.report, 'utf8'))), DRAIN_SECONDS * 1000, 200);
-  const generated = written.reduce((sum, w) => sum + w.lines, 0);
-  const bytes = written.reduce((sum, w) => sum + w.bytes, 0);
-  const writeMs = Math.max(...written.map((w) => w.ms));
-  const onDiskAtEnd = agents.reduce((sum, a) => sum + lastLineNumber(a.logFile), 0);
-
-  // Capture may lag behind the writers: wait for every writer's DONE line to reach its JSONL.
-  const drain0 = Date.now();
-  const drained = await waitFor('every DONE line on disk', () => agents.every((a) => /DONE \d+/.test(tailText(a.logFile))), DRAIN_SECONDS * 1000, 1000).then(
-    () => (Date.now() - drain0) / 1000,
-    () => null,
-  );
-  // The panes catch up too: each shows its writer's DONE line.
-  const caughtUp = drained === null ? null : await waitFor(
-    'every pane to show its DONE line',
-    () => live.page.evaluate((ids) => ids.every((id) => /DONE \d+/.test(window.loupeDebug?.paneText(id, 'screen') ?? '')), agents.map((a) => a.agentId)),
-    DRAIN_SECONDS * 1000,
-    500,
-  ).then(() => (Date.now() - drain0) / 1000, () => null);
-
-  // Nothing lost: every generated line is in its JSONL exactly once. Only checked once capture has
-  // drained: reading GBs of JSONL that are still growing would prove nothing and take minutes.
-  let lost = 0;
-  let duplicated = 0;
-  if (drained !== null) {
-    for (let i = 0; i < agents.length; i++) {
-      const counts = await countLineNumbers(agents[i].logFile, written[i].lines);
-      for (let n = 1; n <= written[i].lines; n++) {
-        if (counts[n] === 0) lost++;
-        else if (counts[n] > 1) duplicated += counts[n] - 1;
-      }
-    }
-  }
-
+  const reports = () => agents.map((a) => (fs.existsSync(a.report) ? JSON.parse(fs.readFileSync(a.report, 'utf8')) : { lines: 0, bytes: 0, ms: 0, done: false }));
+  const inWindow = reports();
+  const bytesInWindow = inWindow.reduce((sum, w) => sum + w.bytes, 0);
   const first = samples[0];
   const last = samples[samples.length - 1];
   const max = (key) => Math.max(...samples.map((s) => s[key]));
@@ -182,18 +156,52 @@ try {
   const rendererCount = (r) => renderers.filter((x) => x === r).length;
   console.log(`${PANES} panes × ${(RATE / 1e6).toFixed(2)} MB/s for ${SECONDS} s; panes render with webgl: ${rendererCount('webgl')}, dom: ${rendererCount('dom')}; ${loadNote()}`);
   header();
-  row('output rate written (all panes)', `${(bytes / (writeMs / 1000) / 1e6).toFixed(1)} MB/s`, `asked ${((PANES * RATE) / 1e6).toFixed(1)} MB/s`, '', null);
+  row('output written into tmux in the window', `${(bytesInWindow / ((end - start) / 1000) / 1e6).toFixed(1)} MB/s`, `asked ${((PANES * RATE) / 1e6).toFixed(1)} MB/s`, '', null);
   row(`fps with ${PANES} live panes, median`, `${percentile(fps, 50)}`, `same panes idle: ${percentile(idleFps, 50)}`, '>= 30 fps', percentile(fps, 50) >= 30);
   row(`fps with ${PANES} live panes, min`, `${Math.min(...fps)}`, `${fps.filter((n) => n < 30).length} of ${fps.length} s below 30`, '>= 30 fps', Math.min(...fps) >= 30);
   row('CPU during the window: Chromium', cpuPercent('browser'), `loupe serve: ${cpuPercent('serve')}`, '', null);
   row('renderer JS heap, first → last', `${mb(first.heapMb)} → ${mb(last.heapMb)}`, `max ${mb(max('heapMb'))}`, 'flat', null);
   row('loupe serve RSS (captures too), first → last', `${mb(first.serveMb)} → ${mb(last.serveMb)}`, `max ${mb(max('serveMb'))}`, 'flat', null);
   if (max('daemonMb') > 0) row('capture daemon RSS, first → last', `${mb(first.daemonMb)} → ${mb(last.daemonMb)}`, `max ${mb(max('daemonMb'))}`, 'flat', null);
-  row('lines on disk when the writers ended', `${((onDiskAtEnd / generated) * 100).toFixed(0)} %`, `of ${generated} generated`, '', null);
-  row('capture drained after the window', drained === null ? `not in ${DRAIN_SECONDS} s` : `${drained.toFixed(1)} s`, '', '', null);
-  row('panes caught up after the window', caughtUp === null ? 'no' : `${caughtUp.toFixed(1)} s`, '', '', null);
-  if (drained === null) row('lines lost / duplicated in JSONL', 'not checked', 'capture had not drained', '0 / 0', null);
-  else row('lines lost / duplicated in JSONL', `${lost} / ${duplicated}`, `of ${generated} lines`, '0 / 0', lost === 0 && duplicated === 0);
+
+  // After the window: the writers finish (tmux may not have drained them), capture drains into the
+  // JSONL, and the panes catch up. Each is given DRAIN_SECONDS.
+  const afterWindow = async () => {
+    const after0 = Date.now();
+    const since = () => `${((Date.now() - after0) / 1000).toFixed(1)} s`;
+    const written = await waitFor('every writer to finish', () => (reports().every((w) => w.done) ? reports() : null), DRAIN_SECONDS * 1000, 500).catch(() => null);
+    if (written === null) {
+      row('writers finished after the window', `not in ${DRAIN_SECONDS} s`, 'tmux did not drain their output', '', false);
+      return;
+    }
+    const generated = written.reduce((sum, w) => sum + w.lines, 0);
+    row('writers finished after the window', since(), `${generated} lines, ${(written.reduce((sum, w) => sum + w.bytes, 0) / 1e6).toFixed(0)} MB`, '', null);
+    const onDisk = agents.reduce((sum, a) => sum + lastLineNumber(a.logFile), 0);
+    row('lines on disk when the writers finished', `${((onDisk / generated) * 100).toFixed(0)} %`, '', '', null);
+    const drained = await waitFor('every DONE line on disk', () => agents.every((a) => /DONE \d+/.test(tailText(a.logFile))), DRAIN_SECONDS * 1000, 1000).then(since, () => null);
+    row('capture drained after the window', drained ?? `not in ${DRAIN_SECONDS} s`, '', '', null);
+    if (drained === null) return;
+    const caughtUp = await waitFor(
+      'every pane to show its DONE line',
+      () => live.page.evaluate((ids) => ids.every((id) => /DONE \d+/.test(window.loupeDebug?.paneText(id, 'screen') ?? '')), agents.map((a) => a.agentId)),
+      DRAIN_SECONDS * 1000,
+      500,
+    ).then(since, () => null);
+    row('panes caught up after the window', caughtUp ?? `not in ${DRAIN_SECONDS} s`, '', '', null);
+
+    // Nothing lost: every generated line is in its JSONL exactly once.
+    let lost = 0;
+    let duplicated = 0;
+    for (let i = 0; i < agents.length; i++) {
+      const counts = await countLineNumbers(agents[i].logFile, written[i].lines);
+      for (let n = 1; n <= written[i].lines; n++) {
+        if (counts[n] === 0) lost++;
+        else if (counts[n] > 1) duplicated += counts[n] - 1;
+      }
+    }
+    row('lines lost / duplicated in JSONL', `${lost} / ${duplicated}`, `of ${generated} lines`, '0 / 0', lost === 0 && duplicated === 0);
+  };
+  await afterWindow();
 } finally {
   await live.stop();
 }
