@@ -1,0 +1,137 @@
+// Replay seek latency in the app (SPEC §10: ≤ 100 ms to a rendered screen, any point of a 1 GB
+// run), measured in Chromium against a real `loupe serve`: a click at a random point of a replay
+// pane's scrubber, until the seek has landed and the pane has painted two frames after it
+// (backend keyframe + delta, one serialized screen over the WebSocket, reset + write in xterm.js).
+// Keyframes are built once beforehand, as the first seek to the end of a run does.
+// Baseline in the same run: replaying from the start to the same points, headless in Node.
+// LOUPE_BENCH_REPLAY_UI_MB sets the log size (default 1024 MB, as the issue asks);
+// LOUPE_BENCH_REPLAY_UI_SEEKS the random seeks (default 30); LOUPE_BENCH_REPLAY_UI_BASELINE the
+// from-start replays (default 3).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from '@playwright/test';
+import { header, percentile, row } from './report.js';
+import { serializeEntry, formatTimestamp } from '../dist/shared/entry.js';
+import { seekReplay } from '../dist/electron/core/replay/seek.js';
+import { outputBurst, random } from '../dist/electron/core/replay/test-support.js';
+
+const MB = Number(process.env.LOUPE_BENCH_REPLAY_UI_MB ?? 1024);
+const SEEKS = Number(process.env.LOUPE_BENCH_REPLAY_UI_SEEKS ?? 30);
+const BASELINE = Number(process.env.LOUPE_BENCH_REPLAY_UI_BASELINE ?? 3);
+const GOAL_MS = 100;
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const here = fileURLToPath(new URL('.', import.meta.url));
+const root = path.join(here, 'out', `replay-ui-${MB}mb`);
+const taskId = 'TASK-20260101-000000-0b1b2c3d';
+const agentId = 'bench-replay';
+const log = { root, taskId, agentId, file: path.join(root, '.agent-workspace', taskId, 'logs', `${agentId}_stream.jsonl`) };
+
+/** Writes a realistic run once (colors, CJK, progress bars, a pager, resizes) and reuses it. */
+function generate() {
+  const want = MB * 1024 * 1024;
+  if (fs.existsSync(log.file) && fs.statSync(log.file).size >= want) return;
+  fs.mkdirSync(path.dirname(log.file), { recursive: true });
+  const fd = fs.openSync(log.file, 'w');
+  const r = random(3);
+  let size = 0;
+  let seq = 0;
+  let time = Date.parse('2026-01-01T00:00:00Z') * 1000;
+  const entry = (type, content, metadata) => {
+    seq++;
+    time += 1000;
+    const e = { timestamp: formatTimestamp(time), agent_id: agentId, type, sequence: seq, content };
+    if (metadata) e.metadata = metadata;
+    return serializeEntry(e);
+  };
+  let chunk = entry('system', 'started', { event: 'started', cols: 120, rows: 32 });
+  while (size < want) {
+    for (let i = 0; i < 2000; i++) {
+      const lines = outputBurst(r, seq).split('\n');
+      const rest = lines.pop();
+      for (const line of lines) chunk += entry('stdout', line);
+      if (rest) chunk += entry('stdout', rest, { partial: true });
+    }
+    const bytes = Buffer.from(chunk);
+    fs.writeSync(fd, bytes);
+    size += bytes.length;
+    chunk = '';
+  }
+  fs.writeSync(fd, Buffer.from(entry('system', 'terminated', { event: 'terminated', exit_status: 0 })));
+  fs.closeSync(fd);
+}
+
+/** Starts `loupe serve` on the bench root (a private tmux socket name, so no server is touched). */
+async function serve() {
+  const socket = `loupe-bench-${randomBytes(4).toString('hex')}`;
+  const child = spawn(process.execPath, [path.join(here, '..', 'bin', 'loupe.js'), 'serve', '--port', '0', '--root', root, '--socket', socket], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, LOUPE_STATE_DIR: path.join(root, '.loupe-state') },
+  });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /https?:\/\/\S+/.exec(out);
+      if (m) resolve(m[0]);
+    });
+    child.once('exit', (code) => reject(new Error(`loupe serve exited (${code})`)));
+  });
+  return { url, stop: () => child.kill('SIGTERM') };
+}
+
+header();
+generate();
+// Build the keyframes once (a seek to the end does, as the app's first "Replay" click would).
+let t = performance.now();
+(await seekReplay(log, { end: true })).dispose();
+row('replay-ui: keyframe build (first seek to end)', `${((performance.now() - t) / 1000).toFixed(1)} s`, `${MB} MB log`);
+
+const server = await serve();
+const browser = await chromium.launch({ executablePath: process.env.LOUPE_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+const seeks = [];
+const seqs = [];
+try {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await page.goto(server.url);
+  await page.locator(`.agent-row[data-agent="${agentId}"]`).click();
+  const pane = page.locator(`.pane[data-agent="${agentId}"]`);
+  await pane.getByRole('button', { name: 'Replay' }).click();
+  const bar = pane.locator('.replay-bar');
+  await bar.locator('.scrubber-svg').waitFor({ timeout: 600_000 });
+  await page.waitForFunction(() => document.querySelector('.replay-bar')?.getAttribute('data-seeking') === 'false', null, { timeout: 600_000 });
+  const box = await bar.locator('.scrubber').boundingBox();
+  const r = random(11);
+  for (let i = 0; i < SEEKS; i++) {
+    const x = box.x + 1 + r() * (box.width - 2);
+    const start = performance.now();
+    await page.mouse.click(x, box.y + box.height / 2);
+    await page.waitForFunction(
+      () =>
+        document.querySelector('.replay-bar')?.getAttribute('data-seeking') === 'false' &&
+        new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true)))),
+      null,
+      { polling: 'raf', timeout: 60_000 },
+    );
+    seeks.push(performance.now() - start);
+    seqs.push(Number(await bar.getAttribute('data-seq')));
+  }
+} finally {
+  await browser.close();
+  server.stop();
+}
+
+const p50 = percentile(seeks, 50);
+const p99 = percentile(seeks, 99);
+// The baseline: the same points replayed from the start, without keyframes.
+const baseline = [];
+for (const seq of seqs.slice(0, BASELINE)) {
+  t = performance.now();
+  (await seekReplay(log, { seq }, { keyframes: false })).dispose();
+  baseline.push(performance.now() - t);
+}
+const base = `from start: p50 ${percentile(baseline, 50).toFixed(0)} ms`;
+row(`replay-ui: seek in Chromium p50 (${MB} MB run)`, `${p50.toFixed(1)} ms`, base, `<= ${GOAL_MS} ms`, p50 <= GOAL_MS);
+row(`replay-ui: seek in Chromium p99 (${SEEKS} seeks)`, `${p99.toFixed(1)} ms`, base, `<= ${GOAL_MS} ms`, p99 <= GOAL_MS);
