@@ -214,6 +214,9 @@ export function compileClassifier(config: Pick<LoupeConfig, 'classify'> = NO_CON
   return () => {
     let inTraceback = false;
     return (line: string): Classification => {
+      // The common plain line, decided without cutting out its visible text: without escapes,
+      // that text is a part of the line, so a line without any candidate literal has none either.
+      if (userRules.length === 0 && !inTraceback && !line.includes(ESC) && !DEFAULT_CANDIDATE.test(line)) return PLAIN;
       const text = visibleText(line);
       for (const rule of userRules) {
         if (rule.test(text)) return rule.result(text);
