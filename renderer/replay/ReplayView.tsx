@@ -4,6 +4,7 @@
  * does the work; this view hands it a DOM node and renders its state.
  */
 import { useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { onAgentActivity } from '../store/activity.js';
 import type { PaneModel } from '../store/appStore.js';
 import { NextErrorIcon, PauseIcon, PlayIcon, PreviousErrorIcon, StepBackIcon, StepForwardIcon } from '../components/Icons.js';
 import { appStore, useApp } from '../store/useApp.js';
@@ -14,6 +15,12 @@ import { TerminalController } from '../terminal/terminalController.js';
 import { formatRunTime, IDLE_CAPS, REPLAY_SPEEDS } from './playbackClock.js';
 import { registerReplay, ReplayController, type ReplayStatus, type ReplayTarget } from './replayController.js';
 import { Scrubber } from './Scrubber.js';
+
+/**
+ * While a replayed run is still live, its timeline is read again at most this often: each read
+ * goes through the whole log on the backend, so not on every batch.
+ */
+const TIMELINE_REFRESH_MS = 5000;
 
 export function ReplayView({ pane }: { pane: PaneModel }) {
   const hostRef = useRef<HTMLDivElement>(null);
@@ -61,6 +68,22 @@ export function ReplayView({ pane }: { pane: PaneModel }) {
     const target: ReplayTarget = request.seq !== null ? { seq: request.seq } : request.time !== null ? { time: request.time } : { end: true };
     void replay.controller.open(target);
   }, [replay, request?.nonce]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  // A live run grows while it is replayed: its scrubber follows, a few times a minute.
+  useEffect(() => {
+    if (!replay) return;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const stop = onAgentActivity(key, () => {
+      timer ??= setTimeout(() => {
+        timer = null;
+        void replay.controller.loadTimeline();
+      }, TIMELINE_REFRESH_MS);
+    });
+    return () => {
+      stop();
+      if (timer !== null) clearTimeout(timer);
+    };
+  }, [replay, key]);
 
   useEffect(() => {
     const host = hostRef.current;
