@@ -1,16 +1,18 @@
 // 20 live panes at 1 MB/s each (SPEC §10, issue 4): 20 agents, each a program in its own tmux pane
 // writing realistic colored log text at a fixed rate, all 20 panes open in the app's auto grid in
 // Chromium through `loupe serve`. Measures the page's frames per second (requestAnimationFrame
-// callbacks per second), the memory of the renderer (JS heap), of `loupe serve` and of the capture
-// daemon every 10 s, and checks that every generated line reached each agent's JSONL exactly once.
+// callbacks per second) beside the same panes idle, the memory of the renderer (JS heap) and of
+// `loupe serve` every 10 s (it captures too: it embeds the capture host; a separate `loupe daemon`
+// on the socket is sampled when there is one), and checks that every generated line reached each
+// agent's JSONL exactly once.
 //
 // Sizes: LOUPE_BENCH_PANES (default 20), LOUPE_BENCH_PANES_RATE (bytes/s per pane, default 1000000),
 // LOUPE_BENCH_PANES_SECONDS (default 120), LOUPE_BENCH_PANES_DRAIN_SECONDS (default 300).
 // LOUPE_BENCH_PANES_RENDERER=dom hides WebGL from the page (xterm's DOM renderer in every pane).
 import fs from 'node:fs';
 import path from 'node:path';
-import { header, percentile, row } from './report.js';
 import readline from 'node:readline';
+import { header, percentile, row } from './report.js';
 import { cpuSeconds, loadNote, rssMb, sleep, startLive, waitFor } from './live-harness.js';
 
 const PANES = Number(process.env.LOUPE_BENCH_PANES ?? 20);
@@ -133,7 +135,8 @@ try {
     await sleep(Math.min(SAMPLE_EVERY_MS, start + SECONDS * 1000 - Date.now()));
     samples.push(await sample());
     const s = samples[samples.length - 1];
-    console.log(`  t=${((s.at - start) / 1000).toFixed(0)}s  renderer heap ${s.heapMb.toFixed(0)} MB  serve RSS ${s.serveMb.toFixed(0)} MB  daemon RSS ${s.daemonMb.toFixed(0)} MB  (${loadNote()})`);
+    const daemon = s.daemonMb > 0 ? `  daemon RSS ${s.daemonMb.toFixed(0)} MB` : '';
+    console.log(`  t=${((s.at - start) / 1000).toFixed(0)}s  renderer heap ${s.heapMb.toFixed(0)} MB  serve RSS ${s.serveMb.toFixed(0)} MB${daemon}  (${loadNote()})`);
   }
   const end = Date.now();
   const cpu1 = cpuNow();
