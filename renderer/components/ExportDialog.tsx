@@ -146,7 +146,7 @@ function ExportDialogBody({ target }: { target: ExportTarget }) {
             {FORMAT_CHOICES.map((choice) => {
               // A .cast file holds one terminal; a task has several.
               const disabled = isTask && choice.format === 'cast';
-              const hint = disabled ? 'one agent only: export each agent on its own' : isTask && choice.format === 'replay-html' ? 'every agent in one file, with an agent picker' : choice.hint;
+              const hint = disabled ? 'one agent only' : isTask && choice.format === 'replay-html' ? 'all agents, with an agent picker' : choice.hint;
               return (
                 <label key={choice.format} className={`export-format${form.format === choice.format ? ' is-on' : ''}${disabled ? ' is-disabled' : ''}`}>
                   <input type="radio" name="format" value={choice.format} checked={form.format === choice.format} disabled={disabled} onChange={() => update({ format: choice.format })} />

@@ -41,12 +41,12 @@ export interface ExportForm {
 
 /** The formats as the dialog offers them, with what each is for. */
 export const FORMAT_CHOICES: { format: ExportFormatName; label: string; hint: string }[] = [
-  { format: 'replay-html', label: 'Replay (HTML)', hint: 'one file with a terminal and a scrubber; opens offline in any browser' },
+  { format: 'replay-html', label: 'Replay (HTML)', hint: 'player with a scrubber, offline' },
   { format: 'html', label: 'HTML', hint: 'static page with colors' },
   { format: 'text', label: 'Text', hint: 'plain text, colors stripped' },
-  { format: 'ansi', label: 'ANSI', hint: 'the exact terminal byte stream (cat it in a terminal)' },
-  { format: 'cast', label: 'asciicast', hint: 'asciinema v2, plays with asciinema play' },
-  { format: 'jsonl', label: 'JSONL', hint: 'the log entries as stored, sequences kept' },
+  { format: 'ansi', label: 'ANSI', hint: 'the exact terminal bytes' },
+  { format: 'cast', label: 'asciicast', hint: 'plays in asciinema' },
+  { format: 'jsonl', label: 'JSONL', hint: 'log entries as stored' },
 ];
 
 /** Where the default slice came from, shown above the slice fields. */
