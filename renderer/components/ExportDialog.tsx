@@ -52,6 +52,7 @@ function ExportDialogBody({ target }: { target: ExportTarget }) {
     setSource('whole');
   };
   const isTask = target.agentId === null;
+  const severalAgents = target.agentIds.length > 1;
 
   let request: ExportFileRequest | null = null;
   let formError: string | null = null;
@@ -138,15 +139,19 @@ function ExportDialogBody({ target }: { target: ExportTarget }) {
             ✕
           </button>
         </header>
-        {isTask && <p className="muted export-note">{target.agentIds.length} agents: {target.agentIds.join(', ')}</p>}
+        {isTask && (
+          <p className="muted export-note">
+            {target.agentIds.length} agent{severalAgents ? 's' : ''}: {target.agentIds.join(', ')}
+          </p>
+        )}
 
         <fieldset className="export-section">
           <legend>Format</legend>
           <div className="export-formats" role="radiogroup" aria-label="Format">
             {FORMAT_CHOICES.map((choice) => {
               // A .cast file holds one terminal; a task has several.
-              const disabled = isTask && choice.format === 'cast';
-              const hint = disabled ? 'one agent only' : isTask && choice.format === 'replay-html' ? 'all agents, with an agent picker' : choice.hint;
+              const disabled = severalAgents && choice.format === 'cast';
+              const hint = disabled ? 'one agent only' : severalAgents && choice.format === 'replay-html' ? 'all agents, with an agent picker' : choice.hint;
               return (
                 <label key={choice.format} className={`export-format${form.format === choice.format ? ' is-on' : ''}${disabled ? ' is-disabled' : ''}`}>
                   <input type="radio" name="format" value={choice.format} checked={form.format === choice.format} disabled={disabled} onChange={() => update({ format: choice.format })} />
