@@ -46,6 +46,7 @@ async function waitForEnd(loupe: LoupeEnv, agentId: string): Promise<void> {
 }
 
 test('dragging the scrubber to the traceback of a finished demo agent shows the screen as it was', async ({ page, loupe }) => {
+  test.setTimeout(180_000); // the demo runs at its real pace on a shared 2-core machine
   // The demo at its real pace (about 15 s for migrate), so the timeline has a shape to scrub through.
   await loupe.loupe('demo');
   await waitForEnd(loupe, 'migrate');
@@ -181,4 +182,27 @@ test('"Back to live" returns to the live terminal, which keeps streaming', async
   await expectPaneText(page, agentId, 'during 21 replay');
   await loupe.tmux('send-keys', '-t', paneId, 'echo "after $((40+2)) live"', 'Enter');
   await expectPaneText(page, agentId, 'after 42 live');
+});
+
+test('hostile output replayed into a replay pane changes neither the page title nor its URL (E3)', async ({ page, loupe }) => {
+  const { agentId } = await loupe.runAgent(
+    'hostile-replay',
+    `printf '\\033]0;<img src=x onerror=alert(1)>pwned\\007\\033]52;c;aGVsbG8=\\007\\033[c\\033[6n\\033]8;;javascript:alert(1)\\007click\\033]8;;\\007 after-hostile\\n'`,
+  );
+  await waitForEnd(loupe, agentId);
+  await openApp(page, loupe);
+  const title = await page.title();
+  const url = page.url();
+  await openAgent(page, agentId);
+  await page.locator(`.pane[data-agent="${agentId}"]`).getByRole('button', { name: 'Replay' }).click();
+  await settledSeq(page, agentId);
+  await expectPaneText(page, agentId, 'after-hostile', 'screen');
+  // Play it through once more from the start, as frames rather than a restored screen.
+  await page.keyboard.press('0');
+  await settledSeq(page, agentId);
+  await page.keyboard.press(' ');
+  await expect(replayBar(page, agentId)).toHaveAttribute('data-at-end', 'true');
+  await expectPaneText(page, agentId, 'after-hostile', 'screen');
+  expect(await page.title()).toBe(title);
+  expect(page.url()).toBe(url);
 });
