@@ -147,7 +147,10 @@ function ReplayBar({ controller, paneKey }: { controller: ReplayController; pane
           <NextErrorIcon />
         </button>
         <label className="replay-select" title="Playback speed (↑ faster, ↓ slower)">
-          <select aria-label="Speed" value={status.speed} onChange={(e) => controller.setSpeed(Number(e.target.value))}>
+          <select aria-label="Speed" value={status.speed} onChange={(e) => {
+              controller.setSpeed(Number(e.target.value));
+              e.currentTarget.blur(); // hand the keys back to the replay (Space, arrows)
+            }}>
             {REPLAY_SPEEDS.map((s) => (
               <option key={s} value={s}>
                 {s}×
@@ -160,7 +163,10 @@ function ReplayBar({ controller, paneKey }: { controller: ReplayController; pane
           <select
             aria-label="Idle cap"
             value={status.idleCap ?? 'off'}
-            onChange={(e) => controller.setIdleCap(e.target.value === 'off' ? null : Number(e.target.value))}
+            onChange={(e) => {
+              controller.setIdleCap(e.target.value === 'off' ? null : Number(e.target.value));
+              e.currentTarget.blur();
+            }}
           >
             {IDLE_CAPS.map((c) => (
               <option key={c ?? 'off'} value={c ?? 'off'}>
