@@ -163,6 +163,12 @@ test('a global search hit and a deep link open the replay at their moment', asyn
   await page.evaluate((id) => (location.hash = `#/agent/${id}?seq=40`), agentId);
   await expect.poll(() => settledSeq(page, agentId)).toBe(40);
   await expect.poll(async () => normalize(await paneText(page, agentId, 'screen'))).toBe(normalize(await cliScreen(loupe, agentId, 40)));
+
+  // Opening the web view with a link in its address goes straight to that moment.
+  await page.goto(`${loupe.url}#/agent/${agentId}?seq=60`);
+  await expect(page.locator(`.pane[data-agent="${agentId}"] .badge-replay`)).toBeVisible();
+  await expect.poll(() => settledSeq(page, agentId)).toBe(60);
+  await expectPaneText(page, agentId, 'row 59', 'screen');
 });
 
 test('"Back to live" returns to the live terminal, which keeps streaming', async ({ page, loupe }) => {
