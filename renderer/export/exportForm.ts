@@ -41,7 +41,7 @@ export interface ExportForm {
 
 /** The formats as the dialog offers them, with what each is for. */
 export const FORMAT_CHOICES: { format: ExportFormatName; label: string; hint: string }[] = [
-  { format: 'replay-html', label: 'Replay (HTML)', hint: 'player with a scrubber, offline' },
+  { format: 'replay-html', label: 'Replay (HTML)', hint: 'offline player + scrubber' },
   { format: 'html', label: 'HTML', hint: 'static page with colors' },
   { format: 'text', label: 'Text', hint: 'plain text, colors stripped' },
   { format: 'ansi', label: 'ANSI', hint: 'the exact terminal bytes' },
