@@ -234,7 +234,11 @@ for (let i = 0; i < ${LATENCY_SAMPLES}; i++) {
   await waitFor(() => onDisk.length >= LATENCY_SAMPLES && viaCat.length >= LATENCY_SAMPLES, 120_000, 20);
   stopLoupe();
   stopCat();
-  tmux('kill-window', '-t', 'latency-baseline');
+  try {
+    tmux('kill-window', '-t', 'latency-baseline');
+  } catch {
+    // the program ended and its window closed
+  }
   row('capture latency p50: written → entry on disk', `${percentile(onDisk, 50).toFixed(1)} ms`, `cat: ${percentile(viaCat, 50).toFixed(1)} ms`, '', null);
   row('capture latency p99: written → entry on disk', `${percentile(onDisk, 99).toFixed(1)} ms`, `cat: ${percentile(viaCat, 99).toFixed(1)} ms`, '<= 60 ms', percentile(onDisk, 99) <= 60);
   row('  written → read by capture p50 / p99', `${percentile(atRead, 50).toFixed(1)} / ${percentile(atRead, 99).toFixed(1)} ms`, `${onDisk.length} samples, ${LATENCY_GAP_MS} ms apart`, '', null);

@@ -53,6 +53,9 @@ function readBuffer(): Buffer {
  * little next to the 60 ms latency goal.
  */
 const PUMP_COALESCE_MS = 2;
+/** A read this large means a burst: batching it longer costs less CPU per line, and 10 ms of latency is fine then. */
+const BURST_READ_BYTES = 64 * 1024;
+const BURST_COALESCE_MS = 10;
 
 const NO_BYTES = Buffer.alloc(0);
 
@@ -97,6 +100,8 @@ export class SpoolCapture {
   private watcher: fs.FSWatcher | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private scheduled = false;
+  /** Bytes the last read returned: large during a burst. */
+  private lastReadBytes = 0;
   private punchedTo = 0;
   private disposed = false;
 
@@ -151,8 +156,9 @@ export class SpoolCapture {
   /**
    * Pumps soon. tmux appends in small writes, each waking the watcher; waiting PUMP_COALESCE_MS
    * gathers them into one batch (one log write, one record update) at little cost in latency.
+   * During a burst (the last read was large) it waits BURST_COALESCE_MS, for fewer, larger batches.
    */
-  private schedulePump(delayMs = PUMP_COALESCE_MS): void {
+  private schedulePump(delayMs = this.lastReadBytes >= BURST_READ_BYTES ? BURST_COALESCE_MS : PUMP_COALESCE_MS): void {
     if (this.scheduled || this.disposed) return;
     this.scheduled = true;
     const run = () => {
@@ -186,6 +192,7 @@ export class SpoolCapture {
     const wanted = buf.length - held;
     const n = this.fd === null ? 0 : fs.readSync(this.fd, buf, held, wanted, this.record.offset + held);
     const more = n === wanted;
+    this.lastReadBytes = n;
     if (n > 0 || flushPartial || final) this.emitLines(buf.subarray(0, held + Math.max(n, 0)), flushPartial && !more, final && !more);
     if (more) this.schedulePump(0); // more to read: continue after other work
     return n;
