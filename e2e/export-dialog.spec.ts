@@ -105,6 +105,27 @@ test("the pane's filter is the default slice, and X opens the dialog", async ({ 
   await expect(page.locator('.help')).toContainText('Export the focused pane’s run');
 });
 
+test('in Replay mode the default slice ends at the replay position, and Escape closes the dialog', async ({ page, loupe }) => {
+  await openApp(page, loupe);
+  await openAgent(page, agentId);
+  await expectPaneText(page, agentId, 'deploy finished');
+  await page.locator(`.pane[data-agent="${agentId}"]`).click();
+  await page.keyboard.press('r');
+  const bar = page.locator(`.pane[data-agent="${agentId}"] .replay-bar`);
+  const lastSeq = fs.readFileSync(logFile(loupe.root), 'utf8').trim().split('\n').length;
+  await expect(bar).toHaveAttribute('data-seq', String(lastSeq));
+  await page.keyboard.press('ArrowLeft'); // one entry back from the end
+  await expect(bar).toHaveAttribute('data-seq', String(lastSeq - 1));
+  await expect(bar).toHaveAttribute('data-seeking', 'false');
+  await page.keyboard.press('x');
+  const dialog = page.getByRole('dialog', { name: `Export ${agentId}` });
+  await expect(dialog.getByText('Up to the replay position.')).toBeVisible();
+  const toEntry = dialog.getByRole('textbox', { name: 'To entry' });
+  await expect(toEntry).toHaveValue(String(lastSeq - 1));
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+});
+
 test('a task exports every agent, with replay-html offering an agent picker', async ({ page, loupe }) => {
   const taskId = path.basename(path.dirname(path.dirname(logFile(loupe.root))));
   await loupe.loupe('run', '--task', taskId, '--name', 'reviewer', '--', 'sh', '-c', 'echo review done');
