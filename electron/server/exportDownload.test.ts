@@ -181,6 +181,17 @@ describe('export channels', () => {
     expect(errors.entries).toBe(1);
   });
 
+  it("a client's newer export:preview stops the older one, which rejects", async () => {
+    const c = client('websocket');
+    const older = backend.handlers['export:preview']({ root, taskId: TASK, agentId: 'alpha' }, c);
+    const newer = backend.handlers['export:preview']({ root, taskId: TASK, agentId: 'alpha', redact: false }, c);
+    await expect(older).rejects.toThrow(/replaced by a newer one/);
+    expect((await newer).redactions).toBeNull();
+    // Another client's preview is its own.
+    const other = await backend.handlers['export:preview']({ root, taskId: TASK, agentId: 'alpha' }, client('websocket'));
+    expect(other.redactions).toEqual({ 'aws-secret-key': 1 });
+  });
+
   it('export:save is refused by the web view, even with control allowed', async () => {
     const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`, { headers: { Host: `127.0.0.1:${server.port}`, ...auth() } });
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));

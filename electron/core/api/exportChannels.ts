@@ -7,7 +7,7 @@
 import path from 'node:path';
 import type { ExportFileRequest, ExportRequest, ExportSummaryResult } from '../../../shared/ipc.js';
 import { loadConfig } from '../capture/config.js';
-import { previewExport, type ExportOptions } from '../export/exportRun.js';
+import { ExportError, previewExport, type ExportOptions } from '../export/exportRun.js';
 import { FORMAT_EXTENSIONS } from '../export/formatter.js';
 import { findAgentLog, listTaskAgents, type AgentLog } from '../log/paths.js';
 import { compileUserRegex } from '../regex/userRegex.js';
@@ -68,10 +68,23 @@ export function exportOptionsFor(
   };
 }
 
-/** What exporting `request` would hold, without writing anything. */
-export async function exportPreview(roots: readonly string[], request: ExportRequest): Promise<ExportSummaryResult> {
+/**
+ * What exporting `request` would hold, without writing anything. A preview reads the whole run, so
+ * one that `superseded()` says is no longer wanted (the user changed the slice) stops at its next
+ * batch instead of reading on.
+ */
+export async function exportPreview(
+  roots: readonly string[],
+  request: ExportRequest,
+  superseded: () => boolean = () => false,
+): Promise<ExportSummaryResult> {
   const { format: _format, gzip: _gzip, ...options } = exportOptionsFor(roots, { ...request, format: 'jsonl' });
-  return previewExport(options);
+  return previewExport({
+    ...options,
+    onProgress: () => {
+      if (superseded()) throw new ExportError('this preview was replaced by a newer one');
+    },
+  });
 }
 
 /**

@@ -57,6 +57,8 @@ const EXPORT_PROGRESS_INTERVAL_MS = 100;
 
 export function createHandlers(ctx: ApiContext): Handlers {
   const { services } = ctx;
+  /** Each client's latest `export:preview`: an older one still reading is stopped. */
+  const latestPreview = new WeakMap<ApiClient, number>();
   const roots = ctx.roots.map((r) => path.resolve(r));
 
   /** The root a request names (one of the open roots), or the first one. */
@@ -155,9 +157,11 @@ export function createHandlers(ctx: ApiContext): Handlers {
       }
       return replayFrames(log, args.from, args.maxBytes, args.limit);
     },
-    async 'export:preview'(args) {
+    async 'export:preview'(args, client) {
+      const generation = (latestPreview.get(client) ?? 0) + 1;
+      latestPreview.set(client, generation);
       const { exportPreview } = await import('./exportChannels.js');
-      return exportPreview(roots, args);
+      return exportPreview(roots, args, () => latestPreview.get(client) !== generation);
     },
     async 'export:save'(args, client) {
       const choose = ctx.chooseExportFile;
