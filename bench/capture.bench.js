@@ -140,10 +140,19 @@ try {
     baseline.mbs.push(bytes / baselineSecs / 1e6);
     baseline.lps.push(LINES / baselineSecs);
 
-    // `loupe run` holds the command until its pipe is attached, so the clock starts at its return.
+    // A burst in a running capture, as the baseline's is in a piped pane: the command prints
+    // `ready`, and once that is in the log (the daemon converts this pane) it is let go.
+    const started = await runAgent({
+      root,
+      socket,
+      name: `throughput-${run}`,
+      command: ['sh', '-c', `echo ready; tmux -L ${socket} wait-for bench-burst-${run}; seq 1 ${LINES}; sleep 0.5`],
+      startHost: false,
+    });
+    await waitFor(() => tailText(started.logFile).includes('"content":"ready\\r"'), 60_000);
     const cpu0 = daemonCpu();
     const ownCpu0 = daemonOwnCpu();
-    const started = await runAgent({ root, socket, name: `throughput-${run}`, command: ['sh', '-c', `seq 1 ${LINES}; sleep 0.5`], startHost: false });
+    tmux('wait-for', '-S', `bench-burst-${run}`);
     const l0 = performance.now();
     await waitFor(() => tailText(started.logFile).includes(`"content":"${LINES}\\r"`), 600_000);
     const loupeSecs = (performance.now() - l0) / 1000;
@@ -270,5 +279,10 @@ for (let i = 0; i < ${LATENCY_SAMPLES}; i++) {
   }
   // Helpers of killed panes may still touch their EOF markers for a moment.
   await sleep(500);
-  fs.rmSync(base, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  try {
+    fs.rmSync(base, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  } catch {
+    await sleep(2000); // a helper of a killed pane was still finishing its spool
+    fs.rmSync(base, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  }
 }
