@@ -91,12 +91,16 @@ try {
   const copy = [];
   for (let r = 0; r < RUNS; r++) {
     const logFile = path.join(base, `run${r}_stream.jsonl`);
-    const capture = new SpoolCapture(dir, spool, record(r, logFile), createClassifier(), { rotateBytes: 2 ** 40 });
+    // A copy per run: the capture frees the spool blocks it has converted (punch-hole).
+    const runSpool = path.join(base, `run${r}.spool`);
+    fs.copyFileSync(spool, runSpool);
+    const capture = new SpoolCapture(dir, runSpool, record(r, logFile), createClassifier(), { rotateBytes: 2 ** 40 });
     convert.push(timed(() => capture.drain()));
     capture.dispose();
     const entries = fs.readFileSync(logFile, 'utf8').split('\n').length - 1;
     if (entries !== lines) throw new Error(`converter wrote ${entries} entries for ${lines} lines`);
     fs.rmSync(logFile);
+    fs.rmSync(runSpool);
     // Baseline: read the spool in 1 MiB chunks and append each chunk to a file.
     const copyFile = path.join(base, `copy${r}`);
     copy.push(
