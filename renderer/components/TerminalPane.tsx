@@ -6,7 +6,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { PaneModel } from '../store/appStore.js';
 import { signalAgentActivity } from '../store/activity.js';
 import { appStore, useApp } from '../store/useApp.js';
-import { AgentFeed, REVEAL_MARK } from '../terminal/agentFeed.js';
+import { AgentFeed } from '../terminal/agentFeed.js';
 import { judgeLink } from '../terminal/hostileOutput.js';
 import { registerController } from '../terminal/paneRegistry.js';
 import { fitTerminal } from '../terminal/fitTerminal.js';
@@ -26,7 +26,6 @@ export function TerminalPane({ pane, visible, order }: { pane: PaneModel; visibl
   const hostRef = useRef<HTMLDivElement>(null);
   const mountRef = useRef<HTMLDivElement>(null);
   const [controller, setController] = useState<TerminalController | null>(null);
-  const [feed, setFeed] = useState<AgentFeed | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const theme = useApp((s) => s.theme);
   const focused = useApp((s) => s.focusedKey === pane.key);
@@ -64,15 +63,12 @@ export function TerminalPane({ pane, visible, order }: { pane: PaneModel; visibl
     });
     const unregister = registerController(key, ctl);
     setController(ctl);
-    setFeed(f);
-    const reveal = appStore.getState().panes.find((p) => p.key === key)?.reveal;
-    if (!reveal) void f.start();
+    void f.start();
     return () => {
       unregister();
       f.dispose();
       ctl.dispose();
       setController(null);
-      setFeed(null);
     };
     // The workspace size only matters at creation: later sizes come from the log itself.
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -95,25 +91,6 @@ export function TerminalPane({ pane, visible, order }: { pane: PaneModel; visibl
     fitRef.current();
     return () => observer.disconnect();
   }, [controller, visible]);
-
-  // A global search hit: reload around it and bring its line into view.
-  const revealNonce = pane.reveal?.nonce;
-  useEffect(() => {
-    const reveal = appStore.getState().panes.find((p) => p.key === key)?.reveal;
-    if (!reveal || !controller || !feed) return;
-    let cancelled = false;
-    void feed.loadAround(reveal.sequence).then((placed) => {
-      if (cancelled || !placed) return;
-      controller.afterParsed(() => {
-        if (cancelled) return;
-        controller.scrollToMark(REVEAL_MARK);
-        appStore.getState().revealDone(key);
-      });
-    });
-    return () => {
-      cancelled = true;
-    };
-  }, [revealNonce, controller, feed, key]);
 
   const s = appStore.getState;
   const state = agentInfo?.state ?? 'ended';

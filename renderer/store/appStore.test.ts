@@ -91,19 +91,26 @@ describe('app store', () => {
     expect(store.getState().panes[0].search).toMatchObject({ open: false, term: 'err', count: 0 });
   });
 
-  it('opening an agent with a hit to reveal clears its filter so the terminal shows the hit', () => {
+  it('opening an agent in Replay mode at a hit clears its filter so the terminal shows the moment', () => {
     const store = createAppStore(null);
     store.getState().openAgent(agent('a'));
     const a = agentKey(agent('a'));
     store.getState().setFilter(a, { types: ['stderr'], minLevel: null, grep: '' });
     store.getState().setView('search');
-    store.getState().openAgent(agent('a'), { reveal: { text: 'Traceback', sequence: 42 } });
+    store.getState().openAgent(agent('a'), { replay: { seq: 42 } });
     const pane = store.getState().panes[0];
     expect(pane.filter).toBeNull();
-    expect(pane.reveal).toMatchObject({ text: 'Traceback', sequence: 42 });
+    expect(pane.replay).toMatchObject({ seq: 42, time: null });
     expect(store.getState().view).toBe('panes');
-    store.getState().revealDone(a);
-    expect(store.getState().panes[0].reveal).toBeNull();
+    // The same hit clicked again seeks again: a new request, not the same one.
+    const first = pane.replay!.nonce;
+    store.getState().openAgent(agent('a'), { replay: { seq: 42 } });
+    expect(store.getState().panes[0].replay!.nonce).not.toBe(first);
+    // Opening without a moment keeps the pane's replay and filter as they are.
+    store.getState().setFilter(a, { types: ['stderr'], minLevel: null, grep: '' });
+    store.getState().openAgent(agent('a'));
+    expect(store.getState().panes[0].replay).toMatchObject({ seq: 42 });
+    expect(store.getState().panes[0].filter?.types).toEqual(['stderr']);
   });
 
   it('layout, theme, open panes, focus and collapsed roots survive a restart', () => {

@@ -32,14 +32,6 @@ export interface PaneFilter {
   grep: string;
 }
 
-/** Text to bring into view once the pane has loaded, e.g. after clicking a global search hit. */
-export interface Reveal {
-  text: string;
-  sequence: number;
-  /** Changes on every request, so clicking the same hit twice reveals it twice. */
-  nonce: number;
-}
-
 /**
  * A pane in Replay mode and the moment it was asked to show: after entry `seq`, at `time` (µs since
  * the epoch), or the end of the run when both are null. A new request (another search hit, a deep
@@ -60,7 +52,6 @@ export interface PaneModel {
   /** The size the agent's terminal was recorded at (from started/resized entries). */
   cols: number | null;
   rows: number | null;
-  reveal: Reveal | null;
   /** Set while the pane is in Replay mode; null in Live mode. */
   replay: ReplayRequest | null;
 }
@@ -116,7 +107,7 @@ export interface AppState {
 
 export interface AppActions {
   /** Opens (or focuses) an agent's pane; `replay` opens it in Replay mode at that moment. */
-  openAgent(agent: AgentRef, options?: { reveal?: { text: string; sequence: number }; replay?: { seq?: number; time?: number } }): void;
+  openAgent(agent: AgentRef, options?: { replay?: { seq?: number; time?: number } }): void;
   /** Switches a pane to Replay mode at a moment (the end of the run by default). */
   openReplay(key: string, at?: { seq?: number; time?: number }): void;
   /** "Back to live": the pane shows the live terminal again. */
@@ -140,7 +131,6 @@ export interface AppActions {
   setSearchResult(key: string, index: number, count: number): void;
   closeSearch(key: string): void;
   setFilter(key: string, filter: PaneFilter | null): void;
-  revealDone(key: string): void;
   updateGlobalSearch(patch: Partial<GlobalSearchState>): void;
   pushToast(toast: Omit<Toast, 'id'>): void;
   dismissToast(id: number): void;
@@ -157,7 +147,7 @@ const MAX_TOASTS = 4;
 const CLOSED_SEARCH: PaneSearch = { open: false, term: '', regex: false, caseSensitive: false, wholeWord: false, index: -1, count: 0 };
 
 function newPane(agent: AgentRef): PaneModel {
-  return { key: agentKey(agent), agent, search: { ...CLOSED_SEARCH }, filter: null, cols: null, rows: null, reveal: null, replay: null };
+  return { key: agentKey(agent), agent, search: { ...CLOSED_SEARCH }, filter: null, cols: null, rows: null, replay: null };
 }
 
 /** The panes the grid shows: the maximized one, or the page of the layout that holds the focused pane. */
@@ -200,7 +190,6 @@ export function createAppStore(storage: KeyValueStorage | null): AppStore {
     const updatePane = (key: string, update: (pane: PaneModel) => PaneModel) =>
       set((s) => ({ panes: s.panes.map((p) => (p.key === key ? update(p) : p)) }));
     let toastId = 0;
-    let revealNonce = 0;
     let replayNonce = 0;
     const replayRequest = (at?: { seq?: number; time?: number }): ReplayRequest => ({
       seq: at?.seq ?? null,
@@ -228,17 +217,13 @@ export function createAppStore(storage: KeyValueStorage | null): AppStore {
 
       openAgent(agent, options) {
         const key = agentKey(agent);
-        const reveal = options?.reveal ? { ...options.reveal, nonce: ++revealNonce } : null;
         const replay = options?.replay ? replayRequest(options.replay) : null;
-        // Showing a moment (a hit to reveal, a replay) replaces the filtered view with the terminal.
-        const showsMoment = reveal !== null || replay !== null;
+        // A replay shows the terminal at a moment, so it replaces the filtered view.
         set((s) => {
           const exists = s.panes.some((p) => p.key === key);
           const panes = exists
-            ? s.panes.map((p) =>
-                p.key === key ? { ...p, reveal: reveal ?? p.reveal, replay: replay ?? p.replay, filter: showsMoment ? null : p.filter } : p,
-              )
-            : [...s.panes, { ...newPane(agent), reveal, replay }];
+            ? s.panes.map((p) => (p.key === key ? { ...p, replay: replay ?? p.replay, filter: replay ? null : p.filter } : p))
+            : [...s.panes, { ...newPane(agent), replay }];
           // Keep a maximized pane only if it is the one being opened.
           const maximizedKey = s.maximizedKey === key ? key : null;
           return { panes, focusedKey: key, maximizedKey, view: 'panes' };
@@ -339,10 +324,6 @@ export function createAppStore(storage: KeyValueStorage | null): AppStore {
 
       setFilter(key, filter) {
         updatePane(key, (p) => ({ ...p, filter }));
-      },
-
-      revealDone(key) {
-        updatePane(key, (p) => ({ ...p, reveal: null }));
       },
 
       updateGlobalSearch(patch) {

@@ -11,13 +11,6 @@ import type { TerminalController } from './terminalController.js';
 
 /** Entries shown when a pane opens: enough scrollback for context without replaying a huge run. */
 const OPENING_ENTRIES = 5000;
-/** Entries loaded before a revealed hit, so the hit has its context above it. */
-const REVEAL_CONTEXT_ENTRIES = 2000;
-/** Entries per `agent:entries` read while loading (the contract's maximum). */
-const ENTRIES_PER_READ = 10_000;
-
-/** The id `TerminalController.mark` uses for a revealed hit. */
-export const REVEAL_MARK = 1;
 
 export interface AgentFeedEvents {
   /** New entries were rendered (the status bar and filter view refresh on this). */
@@ -66,29 +59,6 @@ export class AgentFeed {
       await this.subscribe(generation);
     } catch (err) {
       this.fail(err);
-    }
-  }
-
-  /**
-   * Reloads from shortly before `sequence`, marks the line where that entry starts, then follows
-   * live again. Resolves true once the mark is placed (`controller.scrollToMark(REVEAL_MARK)`).
-   */
-  async loadAround(sequence: number): Promise<boolean> {
-    const generation = await this.restart();
-    try {
-      let from = Math.max(1, sequence - REVEAL_CONTEXT_ENTRIES);
-      for (;;) {
-        const page = await invoke('agent:entries', { ...this.agent, fromSequence: from, limit: ENTRIES_PER_READ });
-        if (generation !== this.generation) return false;
-        this.render(page.entries, sequence);
-        from = page.nextSequence;
-        if (page.atEnd || page.entries.length === 0) break;
-      }
-      await this.subscribe(generation);
-      return true;
-    } catch (err) {
-      this.fail(err);
-      return false;
     }
   }
 
@@ -146,11 +116,10 @@ export class AgentFeed {
   }
 
   /** Writes entries in order, skipping any the pane already has (a resubscribe can overlap). */
-  private render(entries: LogEntry[], markSequence?: number): void {
+  private render(entries: LogEntry[]): void {
     for (const entry of entries) {
       if (entry.sequence <= this.lastSequence) continue;
       this.lastSequence = entry.sequence;
-      if (entry.sequence === markSequence) this.controller.mark(REVEAL_MARK);
       const { cols, rows } = entry.metadata ?? {};
       if (entry.type === 'system' && typeof cols === 'number' && typeof rows === 'number' && cols > 0 && rows > 0) {
         this.controller.resizeInStream(cols, rows);

@@ -3,7 +3,7 @@
  * It owns the xterm instance, its addons, the write queue, resizing and disposal;
  * React only hands it a container element and calls its methods.
  */
-import { Terminal, type IDisposable, type IMarker } from '@xterm/xterm';
+import { Terminal, type IDisposable } from '@xterm/xterm';
 import { SearchAddon, type ISearchOptions } from '@xterm/addon-search';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { WebglAddon } from '@xterm/addon-webgl';
@@ -19,8 +19,6 @@ export const MAX_FONT_SIZE = 13;
 /** Below this text is unreadable, so the pane scrolls instead of shrinking further. */
 export const MIN_FONT_SIZE = 6;
 
-/** How long a revealed line (a global search hit) stays highlighted. */
-const REVEAL_FLASH_MS = 4000;
 /** The search addon stops decorating past this many matches; the count is still exact up to it. */
 const SEARCH_HIGHLIGHT_LIMIT = 2000;
 
@@ -51,13 +49,12 @@ export interface TerminalControllerOptions {
 }
 
 /**
- * What the write queue holds, in stream order. Resizes and marks must happen exactly between the
- * bytes around them, so they go through xterm's write queue as callbacks, not directly.
+ * What the write queue holds, in stream order. Resizes and after-parse callbacks must happen exactly
+ * between the bytes around them, so they go through xterm's write queue as callbacks, not directly.
  */
 type QueuedOp =
   | { kind: 'text'; text: string }
   | { kind: 'resize'; cols: number; rows: number }
-  | { kind: 'mark'; id: number }
   | { kind: 'parsed'; callback: () => void };
 
 export type RendererKind = 'webgl' | 'dom';
@@ -69,7 +66,6 @@ export class TerminalController {
   private webgl: WebglAddon | null = null;
   private queue: QueuedOp[] = [];
   private frame = 0;
-  private readonly markers = new Map<number, IMarker>();
   private theme: ThemeName;
   private lastQuery: SearchQuery | null = null;
   private disposed = false;
@@ -131,11 +127,6 @@ export class TerminalController {
     this.enqueue({ kind: 'resize', cols, rows });
   }
 
-  /** Queues a marker on the cursor's line at this point of the stream; `scrollToMark(id)` finds it later. */
-  mark(id: number): void {
-    this.enqueue({ kind: 'mark', id });
-  }
-
   /** Calls back once everything queued so far has been parsed (the live feed acks then). */
   afterParsed(callback: () => void): void {
     this.enqueue({ kind: 'parsed', callback });
@@ -164,42 +155,14 @@ export class TerminalController {
       }
       writeText();
       if (op.kind === 'resize') this.terminal.write('', () => this.resize(op.cols, op.rows));
-      else if (op.kind === 'mark') this.terminal.write('', () => this.addMarker(op.id));
       else this.terminal.write('', op.callback);
     }
     writeText();
   }
 
-  private addMarker(id: number): void {
-    this.markers.get(id)?.dispose();
-    const marker = this.terminal.registerMarker(0);
-    if (marker) this.markers.set(id, marker);
-  }
-
-  /**
-   * Scrolls so the marked line is in view and flashes it. Returns false when the mark is unknown
-   * or has scrolled out of the buffer.
-   */
-  scrollToMark(id: number): boolean {
-    const marker = this.markers.get(id);
-    if (!marker || marker.isDisposed || marker.line < 0) return false;
-    const context = Math.floor(this.terminal.rows / 3);
-    this.terminal.scrollToLine(Math.max(0, marker.line - context));
-    const decoration = this.terminal.registerDecoration({
-      marker,
-      width: this.terminal.cols,
-      backgroundColor: SEARCH_COLORS[this.theme].match,
-      layer: 'bottom',
-    });
-    if (decoration) setTimeout(() => decoration.dispose(), REVEAL_FLASH_MS);
-    return true;
-  }
-
-  /** Clears screen, scrollback and marks, e.g. before loading a run from another point. */
+  /** Clears screen and scrollback, e.g. before loading a run from another point. */
   reset(): void {
     this.queue = [];
-    for (const marker of this.markers.values()) marker.dispose();
-    this.markers.clear();
     this.terminal.reset();
   }
 
