@@ -35,6 +35,8 @@ const base = fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-bench-capture-'));
 process.env.LOUPE_STATE_DIR = path.join(base, 'state');
 const root = path.join(base, 'root');
 fs.mkdirSync(root);
+// No rotation mid-burst: lost lines are counted from the live log alone.
+fs.writeFileSync(path.join(root, 'loupe.config.json'), JSON.stringify({ rotateBytes: 2 ** 40 }));
 const socket = `loupe-bench-${randomBytes(4).toString('hex')}`;
 const tmux = (...args) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
 const loupeBin = fileURLToPath(new URL('../bin/loupe.js', import.meta.url));
