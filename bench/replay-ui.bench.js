@@ -9,14 +9,13 @@
 // from-start replays (default 3).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { header, percentile, row } from './report.js';
-import { serializeEntry, formatTimestamp } from '../dist/shared/entry.js';
 import { seekReplay } from '../dist/electron/core/replay/seek.js';
-import { outputBurst, random } from '../dist/electron/core/replay/test-support.js';
+import { random } from '../dist/electron/core/replay/test-support.js';
+import { writeSyntheticRun } from './synthetic-run.js';
 
 const MB = Number(process.env.LOUPE_BENCH_REPLAY_UI_MB ?? 1024);
 const SEEKS = Number(process.env.LOUPE_BENCH_REPLAY_UI_SEEKS ?? 30);
@@ -28,40 +27,6 @@ const root = path.join(here, 'out', `replay-ui-${MB}mb`);
 const taskId = 'TASK-20260101-000000-0b1b2c3d';
 const agentId = 'bench-replay';
 const log = { root, taskId, agentId, file: path.join(root, '.agent-workspace', taskId, 'logs', `${agentId}_stream.jsonl`) };
-
-/** Writes a realistic run once (colors, CJK, progress bars, a pager, resizes) and reuses it. */
-function generate() {
-  const want = MB * 1024 * 1024;
-  if (fs.existsSync(log.file) && fs.statSync(log.file).size >= want) return;
-  fs.mkdirSync(path.dirname(log.file), { recursive: true });
-  const fd = fs.openSync(log.file, 'w');
-  const r = random(3);
-  let size = 0;
-  let seq = 0;
-  let time = Date.parse('2026-01-01T00:00:00Z') * 1000;
-  const entry = (type, content, metadata) => {
-    seq++;
-    time += 1000;
-    const e = { timestamp: formatTimestamp(time), agent_id: agentId, type, sequence: seq, content };
-    if (metadata) e.metadata = metadata;
-    return serializeEntry(e);
-  };
-  let chunk = entry('system', 'started', { event: 'started', cols: 120, rows: 32 });
-  while (size < want) {
-    for (let i = 0; i < 2000; i++) {
-      const lines = outputBurst(r, seq).split('\n');
-      const rest = lines.pop();
-      for (const line of lines) chunk += entry('stdout', line);
-      if (rest) chunk += entry('stdout', rest, { partial: true });
-    }
-    const bytes = Buffer.from(chunk);
-    fs.writeSync(fd, bytes);
-    size += bytes.length;
-    chunk = '';
-  }
-  fs.writeSync(fd, Buffer.from(entry('system', 'terminated', { event: 'terminated', exit_status: 0 })));
-  fs.closeSync(fd);
-}
 
 /** Starts `loupe serve` on the bench root (a private tmux socket name, so no server is touched). */
 async function serve() {
@@ -83,7 +48,7 @@ async function serve() {
 }
 
 header();
-generate();
+writeSyntheticRun(log, { megabytes: MB, seed: 3, terminated: true });
 // Build the keyframes once (a seek to the end does, as the app's first "Replay" click would).
 let t = performance.now();
 (await seekReplay(log, { end: true })).dispose();

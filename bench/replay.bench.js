@@ -9,11 +9,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { header, percentile, row } from './report.js';
-import { serializeEntry, formatTimestamp } from '../dist/shared/entry.js';
 import { screenText } from '../dist/shared/terminal-state.js';
 import { seekReplay } from '../dist/electron/core/replay/seek.js';
 import { KeyframeStore, KEYFRAME_INTERVAL_BYTES } from '../dist/electron/core/replay/keyframes.js';
-import { outputBurst, random } from '../dist/electron/core/replay/test-support.js';
+import { random } from '../dist/electron/core/replay/test-support.js';
+import { writeSyntheticRun } from './synthetic-run.js';
 
 const MB = Number(process.env.LOUPE_BENCH_REPLAY_MB ?? 1024);
 const SEEKS = Number(process.env.LOUPE_BENCH_REPLAY_SEEKS ?? 30);
@@ -25,53 +25,6 @@ const taskId = 'TASK-20260101-000000-0a1b2c3d';
 const agentId = 'bench-agent';
 const log = { root, taskId, agentId, file: path.join(root, '.agent-workspace', taskId, 'logs', `${agentId}_stream.jsonl`) };
 
-/** Writes a realistic run once (colors, CJK, progress bars, a pager on the alternate screen, resizes) and reuses it. */
-function generate() {
-  const want = MB * 1024 * 1024;
-  if (fs.existsSync(log.file) && fs.statSync(log.file).size >= want) return readLastSeq();
-  fs.mkdirSync(path.dirname(log.file), { recursive: true });
-  const fd = fs.openSync(log.file, 'w');
-  const r = random(1);
-  let size = 0;
-  let seq = 0;
-  let time = Date.parse('2026-01-01T00:00:00Z') * 1000;
-  const entry = (type, content, metadata) => {
-    seq++;
-    time += 1000;
-    const e = { timestamp: formatTimestamp(time), agent_id: agentId, type, sequence: seq, content };
-    if (metadata) e.metadata = metadata;
-    return serializeEntry(e);
-  };
-  let chunk = entry('system', 'started', { event: 'started', cols: 120, rows: 32 });
-  while (size < want) {
-    for (let i = 0; i < 2000; i++) {
-      const burst = outputBurst(r, seq);
-      // Whole lines become entries, as capture writes them; the unterminated rest is a partial one.
-      const lines = burst.split('\n');
-      const rest = lines.pop();
-      for (const line of lines) chunk += entry('stdout', line);
-      if (rest) chunk += entry('stdout', rest, { partial: true });
-      if (r() < 0.0005) chunk += entry('system', 'resized', { event: 'resized', cols: r() < 0.5 ? 100 : 120, rows: 32 });
-    }
-    const bytes = Buffer.from(chunk);
-    fs.writeSync(fd, bytes);
-    size += bytes.length;
-    chunk = '';
-  }
-  fs.closeSync(fd);
-  return seq;
-}
-
-function readLastSeq() {
-  const fd = fs.openSync(log.file, 'r');
-  const size = fs.fstatSync(fd).size;
-  const buf = Buffer.alloc(Math.min(size, 64 * 1024));
-  fs.readSync(fd, buf, 0, buf.length, size - buf.length);
-  fs.closeSync(fd);
-  const lines = buf.toString('utf8').trimEnd().split('\n');
-  return JSON.parse(lines[lines.length - 1]).sequence;
-}
-
 async function timeSeek(seq, keyframes) {
   const t0 = performance.now();
   const screen = await seekReplay(log, { seq }, { keyframes });
@@ -81,7 +34,7 @@ async function timeSeek(seq, keyframes) {
   return ms;
 }
 
-const lastSeq = generate();
+const lastSeq = writeSyntheticRun(log, { megabytes: MB, seed: 1, resizes: true });
 const logBytes = fs.statSync(log.file).size;
 console.log(`run: ${(logBytes / 2 ** 20).toFixed(0)} MB of JSONL, ${lastSeq} entries; keyframe every ${KEYFRAME_INTERVAL_BYTES / 1024} KiB of output`);
 header();
