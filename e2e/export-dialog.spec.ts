@@ -17,10 +17,11 @@ const SCREENSHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const AGENT_OUTPUT = `echo 'deploying to staging'; echo AWS_SECRET_ACCESS_KEY=${SECRET}; echo 'Error: upload failed' >&2; echo 'deploy finished'`;
 
-let agentId: string;
+let agentId = '';
 
-test.beforeAll(async ({ loupe }) => {
-  ({ agentId } = await loupe.runAgent('deployer', AGENT_OUTPUT, { cols: 100, rows: 24 }));
+// The agent is started once for the whole file, by its first test (the server is per file).
+test.beforeEach(async ({ loupe }) => {
+  if (agentId === '') agentId = (await loupe.runAgent('deployer', AGENT_OUTPUT, { cols: 100, rows: 24 })).agentId;
 });
 
 /** The agent's log file under the spec's root. */
@@ -53,10 +54,10 @@ async function download(page: Page, dialog: ReturnType<Page['getByRole']>): Prom
 
 test('the preview counts the secret and the download has it redacted', async ({ page, loupe }) => {
   // The secret is in the output and in the command line the start entry records: one redaction each.
+  const dialog = await openPaneDialog(page, loupe); // waits until the whole output is in the pane, so in the log
   const log = fs.readFileSync(logFile(loupe.root), 'utf8');
   const occurrences = log.split(SECRET).length - 1;
   expect(occurrences).toBeGreaterThanOrEqual(2);
-  const dialog = await openPaneDialog(page, loupe);
   await expect(dialog.getByTestId('export-redaction-total')).toHaveText(`${occurrences} secrets redacted`);
   await expect(dialog.locator('.export-kind[data-kind="aws-secret-key"]')).toContainText(String(occurrences));
   await expect(dialog.getByRole('checkbox', { name: /Redact secrets/ })).toBeChecked();

@@ -93,17 +93,36 @@ export async function startLoupe(): Promise<LoupeEnv> {
 const IGNORED_CONSOLE = [/GL Driver Message/, /GPU stall/];
 
 /**
- * The Playwright `test` with a worker-scoped `loupe` (one server per spec file) and a `page` that
- * fails its test on console errors and uncaught exceptions.
+ * The server of the spec file being run. Playwright reuses a worker for several files, so a
+ * worker-scoped server would be shared between files (one file's demo agents showing up in the
+ * next); instead the first test of each file starts a fresh one and stops the previous file's.
  */
-export const test = base.extend<{ consoleErrors: string[] }, { loupe: LoupeEnv }>({
-  loupe: [
+let fileServer: { file: string; env: LoupeEnv } | null = null;
+
+async function stopFileServer(): Promise<void> {
+  const current = fileServer;
+  fileServer = null;
+  await current?.env.stop();
+}
+
+/**
+ * The Playwright `test` with `loupe` (one server per spec file) and a `page` that fails its test on
+ * console errors and uncaught exceptions.
+ */
+export const test = base.extend<{ consoleErrors: string[]; loupe: LoupeEnv }, { stopServerAtEnd: void }>({
+  loupe: async ({}, use, testInfo) => {
+    if (fileServer?.file !== testInfo.file) {
+      await stopFileServer();
+      fileServer = { file: testInfo.file, env: await startLoupe() };
+    }
+    await use(fileServer.env);
+  },
+  stopServerAtEnd: [
     async ({}, use) => {
-      const env = await startLoupe();
-      await use(env);
-      await env.stop();
+      await use();
+      await stopFileServer();
     },
-    { scope: 'worker', timeout: 60_000 },
+    { scope: 'worker', auto: true, timeout: 60_000 },
   ],
   consoleErrors: [
     async ({ page }, use) => {

@@ -92,6 +92,7 @@ export class CaptureHost {
   /** Captures whose log could not be opened, reported once each. */
   private readonly openFailures = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
+  private timerDue = 0;
   private dirWatcher: fs.FSWatcher | null = null;
   private ticking: Promise<void> | null = null;
   private tickAgain = false;
@@ -109,7 +110,9 @@ export class CaptureHost {
     this.lock = await acquireHostLock(this.tmux.socketName);
     if (this.lock === null) return false;
     try {
-      this.dirWatcher = fs.watch(this.dir, () => this.scheduleTick(NEW_CAPTURE_DELAY_MS));
+      this.dirWatcher = fs.watch(this.dir, (_event, name) => {
+        if (this.isNewCaptureRecord(name)) this.scheduleTick(NEW_CAPTURE_DELAY_MS);
+      });
       this.dirWatcher.on('error', () => this.dirWatcher?.close());
     } catch {
       // The periodic tick still finds new captures.
@@ -134,9 +137,26 @@ export class CaptureHost {
     await this.runTick();
   }
 
+  /**
+   * Whether a change in the state folder may be a capture this host has not opened yet. Spools,
+   * markers and the records of open captures change on every read: reacting to those would keep
+   * postponing the tick for as long as any pane prints.
+   */
+  private isNewCaptureRecord(name: string | null): boolean {
+    if (name === null) return true;
+    if (!name.endsWith('.json')) return false;
+    return !this.captures.has(name.slice(0, -'.json'.length));
+  }
+
+  /** Runs a tick after `delayMs`, unless one is already due sooner. */
   private scheduleTick(delayMs: number): void {
     if (this.disposed) return;
-    if (this.timer !== null) clearTimeout(this.timer);
+    const due = Date.now() + delayMs;
+    if (this.timer !== null) {
+      if (this.timerDue <= due) return;
+      clearTimeout(this.timer);
+    }
+    this.timerDue = due;
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.superviseNow().finally(() => this.scheduleTick(SUPERVISE_INTERVAL_MS));

@@ -193,3 +193,15 @@ describe('classification', () => {
     expect(owner).toMatchObject({ type: 'stderr', metadata: { level: 'error' } });
   });
 });
+
+describe('supervision', () => {
+  it('opens a new capture while another pane prints without pause', async () => {
+    const busy = await run(['sh', '-c', 'sleep 0.5; yes busy | head -n 3000000'], { name: 'busy' });
+    await waitFor(() => fs.existsSync(busy.logFile) && fs.statSync(busy.logFile).size > 100_000, 20_000, 'the busy pane to print');
+    const late = await run(['sh', '-c', 'echo "late arrival"; sleep 5'], { name: 'late' });
+    await waitFor(() => readEntries(late.logFile).some((e) => e.content.startsWith('late arrival')), 3_000, 'the late pane to be captured');
+    const stillBusy = readEntries(busy.logFile).filter((e) => e.content.startsWith('busy')).length;
+    expect(stillBusy).toBeLessThan(3_000_000); // the busy pane had not finished: its output never paused
+    await waitForTermination(busy.logFile, 60_000);
+  });
+});
