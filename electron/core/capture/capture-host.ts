@@ -30,6 +30,7 @@ import {
   spoolPath,
   type CaptureRecord,
 } from './state.js';
+import { EXIT_STATUS_OPTION } from './session.js';
 import { Tmux, TmuxError } from './tmux.js';
 
 /** One tmux call per second notices ended panes, dead pipes and resizes. */
@@ -45,7 +46,9 @@ const ABANDONED_START_MS = 30_000;
 /** How soon after a state-dir change (a new capture) the host looks at tmux. */
 const NEW_CAPTURE_DELAY_MS = 20;
 
-const PANE_FORMAT = ['#{pane_id}', '#{@loupe_capture}', '#{pane_pipe}', '#{pane_dead}', '#{pane_dead_status}', '#{pane_dead_signal}', '#{pane_width}', '#{pane_height}'].join('\t');
+/** What the host needs of a pane's exit: the status `loupe run`'s launch script recorded, else tmux's. */
+const EXIT_FORMAT = `#{${EXIT_STATUS_OPTION}}\t#{pane_dead_status}\t#{pane_dead_signal}`;
+const PANE_FORMAT = ['#{pane_id}', '#{@loupe_capture}', '#{pane_pipe}', '#{pane_dead}', EXIT_FORMAT, '#{pane_width}', '#{pane_height}'].join('\t');
 
 interface PaneState {
   paneId: string;
@@ -193,7 +196,7 @@ export class CaptureHost {
     const panes = new Map<string, PaneState>();
     const paneIds = new Set<string>();
     for (const line of out.split('\n')) {
-      const [paneId, captureId, pipe, dead, status, signal, cols, rows] = line.split('\t');
+      const [paneId, captureId, pipe, dead, recorded, status, signal, cols, rows] = line.split('\t');
       if (paneId) paneIds.add(paneId);
       if (!captureId) continue;
       panes.set(captureId, {
@@ -201,7 +204,7 @@ export class CaptureHost {
         captureId,
         piped: pipe === '1',
         dead: dead === '1',
-        exitStatus: exitStatusOf(status, signal),
+        exitStatus: exitStatusOf(recorded, status, signal),
         cols: Number(cols),
         rows: Number(rows),
       });
@@ -436,8 +439,8 @@ export class CaptureHost {
 
   private async deadPaneStatus(paneId: string): Promise<number | null> {
     try {
-      const [status, signal] = (await this.tmux.display(paneId, '#{pane_dead_status}\t#{pane_dead_signal}')).split('\t');
-      return exitStatusOf(status, signal);
+      const [recorded, status, signal] = (await this.tmux.display(paneId, EXIT_FORMAT)).split('\t');
+      return exitStatusOf(recorded, status, signal);
     } catch {
       return null;
     }
@@ -457,8 +460,12 @@ export class CaptureHost {
   }
 }
 
-/** A shell-style exit status: the status, or 128 + the signal that killed the command; null when unknown. */
-function exitStatusOf(status: string | undefined, signal: string | undefined): number | null {
+/**
+ * A shell-style exit status: the one the launch script recorded, else tmux's status, or 128 + the
+ * signal that killed the command; null when unknown.
+ */
+function exitStatusOf(recorded: string | undefined, status: string | undefined, signal: string | undefined): number | null {
+  if (recorded !== undefined && /^\d+$/.test(recorded)) return Number(recorded);
   if (status !== undefined && status !== '') return Number(status);
   if (signal !== undefined && signal !== '') return 128 + Number(signal);
   return null;

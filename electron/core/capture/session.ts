@@ -29,6 +29,9 @@ import {
 import { DEFAULT_SOCKET_NAME, Tmux, TmuxError, tmuxBinary, tmuxLiteral } from './tmux.js';
 
 /** A terminal size agents are comfortable in (wide enough for diffs, tall enough for a plan). */
+/** The pane option the launch script sets to the command's exit status, read by the capture host. */
+export const EXIT_STATUS_OPTION = '@loupe_exit_status';
+
 export const DEFAULT_COLS = 120;
 export const DEFAULT_ROWS = 32;
 /** tmux accepts window sizes up to 10000. */
@@ -133,7 +136,12 @@ function launchScript(gate: string, command: string[], cwd: string, env: Record<
     `${shellQuote(tmuxPath())} wait-for ${gate} || exit 125`,
     ...exports,
     `cd ${shellQuote(cwd)} || exit 126`,
-    `exec ${command.map(shellQuote).join(' ')}`,
+    command.map(shellQuote).join(' '),
+    // Record the exit status on the pane ourselves: tmux's #{pane_dead_status} is sometimes still
+    // empty when the pane is already dead (seen under load), and then the status would be lost.
+    'status=$?',
+    `${shellQuote(tmuxPath())} set-option -p -t "$TMUX_PANE" ${EXIT_STATUS_OPTION} "$status" 2>/dev/null`,
+    'exit "$status"',
     '',
   ].join('\n');
 }
