@@ -34,7 +34,8 @@ export async function startLoupe(): Promise<LoupeEnv> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-e2e-'));
   const socket = `loupe-test-${randomBytes(4).toString('hex')}`;
   // Capture daemons keep their records here, not in the user's ~/.local/state/loupe.
-  const env = { ...process.env, NO_COLOR: '1', LOUPE_STATE_DIR: path.join(root, '.loupe-state') };
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-e2e-state-'));
+  const env = { ...process.env, NO_COLOR: '1', LOUPE_STATE_DIR: stateDir };
   const tmux = async (...args: string[]) => (await run('tmux', ['-L', socket, ...args])).stdout;
   const loupe = async (...args: string[]) => {
     const [command, ...rest] = args;
@@ -84,7 +85,14 @@ export async function startLoupe(): Promise<LoupeEnv> {
         if (server.exitCode === null) server.kill('SIGKILL');
       }
       await tmux('kill-server').catch(() => undefined);
-      fs.rmSync(root, { recursive: true, force: true });
+      fs.rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+      // The capture daemon may still be closing captures (and touching its files) after kill-server;
+      // a leftover temp folder is not worth failing a test for.
+      try {
+        fs.rmSync(stateDir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
+      } catch (err) {
+        console.warn(`could not remove ${stateDir}: ${(err as Error).message}`);
+      }
     },
   };
 }
