@@ -22,4 +22,5 @@ done
 spool=$("$tmux_bin" -S "$socket" show-options -pqv -t "$pane" @loupe_spool) || exit 1
 [ -n "$spool" ] || exit 1
 cat >> "$spool"
-: > "$spool.eof"
+# Tell the host the spool is complete, unless it has already closed the capture and removed it.
+[ -e "$spool" ] && : > "$spool.eof"

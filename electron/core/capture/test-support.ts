@@ -36,7 +36,7 @@ export function createWorld(): TestWorld {
       } catch {
         // already gone
       }
-      fs.rmSync(base, { recursive: true, force: true });
+      fs.rmSync(base, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
 }
