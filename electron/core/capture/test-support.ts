@@ -36,7 +36,13 @@ export function createWorld(): TestWorld {
       } catch {
         // already gone
       }
-      fs.rmSync(base, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+      // Pipe helpers of the killed server may still be finishing (touching their EOF markers) in
+      // the state folder; a temp folder left behind is not worth failing the test file for.
+      try {
+        fs.rmSync(base, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+      } catch (err) {
+        console.warn(`could not remove ${base}: ${(err as Error).message}`);
+      }
     },
   };
 }
