@@ -15,7 +15,9 @@ export default defineConfig({
   timeout: 90_000,
   expect: { timeout: 20_000 },
   reporter: 'list',
-  retries: 0,
+  // One retry: on the shared 2-core CI machine a spec that waits on live capture has stalled
+  // intermittently (a different spec each time). Playwright reports a retried pass as "flaky".
+  retries: 1,
   use: {
     browserName: 'chromium',
     viewport: { width: 1440, height: 900 },
