@@ -22,25 +22,10 @@ import type { IndexDb } from '../index/schema.js';
 import { compileUserRegex, type UserRegex } from '../regex/userRegex.js';
 import { containsInOrder, literalSequence, requiredLiterals } from './regexPrefilter.js';
 import { parseTimeBound } from './timeBound.js';
+import type { SearchQuery } from '../../../shared/ipc.js';
 
-export interface SearchQuery {
-  /** A substring, or a regex (RE2 syntax) when `regex` is true. Empty or absent: every entry. */
-  text?: string;
-  regex?: boolean;
-  /** For regexes; substring search is always case-insensitive (ASCII letters). */
-  ignoreCase?: boolean;
-  types?: EntryType[];
-  levels?: Level[];
-  agentId?: string;
-  taskId?: string;
-  /** ISO 8601, a date, or a duration before now (`15m`, `2h`, `3d`); inclusive. */
-  since?: string;
-  until?: string;
-  limit?: number;
-  offset?: number;
-  /** By time: newest first (desc, the default) or oldest first. */
-  sort?: 'asc' | 'desc';
-}
+/** The query shape is the contract's: the CLI, IPC and the web view all send it. */
+export type { SearchQuery };
 
 export interface SearchHit {
   root: string;
