@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import type { LogEntry } from '../../../shared/entry.js';
+import { ScreenLineMaker, screenLinesOf, SETTLE_US } from './screenLines.js';
+
+/** Builds a run: each step is output written at a time (ms), cut into entries at newlines like capture does. */
+function run(cols: number, rows: number, steps: [number, string][]): { entry: LogEntry; time: number }[] {
+  const out: { entry: LogEntry; time: number }[] = [];
+  let seq = 0;
+  const at = (ms: number) => 1_700_000_000_000_000 + ms * 1000;
+  const push = (ms: number, entry: Omit<LogEntry, 'sequence' | 'timestamp' | 'agent_id'>) =>
+    out.push({ entry: { ...entry, sequence: ++seq, timestamp: '', agent_id: 'a' } as LogEntry, time: at(ms) });
+  push(0, { type: 'system', content: 'started', metadata: { event: 'started', cols, rows } });
+  for (const [ms, text] of steps) {
+    const parts = text.split('\n');
+    parts.forEach((p, i) => {
+      const last = i === parts.length - 1;
+      if (last && p === '') return;
+      push(ms, { type: 'stdout', content: p, ...(last ? { metadata: { partial: true } } : {}) });
+    });
+  }
+  return out;
+}
+
+const texts = (steps: Parameters<typeof run>[2], cols = 40, rows = 6) => screenLinesOf(run(cols, rows, steps)).map((l) => l.text);
+
+describe('screen lines', () => {
+  it('are exactly the lines of plain line output, in order, duplicates included', () => {
+    const lines = Array.from({ length: 30 }, (_, i) => (i % 7 === 3 ? 'ok' : `line ${i} of the build`));
+    const steps: [number, string][] = lines.map((l, i) => [i * 10, `${l}\r\n`]);
+    expect(texts(steps)).toEqual(lines);
+  });
+
+  it('join a long wrapped line back into one', () => {
+    const long = 'x'.repeat(95) + ' end';
+    expect(texts([[0, `${long}\r\nnext\r\n`]])).toEqual([long, 'next']);
+  });
+
+  it('record a reply streamed word by word into a fixed row once, and not the frames of a spinner', () => {
+    const words = 'the quantum widget passed the bounds check'.split(' ');
+    const steps: [number, string][] = [[0, '\x1b[?1049h\x1b[H\x1b[2JAgent console']];
+    let col = 1;
+    words.forEach((w, i) => {
+      steps.push([100 + i * 60, `\x1b[3;${col}H${w}\x1b[6;1H\x1b[2Kstatus: tick ${i}`]);
+      col += w.length + 1;
+    });
+    steps.push([100 + words.length * 60 + SETTLE_US / 1000 + 500, '\x1b[?1049l']);
+    const got = texts(steps);
+    expect(got.filter((t) => t === words.join(' '))).toHaveLength(1);
+    expect(got.filter((t) => t.startsWith('status: tick'))).toEqual([`status: tick ${words.length - 1}`]);
+    expect(got).toContain('Agent console');
+  });
+
+  it('record a line that stood still and was then replaced, but not one replaced at once', () => {
+    const got = texts([
+      [0, '\x1b[2KRetrying in 3\r'],
+      [1000, '\x1b[2KRetrying in 2\r'],
+      [2000, '\x1b[2KRetrying in 1\r'],
+      [3000, '\x1b[2KConnecting…\r'],
+      [3000 + SETTLE_US / 1000 + 100, '\x1b[2KConnected\r\n'],
+    ]);
+    expect(got).toEqual(['Connecting…', 'Connected']);
+  });
+
+  it('keep a line once when a full redraw moves it', () => {
+    const frame = (top: string) => `\x1b[H\x1b[2J${top}\r\nkeep me\r\n`;
+    const got = texts([
+      [0, frame('first')],
+      [3000, frame('a\r\nb')],
+      [6000, frame('a\r\nb\r\nc')],
+    ]);
+    expect(got.filter((t) => t === 'keep me')).toHaveLength(1);
+  });
+
+  it('continue across a save and restore exactly as without one', () => {
+    const steps: [number, string][] = [];
+    for (let i = 0; i < 40; i++) steps.push([i * 700, i % 5 === 0 ? `\x1b[2;1H\x1b[Kprogress ${i}` : `row ${i}\r\n`]);
+    const entries = run(30, 5, steps);
+    const whole = screenLinesOf(entries).map((l) => l.text);
+    for (const cut of [5, 17, 33]) {
+      let maker = new ScreenLineMaker();
+      const got: string[] = [];
+      entries.forEach((e, i) => {
+        if (i === cut) {
+          const state = JSON.parse(JSON.stringify(maker.save()));
+          maker.dispose();
+          maker = ScreenLineMaker.restore(state);
+        }
+        maker.apply(e.entry, e.time);
+        got.push(...maker.take().map((l) => l.text));
+      });
+      maker.endRun(entries[entries.length - 1].time);
+      got.push(...maker.take().map((l) => l.text));
+      maker.dispose();
+      expect(got).toEqual(whole);
+    }
+  });
+});

@@ -1,0 +1,482 @@
+/**
+ * Screen lines (SPEC §12): what the terminal showed, as text, derived from a run's byte stream
+ * with the same headless terminal replay uses.
+ *
+ * Output is played into a headless xterm at the recorded size. The screen is looked at when the
+ * entries' timestamp changes (the capture host stamps each read, so one read of a redraw is one
+ * look), and a logical line (wrapped rows joined) becomes a screen line once it is final for the
+ * user:
+ * - it scrolled off the top into the scrollback;
+ * - it stood unchanged for SETTLE_US (so a spinner, a ticking counter or a reply being streamed
+ *   yields only the states that stood still, never every frame);
+ * - it was replaced or cleared after standing that long;
+ * - the run ended.
+ * A line that moves (a full redraw, a scrolled region) or is redrawn in place keeps its identity,
+ * so it is recorded once. Everything is decided from the entries' own times, never the clock, so
+ * indexing a run live or rebuilding it later gives the same lines.
+ */
+import { createRequire } from 'node:module';
+import { entryTerminalText, type LogEntry } from '../../../shared/entry.js';
+import { serializeTerminalState, type SerializerLike, type TerminalLike } from '../../../shared/terminal-state.js';
+import { entrySize } from '../replay/seek.js';
+import { DEFAULT_COLS, DEFAULT_ROWS, feedTerminal, TerminalFeedError } from '../replay/terminal.js';
+
+const require = createRequire(import.meta.url);
+
+/** A line that is final: a person could have read it on the screen. */
+export interface ScreenLine {
+  text: string;
+  /** The first entry that wrote into the line, and the entry after which it showed this text. */
+  firstSeq: number;
+  lastSeq: number;
+  /** When it showed this text: the time of `lastSeq`, µs since the epoch. */
+  time: number;
+}
+
+/**
+ * How long a line must stand unchanged to count as read. Spinners (80-120 ms), streamed words
+ * (tens of ms) and once-a-second timers and countdowns all change faster than this.
+ */
+export const SETTLE_US = 2_000_000;
+/** A line that vanishes and comes back this soon (a redraw split across two reads) is the same line. */
+const REAPPEAR_US = 1_000_000;
+/** Rows of scrollback the terminal keeps between two looks: far more than one read scrolls. */
+const SCROLLBACK = 5000;
+/** Look (and take the scrolled-off lines) once this many rows have scrolled since the last look. */
+const DRAIN_ROWS = 1000;
+
+interface Tracked {
+  text: string;
+  /** When this text appeared. */
+  since: number;
+  firstSeq: number;
+  lastSeq: number;
+  lastTime: number;
+  emitted: boolean;
+}
+
+interface TrimmingList {
+  onTrim(listener: (rows: number) => void): { dispose(): void };
+}
+
+interface Gone {
+  item: Tracked;
+  until: number;
+}
+
+/** The maker's state between processes: the terminal's serialized state plus what it tracks. */
+export interface ScreenState {
+  cols: number;
+  rows: number;
+  terminal: string;
+  seq: number;
+  time: number;
+  /** The time of output not looked at yet, or null. */
+  unseenTime: number | null;
+  unseenSeq: number;
+  bufferType: 'normal' | 'alternate';
+  /** Lines tracked per buffer, keyed by their row relative to the first row not yet taken. */
+  normal: [number, Tracked][];
+  alternate: [number, Tracked][];
+  gone: Gone[];
+  /** Rows of the normal buffer above the first one not taken yet (in the serialized scrollback). */
+  pendingRows: number;
+}
+
+interface HeadlessModule {
+  Terminal: new (options: Record<string, unknown>) => TerminalLike & {
+    loadAddon(addon: unknown): void;
+    unicode: { activeVersion: string };
+    dispose(): void;
+  };
+}
+
+function createTerminal(cols: number, rows: number) {
+  const { Terminal } = require('@xterm/headless') as HeadlessModule;
+  const { SerializeAddon } = require('@xterm/addon-serialize') as { SerializeAddon: new () => SerializerLike };
+  const { Unicode11Addon } = require('@xterm/addon-unicode11') as { Unicode11Addon: new () => unknown };
+  const term = new Terminal({ cols, rows, scrollback: SCROLLBACK, allowProposedApi: true });
+  const serializer = new SerializeAddon();
+  term.loadAddon(serializer);
+  term.loadAddon(new Unicode11Addon());
+  term.unicode.activeVersion = '11';
+  return { term, serializer };
+}
+
+/**
+ * Turns one agent's entries, in order, into screen lines. Call `apply` for every entry, take the
+ * finished lines with `take()`, `settle(now)` when output has gone quiet, `endRun()` at the end.
+ */
+export class ScreenLineMaker {
+  private term: ReturnType<typeof createTerminal>['term'];
+  private serializer: SerializerLike;
+  private cols: number;
+  private rows: number;
+  /** The last entry applied and its time. */
+  seq = 0;
+  time = Number.NaN;
+  /** The time of the output not looked at yet (NaN when the screen has been looked at). */
+  private unseenTime = Number.NaN;
+  /** The first entry of the output not looked at yet. */
+  private unseenSeq = 0;
+  private bufferType: 'normal' | 'alternate' = 'normal';
+  private normal = new Map<number, Tracked>();
+  private alternate = new Map<number, Tracked>();
+  private gone: Gone[] = [];
+  /** The first absolute row of the normal buffer not taken as a scrolled-off line yet. */
+  private taken = 0;
+  /** Rows trimmed off the top of the normal buffer's scrollback since the last look. */
+  private trimmed = 0;
+  private trimWatch: { lines: unknown; subscription: { dispose(): void } } | null = null;
+  private out: ScreenLine[] = [];
+  private touched = false;
+  /** Output chunks xterm failed on (its parser throws on a few rare sequences). */
+  feedErrors = 0;
+
+  constructor(cols = DEFAULT_COLS, rows = DEFAULT_ROWS) {
+    this.cols = cols;
+    this.rows = rows;
+    ({ term: this.term, serializer: this.serializer } = createTerminal(cols, rows));
+    this.watchTrims();
+  }
+
+  /** A maker that continues from a saved state. */
+  static restore(state: ScreenState): ScreenLineMaker {
+    const m = new ScreenLineMaker(state.cols, state.rows);
+    m.feed(state.terminal);
+    m.seq = state.seq;
+    m.time = state.time;
+    m.unseenTime = state.unseenTime ?? Number.NaN;
+    m.unseenSeq = state.unseenSeq;
+    m.bufferType = state.bufferType;
+    const buf = m.term.buffer.normal;
+    m.taken = Math.max(0, buf.baseY - state.pendingRows);
+    m.normal = new Map(state.normal.map(([rel, t]) => [m.taken + rel, t]));
+    m.alternate = new Map(state.alternate);
+    m.gone = state.gone;
+    m.touched = state.normal.length + state.alternate.length > 0;
+    m.watchTrims();
+    return m;
+  }
+
+  /**
+   * Everything needed to continue in another process. It does not look at the screen: looks
+   * happen only where the entries' times say, so where a save falls changes nothing.
+   */
+  save(): ScreenState {
+    const pendingRows = this.term.buffer.normal.baseY - this.taken;
+    return {
+      cols: this.cols,
+      rows: this.rows,
+      terminal: serializeTerminalState(this.term, this.serializer, pendingRows),
+      seq: this.seq,
+      time: this.time,
+      unseenTime: Number.isNaN(this.unseenTime) ? null : this.unseenTime,
+      unseenSeq: this.unseenSeq,
+      bufferType: this.bufferType,
+      normal: [...this.normal].map(([abs, t]) => [abs - this.taken, t]),
+      alternate: [...this.alternate],
+      gone: this.gone,
+      pendingRows,
+    };
+  }
+
+  /** Plays one entry. System entries only matter for their size (started, resized) and the run's end. */
+  apply(entry: LogEntry, time: number): void {
+    if (time !== this.time && !Number.isNaN(this.unseenTime)) this.look();
+    if (time !== this.time) this.settle(time);
+    const size = entrySize(entry);
+    if (size !== null) {
+      if (entry.metadata?.event === 'started' && this.touched) this.endRun(time);
+      this.look();
+      if (size.cols !== this.cols || size.rows !== this.rows) {
+        this.term.resize(size.cols, size.rows);
+        this.cols = size.cols;
+        this.rows = size.rows;
+        this.unseenTime = time;
+        this.look();
+      }
+    } else if (entry.type === 'system' && entry.metadata?.event === 'terminated') {
+      this.seq = entry.sequence;
+      this.time = time;
+      this.endRun(time);
+      return;
+    } else {
+      const text = entryTerminalText(entry);
+      if (text !== '') {
+        this.feed(text);
+        if (Number.isNaN(this.unseenTime)) this.unseenSeq = entry.sequence;
+        this.unseenTime = time;
+        this.touched = true;
+        if (this.term.buffer.active.type === 'normal' && this.term.buffer.normal.baseY - this.taken >= DRAIN_ROWS) {
+          this.seq = entry.sequence;
+          this.time = time;
+          this.look();
+        }
+      }
+    }
+    this.seq = entry.sequence;
+    this.time = time;
+  }
+
+  /** Output has been quiet until `now` (µs): lines that stood SETTLE_US by then are final. */
+  settle(now: number): void {
+    this.look();
+    const ready: [number, Tracked][] = [];
+    for (const [row, t] of this.current()) if (!t.emitted && now - t.since >= SETTLE_US) ready.push([row, t]);
+    ready.sort((a, b) => a[0] - b[0]);
+    for (const [, t] of ready) this.emit(t);
+    this.gone = this.gone.filter((g) => g.until > now);
+  }
+
+  /** The earliest time at which `settle` would make a line final, or null when none is waiting. */
+  nextSettle(): number | null {
+    let at: number | null = null;
+    for (const map of [this.normal, this.alternate]) {
+      for (const t of map.values()) if (!t.emitted && (at === null || t.since + SETTLE_US < at)) at = t.since + SETTLE_US;
+    }
+    return at;
+  }
+
+  /** The run ended: everything still shown is final; the terminal starts afresh for the next run. */
+  endRun(time: number): void {
+    this.look();
+    for (const map of [this.alternate, this.normal]) {
+      const rows = [...map].sort((a, b) => a[0] - b[0]);
+      for (const [, t] of rows) if (!t.emitted) this.emit(t);
+    }
+    this.term.dispose();
+    ({ term: this.term, serializer: this.serializer } = createTerminal(this.cols, this.rows));
+    this.trimWatch = null;
+    this.watchTrims();
+    this.normal.clear();
+    this.alternate.clear();
+    this.gone = [];
+    this.taken = 0;
+    this.bufferType = 'normal';
+    this.touched = false;
+    this.unseenTime = Number.NaN;
+    this.time = time;
+  }
+
+  /** The lines that became final since the last call. */
+  take(): ScreenLine[] {
+    const lines = this.out;
+    this.out = [];
+    return lines;
+  }
+
+  dispose(): void {
+    this.term.dispose();
+  }
+
+  private current(): Map<number, Tracked> {
+    return this.bufferType === 'normal' ? this.normal : this.alternate;
+  }
+
+  private feed(data: string): void {
+    try {
+      feedTerminal(this.term, data);
+    } catch (err) {
+      if (!(err instanceof TerminalFeedError)) throw err;
+      this.feedErrors++;
+    }
+  }
+
+  private emit(t: Tracked): void {
+    t.emitted = true;
+    this.out.push({ text: t.text, firstSeq: t.firstSeq, lastSeq: t.lastSeq, time: t.lastTime });
+  }
+
+  /** A line no longer shown: final if it stood long enough; remembered a moment in case it comes back. */
+  private vanish(t: Tracked, at: number): void {
+    if (!t.emitted && at - t.since >= SETTLE_US) this.emit(t);
+    this.gone.push({ item: t, until: at + REAPPEAR_US });
+  }
+
+  /**
+   * Counts the rows the normal buffer's scrollback drops off its top when full, so the rows
+   * tracked (by their place in the buffer) can be shifted. xterm has no public event for it; its
+   * line list's own one is what its markers use. A resize may replace the list: looked up again.
+   */
+  private watchTrims(): void {
+    const core = (this.term as unknown as { _core?: { _bufferService?: { buffers?: { _normal?: { lines?: TrimmingList } } } } })._core;
+    const lines = core?._bufferService?.buffers?._normal?.lines;
+    if (lines === undefined || this.trimWatch?.lines === lines) return;
+    this.trimWatch?.subscription.dispose();
+    this.trimWatch = { lines, subscription: lines.onTrim((n) => (this.trimmed += n)) };
+  }
+
+  /** Compares the screen now with what was tracked, and records what became final. */
+  private look(): void {
+    if (Number.isNaN(this.unseenTime)) return;
+    const at = this.unseenTime;
+    this.unseenTime = Number.NaN;
+    this.unseenSeq = this.unseenSeq || this.seq;
+    const active = this.term.buffer.active;
+    if (active.type !== this.bufferType) {
+      // Leaving the alternate screen (a full-screen program exited) ends what it showed; the
+      // normal screen's lines were kept and are matched again below.
+      if (this.bufferType === 'alternate') {
+        for (const [, t] of [...this.alternate].sort((a, b) => a[0] - b[0])) this.vanish(t, at);
+        this.alternate.clear();
+      }
+      this.bufferType = active.type;
+    }
+    const finals: [number, Tracked][] = [];
+    if (active.type === 'normal') {
+      this.followTrim();
+      this.takeScrolledOff(at, finals);
+    }
+    const map = this.current();
+    const seen = this.logicalLines(active.type === 'normal' ? this.viewportStart() : 0);
+    const next = new Map<number, Tracked>();
+    const unmatched = new Map(map);
+    const fresh: { row: number; text: string }[] = [];
+    // Same row, same text: unchanged.
+    for (const line of seen) {
+      const t = unmatched.get(line.row);
+      if (t !== undefined && t.text === line.text) {
+        next.set(line.row, t);
+        unmatched.delete(line.row);
+      } else fresh.push(line);
+    }
+    // Same text elsewhere: moved by a redraw or a scroll. Else a line that just vanished, back.
+    const changed: { row: number; text: string }[] = [];
+    for (const line of fresh) {
+      const moved = nearestWithText(unmatched, line.text, line.row);
+      if (moved !== null) {
+        next.set(line.row, unmatched.get(moved)!);
+        unmatched.delete(moved);
+        continue;
+      }
+      const back = this.gone.findIndex((g) => g.item.text === line.text);
+      if (back >= 0) {
+        next.set(line.row, this.gone[back].item);
+        this.gone.splice(back, 1);
+        continue;
+      }
+      changed.push(line);
+    }
+    // A changed row: the new text continues the old one's line (a word streamed in) unless the
+    // old text was final already.
+    for (const line of changed) {
+      const old = unmatched.get(line.row);
+      const continues = old !== undefined && !old.emitted;
+      next.set(line.row, {
+        text: line.text,
+        since: at,
+        firstSeq: continues ? old.firstSeq : this.unseenSeq,
+        lastSeq: this.seq,
+        lastTime: this.time,
+        emitted: false,
+      });
+    }
+    const vanished = [...unmatched].sort((a, b) => a[0] - b[0]);
+    for (const [, t] of vanished) this.vanish(t, at);
+    finals.sort((a, b) => a[0] - b[0]);
+    for (const [, t] of finals) if (!t.emitted) this.emit(t);
+    if (active.type === 'normal') this.normal = next;
+    else this.alternate = next;
+    this.watchTrims();
+  }
+
+  /** The scrollback was trimmed (more rows than it keeps): shift the rows tracked by the trim. */
+  private followTrim(): void {
+    const shift = this.trimmed;
+    this.trimmed = 0;
+    if (shift <= 0) return;
+    if (shift > this.taken) {
+      // More rows than the scrollback keeps scrolled at once: those in between left no trace.
+      this.taken = 0;
+      this.normal.clear();
+      return;
+    }
+    this.taken -= shift;
+    this.normal = new Map([...this.normal].map(([row, t]) => [row - shift, t]));
+  }
+
+  /** Logical lines that scrolled off entirely since the last look are final. */
+  private takeScrolledOff(at: number, finals: [number, Tracked][]): void {
+    const buf = this.term.buffer.normal;
+    let row = this.taken;
+    while (row < buf.baseY) {
+      const end = this.lineEnd(row);
+      if (end >= buf.baseY) break; // its last rows are still on the screen
+      const text = this.lineText(row, end);
+      const t = this.normal.get(row);
+      for (let r = row; r <= end; r++) this.normal.delete(r);
+      if (t !== undefined && t.text === text) finals.push([row, t]);
+      else {
+        if (t !== undefined) this.vanish(t, at);
+        if (text.trim() !== '') {
+          const continues = t !== undefined && !t.emitted;
+          finals.push([row, { text, since: at, firstSeq: continues ? t.firstSeq : this.unseenSeq, lastSeq: this.seq, lastTime: this.time, emitted: false }]);
+        }
+      }
+      row = end + 1;
+    }
+    this.taken = row;
+  }
+
+  /** The first row of the first logical line that shows on the screen. */
+  private viewportStart(): number {
+    const buf = this.term.buffer.normal;
+    let row = buf.baseY;
+    while (row > this.taken && buf.getLine(row)?.isWrapped === true) row--;
+    return row;
+  }
+
+  private lineEnd(row: number): number {
+    const buf = this.term.buffer.active;
+    let end = row;
+    while (end + 1 < buf.length && buf.getLine(end + 1)?.isWrapped === true) end++;
+    return end;
+  }
+
+  private lineText(start: number, end: number): string {
+    const buf = this.term.buffer.active;
+    let text = '';
+    for (let r = start; r <= end; r++) text += buf.getLine(r)?.translateToString(r === end) ?? '';
+    return text.trimEnd();
+  }
+
+  /** The screen's non-blank logical lines from `start`, by their first row. */
+  private logicalLines(start: number): { row: number; text: string }[] {
+    const buf = this.term.buffer.active;
+    const bottom = buf.baseY + this.term.rows;
+    const lines: { row: number; text: string }[] = [];
+    for (let row = start; row < bottom; ) {
+      const end = Math.min(this.lineEnd(row), bottom - 1);
+      const text = this.lineText(row, end);
+      if (text.trim() !== '') lines.push({ row, text });
+      row = end + 1;
+    }
+    return lines;
+  }
+}
+
+/** The tracked row nearest to `row` whose text is `text`, or null. */
+function nearestWithText(map: Map<number, Tracked>, text: string, row: number): number | null {
+  let best: number | null = null;
+  for (const [r, t] of map) {
+    if (t.text === text && (best === null || Math.abs(r - row) < Math.abs(best - row))) best = r;
+  }
+  return best;
+}
+
+/** Screen lines of a whole run, start to end (for tests, exports and logs outside an index). */
+export function screenLinesOf(entries: Iterable<{ entry: LogEntry; time: number }>): ScreenLine[] {
+  const maker = new ScreenLineMaker();
+  const lines: ScreenLine[] = [];
+  let last = Number.NaN;
+  for (const { entry, time } of entries) {
+    maker.apply(entry, time);
+    lines.push(...maker.take());
+    last = time;
+  }
+  maker.endRun(last);
+  lines.push(...maker.take());
+  maker.dispose();
+  return lines;
+}
