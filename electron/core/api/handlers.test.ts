@@ -138,12 +138,16 @@ describe('contract handlers', () => {
   it('index:search finds a line in the logs, and index:stats summarises the run', async () => {
     writeLog('alpha', ['starting up']);
     writeLog('alpha', ['Traceback (most recent call last):'], { level: 'error' });
+    // Search reads screen lines: a live agent's newest line counts once it stands still or its run ends.
+    const w = new LogWriter(streamPath(root, TASK, 'alpha'), { agentId: 'alpha' });
+    w.append({ type: 'system', content: '[loupe] terminated (exit status 0)', metadata: { event: 'terminated', exit_status: 0 } });
+    w.closeSync();
     const c = connect([]);
     const found = (await c.call('index:search', { text: 'traceback' })) as { total: number; hits: { agentId: string; text: string }[] };
     expect(found.total).toBe(1);
     expect(found.hits[0]).toMatchObject({ agentId: 'alpha', text: 'Traceback (most recent call last):' });
     const stats = (await c.call('index:stats', { agentId: 'alpha' })) as { entries: number; errors: number }[];
-    expect(stats).toMatchObject([{ entries: 2, errors: 1 }]);
+    expect(stats).toMatchObject([{ entries: 3, errors: 1 }]);
   });
 
   it('refuses a root that is not open, and path tricks in ids', async () => {

@@ -63,7 +63,7 @@ function range(from: number, to: number): number[] {
 }
 
 function ftsCount(ix: Indexer): number {
-  return (ix.db.prepare('SELECT count(*) AS n FROM entries_fts').get() as { n: number }).n;
+  return (ix.db.prepare('SELECT count(*) AS n FROM lines_fts').get() as { n: number }).n;
 }
 
 describe('Indexer', () => {
@@ -84,7 +84,7 @@ describe('Indexer', () => {
   });
 
   it('merges the FTS segments into one after a bulk pass, and not after a small one', () => {
-    const segments = (ix: Indexer) => (ix.db.prepare('SELECT count(DISTINCT segid) AS n FROM entries_fts_idx').get() as { n: number }).n;
+    const segments = (ix: Indexer) => (ix.db.prepare('SELECT count(DISTINCT segid) AS n FROM lines_fts_idx').get() as { n: number }).n;
     fs.writeFileSync(logFile('a1'), lines('a1', 1, 2000));
     const ix = indexer({ batchBytes: 2048, mergeAfterBytes: 64 * 1024 }); // a segment per small batch
     ix.indexPending();
@@ -92,7 +92,7 @@ describe('Indexer', () => {
     fs.appendFileSync(logFile('a1'), lines('a1', 2001, 2100)); // far less than half of what is indexed
     ix.indexPending();
     expect(segments(ix)).toBeGreaterThan(1);
-    expect(() => ix.db.prepare("INSERT INTO entries_fts (entries_fts) VALUES ('integrity-check')").run()).not.toThrow();
+    expect(() => ix.db.prepare("INSERT INTO lines_fts (lines_fts) VALUES ('integrity-check')").run()).not.toThrow();
     expect(searchIndex(ix.db, { text: 'line 1999 of a1' }).hits.map((h) => h.sequence)).toEqual([1999]);
     expect(searchIndex(ix.db, { text: 'line 2050 of a1' }).hits.map((h) => h.sequence)).toEqual([2050]);
   });
@@ -275,7 +275,7 @@ describe('Indexer', () => {
       if (parsed.ok) valid.add(parsed.entry.sequence);
     }
     expect(indexedSequences(ix, 'a1')).toEqual([...valid].sort((a, b) => a - b));
-    expect(() => ix.db.prepare("INSERT INTO entries_fts (entries_fts) VALUES ('integrity-check')").run()).not.toThrow();
+    expect(() => ix.db.prepare("INSERT INTO lines_fts (lines_fts) VALUES ('integrity-check')").run()).not.toThrow();
   });
 
   it('E5: a catastrophic regex on a 100 KB line returns, and FTS syntax in search text is just text', () => {

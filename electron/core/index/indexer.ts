@@ -25,7 +25,8 @@ import { listAgentLogs, rotatedFiles, workspaceDir, type AgentLog } from '../log
 import { headHash, readGzipped, statLogFile, type DiskFile } from './fileIdentity.js';
 import { refreshRuns } from './runs.js';
 import { deleteIndexFiles, indexPath, openIndexDb, type IndexDb } from './schema.js';
-import { searchableText } from './searchableText.js';
+import { compileClassifier, loadClassifierFactory, type ClassifierFactory } from '../capture/classify.js';
+import { AgentLines, prepareLineStatements, type LineStatements } from './lineIndex.js';
 
 /** Bytes of JSONL read and committed per transaction: big enough to amortise the commit, small enough to stay responsive. */
 const BATCH_BYTES = 4 * 1024 * 1024;
@@ -42,6 +43,12 @@ const NUDGE_WINDOW_US = 1_000_000;
  * Later passes add little and leave merging to FTS5's automerge.
  */
 const MERGE_AFTER_BYTES = 32 * 1024 * 1024;
+/**
+ * A pass that finds no new output settles the screen lines that stood still until this long ago:
+ * an entry is stamped when capture reads it and lands in the log soon after, so output older than
+ * this is on disk, and settling now makes the same lines a rebuild would make at the next entry.
+ */
+const SETTLE_MARGIN_US = 3_000_000;
 /** Corrupt lines reported per indexing pass; the rest are only counted. */
 const MAX_REPORTED_CORRUPT_LINES = 100;
 /** How often `watch()` looks for changes when file-system events are missed. */
@@ -126,6 +133,10 @@ export class Indexer {
   private readonly statements: ReturnType<typeof prepareStatements>;
   private rootRow: number;
   private readonly agentRows = new Map<string, number>();
+  private readonly lineStatements: LineStatements;
+  /** Screen-line makers of the agents indexed by this process, by agent row. */
+  private readonly agentLines = new Map<number, AgentLines>();
+  private classifiers: ClassifierFactory | null = null;
   private watcher: fs.FSWatcher | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private debounceTimer: NodeJS.Timeout | null = null;
@@ -138,6 +149,7 @@ export class Indexer {
     this.batchBytes = options.batchBytes ?? BATCH_BYTES;
     this.mergeAfterBytes = options.mergeAfterBytes ?? MERGE_AFTER_BYTES;
     this.statements = prepareStatements(this.db);
+    this.lineStatements = prepareLineStatements(this.db);
     this.db.prepare('INSERT OR IGNORE INTO roots (path) VALUES (?)').run(this.root);
     this.rootRow = (this.db.prepare('SELECT id FROM roots WHERE path = ?').get(this.root) as { id: number }).id;
   }
@@ -168,6 +180,7 @@ export class Indexer {
         stats.removedFiles++;
       }
     }
+    this.settleQuietScreens();
     if (stats.bytes >= this.mergeAfterBytes && stats.bytes * 2 >= this.indexedBytes()) this.mergeSegments();
     stats.elapsedMs = performance.now() - started;
     return stats;
@@ -180,7 +193,45 @@ export class Indexer {
 
   /** Rewrites the FTS index as one segment (FTS5 'optimize'). Readers carry on meanwhile (WAL); other writers wait. */
   private mergeSegments(): void {
-    this.db.prepare("INSERT INTO entries_fts (entries_fts) VALUES ('optimize')").run();
+    this.db.prepare("INSERT INTO lines_fts (lines_fts) VALUES ('optimize')").run();
+  }
+
+  /** Lines still on a screen that has been quiet long enough become screen lines (SPEC §12: output idle). */
+  private settleQuietScreens(now = Date.now() * 1000): void {
+    const quietUntil = now - SETTLE_MARGIN_US;
+    for (const agent of this.lineStatements.settling.pluck().all(quietUntil) as number[]) {
+      this.db.transaction(() => {
+        const lines = this.linesOf(agent);
+        lines.settle(quietUntil);
+        lines.save();
+      })();
+    }
+  }
+
+  /** The agent's screen-line index, continuing from where the index says it is. */
+  private linesOf(agent: number): AgentLines {
+    const lines = AgentLines.open(this.lineStatements, agent, () => this.classifierFactory()(), this.agentLines.get(agent));
+    this.agentLines.set(agent, lines);
+    return lines;
+  }
+
+  /** Screen lines are classified with the root's rules, like captured lines (a bad config: the defaults). */
+  private classifierFactory(): ClassifierFactory {
+    if (this.classifiers === null) {
+      try {
+        this.classifiers = loadClassifierFactory(this.root);
+      } catch {
+        this.classifiers = compileClassifier();
+      }
+    }
+    return this.classifiers;
+  }
+
+  /** Forgets an agent's screen state: its lines are made again from its next indexed entry on. */
+  private dropScreen(agent: number): void {
+    this.lineStatements.dropState.run(agent);
+    this.agentLines.get(agent)?.dispose();
+    this.agentLines.delete(agent);
   }
 
   /**
@@ -228,6 +279,8 @@ export class Indexer {
     this.watcher?.close();
     if (this.pollTimer !== null) clearInterval(this.pollTimer);
     if (this.debounceTimer !== null) clearTimeout(this.debounceTimer);
+    for (const lines of this.agentLines.values()) lines.dispose();
+    this.agentLines.clear();
     this.db.close();
   }
 
@@ -318,6 +371,7 @@ export class Indexer {
         this.db.transaction(() => {
           this.removeRows(cp!);
           s.resetCheckpoint.run(cp!.id);
+          this.dropScreen(agent);
         })();
         cp = s.checkpointById.get(cp.id) as Checkpoint;
         stats.truncatedFiles++;
@@ -352,6 +406,7 @@ export class Indexer {
           const current = s.checkpointOffset.get(cp!.id) as { offset: number } | undefined;
           if (current === undefined || current.offset !== offset) return false;
           const { minSeq, maxSeq, events } = this.insertRows(agent, cp!.id, batch.rows);
+          // The screen lines' state goes in the same transaction: a crash loses both or neither.
           if (events > 0) eventsSeen = true;
           s.advanceCheckpoint.run({ offset: offset + end, lines: lines + batch.lines, minSeq, maxSeq, corrupt: batch.corrupt, id: cp!.id });
           return true;
@@ -426,6 +481,7 @@ export class Indexer {
     let maxSeq: number | null = null;
     let events = 0;
     const ids = this.takenIds(rows);
+    const lines = this.linesOf(agent);
     let lastId = 0;
     for (const { entry, ts, offset, length } of rows) {
       let id = Math.max(1, ts);
@@ -436,7 +492,7 @@ export class Indexer {
       if (!inserted) continue; // this (agent, sequence) is already indexed, from another copy of the file
       ids.take(id);
       lastId = id;
-      s.insertText.run(id, searchableText(entry.content));
+      if (entry.sequence > lines.seq) lines.add({ entry, ts, file, offset, length });
       const meta = entry.metadata;
       if (meta !== undefined && (entry.type === 'system' || meta.gap !== undefined)) {
         s.insertEvent.run(
@@ -453,6 +509,7 @@ export class Indexer {
       if (minSeq === null || entry.sequence < minSeq) minSeq = entry.sequence;
       if (maxSeq === null || entry.sequence > maxSeq) maxSeq = entry.sequence;
     }
+    lines.save();
     return { minSeq, maxSeq, events };
   }
 
@@ -482,6 +539,7 @@ export class Indexer {
     this.db.transaction(() => {
       this.removeRows(cp);
       this.statements.deleteCheckpoint.run(cp.id);
+      if (!(this.statements.checkpointsOf.all(cp.agent) as Checkpoint[]).length) this.dropScreen(cp.agent);
       refreshRuns(this.db, cp.agent);
     })();
   }
@@ -491,9 +549,10 @@ export class Indexer {
     if (cp.min_seq === null || cp.max_seq === null) return;
     const s = this.statements;
     const range = [cp.agent, cp.min_seq, cp.max_seq, cp.id] as const;
-    s.deleteTexts.run(...range);
     s.deleteEvents.run(...range);
     s.deleteEntries.run(...range);
+    this.lineStatements.deleteLineTexts.run(cp.agent, cp.min_seq, cp.max_seq);
+    this.lineStatements.deleteLines.run(cp.agent, cp.min_seq, cp.max_seq);
   }
 }
 
@@ -534,9 +593,7 @@ function prepareStatements(db: IndexDb) {
     ),
     idsBetween: db.prepare('SELECT id FROM entries WHERE id BETWEEN ? AND ?'),
     idTaken: db.prepare('SELECT 1 FROM entries WHERE id = ?'),
-    insertText: db.prepare('INSERT INTO entries_fts (rowid, text) VALUES (?, ?)'),
     insertEvent: db.prepare('INSERT INTO events (id, agent, seq, ts, event, gap, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-    deleteTexts: db.prepare(`DELETE FROM entries_fts WHERE rowid IN (${inRange})`),
     deleteEvents: db.prepare(`DELETE FROM events WHERE id IN (${inRange})`),
     deleteEntries: db.prepare('DELETE FROM entries WHERE agent = ? AND seq BETWEEN ? AND ? AND file = ?'),
   };

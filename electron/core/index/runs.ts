@@ -132,9 +132,13 @@ export function runSummaries(db: IndexDb, query: StatsQuery = {}): RunSummary[] 
   const runsOf = db.prepare('SELECT * FROM runs WHERE agent = ? ORDER BY first_seq');
   const tally = db.prepare(
     `SELECT count(*) AS entries, coalesce(sum(length) + count(*), 0) AS bytes,
-            coalesce(sum(level >= ${ERROR_LEVEL}), 0) AS errors, coalesce(sum(level = ${WARN_LEVEL}), 0) AS warnings,
             min(ts) AS first_ts, max(ts) AS last_ts, max(seq) AS last_seq
-     FROM entries WHERE agent = ? AND seq >= ? AND seq < ?`,
+     FROM entries WHERE agent = @agent AND seq >= @from AND seq < @to`,
+  );
+  // Errors and warnings are counted on the screen lines (SPEC §12): what the user saw, once.
+  const levels = db.prepare(
+    `SELECT coalesce(sum(level >= ${ERROR_LEVEL}), 0) AS errors, coalesce(sum(level = ${WARN_LEVEL}), 0) AS warnings
+     FROM lines WHERE agent = @agent AND seq >= @from AND seq < @to`,
   );
   const summaries: RunSummary[] = [];
   for (const agent of agents) {
@@ -142,7 +146,8 @@ export function runSummaries(db: IndexDb, query: StatsQuery = {}): RunSummary[] 
     const runs: RunRow[] = stored.length > 0 ? stored : [implicitRun()];
     runs.forEach((run, i) => {
       const next = runs[i + 1]?.first_seq ?? Number.MAX_SAFE_INTEGER;
-      const t = tally.get(agent.id, run.first_seq, next) as {
+      const range = { agent: agent.id, from: run.first_seq, to: next };
+      const t = { ...(tally.get(range) as object), ...(levels.get(range) as object) } as {
         entries: number;
         bytes: number;
         errors: number;

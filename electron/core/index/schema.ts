@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { workspaceDir } from '../log/paths.js';
 
 /** Bump when the schema or what is stored changes: an index of another version is rebuilt. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export const INDEX_FILE_NAME = 'index.sqlite';
 
@@ -28,10 +28,18 @@ export function indexPath(root: string): string {
  * - `entries`: one row per log line. `id` is the entry's timestamp in microseconds, nudged
  *   forward when another entry already holds it, so that rowid order is time order: FTS5 can then
  *   return the newest hits first, and stop after the first page, without sorting every hit.
- * - `entries_fts`: the ANSI-stripped text, with a trigram index (detail=none: 40% smaller and
- *   30% faster to fill than detail=full; substring search runs as `LIKE`, which FTS5 answers
- *   from the trigrams and then checks against the stored text). columnsize=0: nothing ranks
- *   hits by length (bm25), so the per-row size table would be written for nothing.
+ * - `lines`: the screen lines (SPEC §12, electron/core/screen): what the terminal showed, one
+ *   row per line a person could read, plus one per system entry. `seq` is the entry after which
+ *   the line showed this text (a hit opens the replay there), `first_seq` the first entry that
+ *   wrote into it; `file`/`offset`/`length` locate the entry `seq`. Ids are time-ordered like
+ *   entries'. Search, levels, error counts and text views read these, never the raw entries.
+ * - `lines_fts`: the lines' text, with a trigram index (detail=none: 40% smaller and 30% faster
+ *   to fill than detail=full; substring search runs as `LIKE`, which FTS5 answers from the
+ *   trigrams and then checks against the stored text). columnsize=0: nothing ranks hits by
+ *   length (bm25), so the per-row size table would be written for nothing.
+ * - `screen_states`: per agent, the screen-line maker's state after the last indexed entry, so
+ *   the next pass (in any process) continues where this one stopped; `settle_at` is when a line
+ *   still on the screen would settle, for passes that find no new output.
  * - `events`: the metadata of system entries (started, terminated, gaps...), for run summaries.
  * - `runs`: one row per run of an agent, rebuilt from `events` whenever they change.
  */
@@ -69,7 +77,21 @@ CREATE TABLE entries (
   length INTEGER NOT NULL,
   UNIQUE (agent, seq)
 );
-CREATE VIRTUAL TABLE entries_fts USING fts5 (text, tokenize = 'trigram', detail = none, columnsize = 0);
+CREATE TABLE lines (
+  id INTEGER PRIMARY KEY,
+  agent INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  first_seq INTEGER NOT NULL,
+  ts INTEGER NOT NULL,
+  type INTEGER NOT NULL,
+  level INTEGER NOT NULL,
+  file INTEGER NOT NULL,
+  offset INTEGER NOT NULL,
+  length INTEGER NOT NULL
+);
+CREATE INDEX lines_by_agent ON lines (agent, seq);
+CREATE VIRTUAL TABLE lines_fts USING fts5 (text, tokenize = 'trigram', detail = none, columnsize = 0);
+CREATE TABLE screen_states (agent INTEGER PRIMARY KEY, seq INTEGER NOT NULL, state TEXT NOT NULL, settle_at INTEGER);
 CREATE TABLE events (
   id INTEGER PRIMARY KEY,
   agent INTEGER NOT NULL,

@@ -94,4 +94,26 @@ describe('screen lines', () => {
       expect(got).toEqual(whole);
     }
   });
+
+  it('continue across a save and restore once the scrollback is full of wrapped lines', () => {
+    // 200 characters at 80 columns is three rows: 2100 lines fill and trim the 5000-row scrollback.
+    const steps: [number, string][] = Array.from({ length: 2100 }, (_, i) => [i, `payload ${i} `.padEnd(200, 'x') + '\r\n']);
+    const entries = run(80, 24, steps);
+    const whole = screenLinesOf(entries).map((l) => l.lastSeq);
+    expect(whole).toEqual(entries.slice(1).map((e) => e.entry.sequence));
+    let maker = new ScreenLineMaker();
+    const got: number[] = [];
+    entries.forEach((e, i) => {
+      if (i === 2000) {
+        const state = JSON.parse(JSON.stringify(maker.save()));
+        maker.dispose();
+        maker = ScreenLineMaker.restore(state);
+      }
+      maker.apply(e.entry, e.time);
+      got.push(...maker.take().map((l) => l.lastSeq));
+    });
+    maker.endRun(entries[entries.length - 1].time);
+    got.push(...maker.take().map((l) => l.lastSeq));
+    expect(got).toEqual(whole);
+  });
 });

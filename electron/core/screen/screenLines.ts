@@ -81,6 +81,9 @@ export interface ScreenState {
   gone: Gone[];
   /** Rows of the normal buffer above the first one not taken yet (in the serialized scrollback). */
   pendingRows: number;
+  /** The entry that last wrote each row since the last look (rows as in `normal`/`alternate`). */
+  rowSeqs: [number, number][];
+  lineLog: boolean;
 }
 
 interface HeadlessModule {
@@ -128,6 +131,13 @@ export class ScreenLineMaker {
   /** Rows trimmed off the top of the normal buffer's scrollback since the last look. */
   private trimmed = 0;
   private trimWatch: { lines: unknown; subscription: { dispose(): void } } | null = null;
+  /** The entry that last wrote each row (by absolute row) since the last look. */
+  private rowSeqs = new Map<number, number>();
+  /**
+   * Until a run shows a carriage return or an escape, it is a plain line log (written by a tool,
+   * not a terminal), whose newlines also return to the first column.
+   */
+  private lineLog = true;
   private out: ScreenLine[] = [];
   private touched = false;
   /** Output chunks xterm failed on (its parser throws on a few rare sequences). */
@@ -154,6 +164,9 @@ export class ScreenLineMaker {
     m.normal = new Map(state.normal.map(([rel, t]) => [m.taken + rel, t]));
     m.alternate = new Map(state.alternate);
     m.gone = state.gone;
+    const base = state.bufferType === 'normal' ? m.taken : 0;
+    m.rowSeqs = new Map(state.rowSeqs.map(([rel, seq]) => [base + rel, seq]));
+    m.lineLog = state.lineLog;
     m.touched = state.normal.length + state.alternate.length > 0;
     m.watchTrims();
     return m;
@@ -164,6 +177,7 @@ export class ScreenLineMaker {
    * happen only where the entries' times say, so where a save falls changes nothing.
    */
   save(): ScreenState {
+    if (this.bufferType === 'normal') this.followTrim();
     const pendingRows = this.term.buffer.normal.baseY - this.taken;
     return {
       cols: this.cols,
@@ -178,6 +192,8 @@ export class ScreenLineMaker {
       alternate: [...this.alternate],
       gone: this.gone,
       pendingRows,
+      rowSeqs: [...this.rowSeqs].map(([row, seq]) => [row - (this.bufferType === 'normal' ? this.taken : 0), seq]),
+      lineLog: this.lineLog,
     };
   }
 
@@ -202,9 +218,13 @@ export class ScreenLineMaker {
       this.endRun(time);
       return;
     } else {
-      const text = entryTerminalText(entry);
+      let text = entryTerminalText(entry);
       if (text !== '') {
+        if (this.lineLog && (text.includes('\r') || text.includes('\x1b') || text.includes('\x9b'))) this.lineLog = false;
+        if (this.lineLog && text.endsWith('\n')) text = text.slice(0, -1) + '\r\n';
+        const before = this.cursorRow();
         this.feed(text);
+        this.markWritten(before, entry.sequence);
         if (Number.isNaN(this.unseenTime)) this.unseenSeq = entry.sequence;
         this.unseenTime = time;
         this.touched = true;
@@ -231,7 +251,7 @@ export class ScreenLineMaker {
 
   /** The earliest time at which `settle` would make a line final, or null when none is waiting. */
   nextSettle(): number | null {
-    let at: number | null = null;
+    let at: number | null = Number.isNaN(this.unseenTime) ? null : this.unseenTime + SETTLE_US;
     for (const map of [this.normal, this.alternate]) {
       for (const t of map.values()) if (!t.emitted && (at === null || t.since + SETTLE_US < at)) at = t.since + SETTLE_US;
     }
@@ -253,6 +273,8 @@ export class ScreenLineMaker {
     this.alternate.clear();
     this.gone = [];
     this.taken = 0;
+    this.rowSeqs.clear();
+    this.lineLog = true;
     this.bufferType = 'normal';
     this.touched = false;
     this.unseenTime = Number.NaN;
@@ -268,6 +290,33 @@ export class ScreenLineMaker {
 
   dispose(): void {
     this.term.dispose();
+  }
+
+  /** The cursor's row: absolute in the normal buffer, on the screen in the alternate one. */
+  private cursorRow(): { type: string; row: number } {
+    const buf = this.term.buffer.active;
+    return { type: buf.type, row: (buf.type === 'normal' ? buf.baseY : 0) + buf.cursorY };
+  }
+
+  /** Rows from where the cursor was to where it is now were written by entry `seq`. */
+  private markWritten(before: { type: string; row: number }, seq: number): void {
+    const after = this.cursorRow();
+    if (after.type !== before.type) return;
+    const [from, to] = before.row <= after.row ? [before.row, after.row] : [after.row, before.row];
+    for (let row = from; row <= to; row++) this.rowSeqs.set(row, seq);
+  }
+
+  /** The entries that wrote the rows `start`..`end` since the last look, or null when none did. */
+  private writers(start: number, end: number): { first: number; last: number } | null {
+    let first = Infinity;
+    let last = -Infinity;
+    for (let row = start; row <= end; row++) {
+      const seq = this.rowSeqs.get(row);
+      if (seq === undefined) continue;
+      if (seq < first) first = seq;
+      if (seq > last) last = seq;
+    }
+    return last < 0 ? null : { first, last };
   }
 
   private current(): Map<number, Tracked> {
@@ -332,7 +381,7 @@ export class ScreenLineMaker {
     const seen = this.logicalLines(active.type === 'normal' ? this.viewportStart() : 0);
     const next = new Map<number, Tracked>();
     const unmatched = new Map(map);
-    const fresh: { row: number; text: string }[] = [];
+    const fresh: { row: number; end: number; text: string }[] = [];
     // Same row, same text: unchanged.
     for (const line of seen) {
       const t = unmatched.get(line.row);
@@ -342,7 +391,7 @@ export class ScreenLineMaker {
       } else fresh.push(line);
     }
     // Same text elsewhere: moved by a redraw or a scroll. Else a line that just vanished, back.
-    const changed: { row: number; text: string }[] = [];
+    const changed: { row: number; end: number; text: string }[] = [];
     for (const line of fresh) {
       const moved = nearestWithText(unmatched, line.text, line.row);
       if (moved !== null) {
@@ -363,11 +412,12 @@ export class ScreenLineMaker {
     for (const line of changed) {
       const old = unmatched.get(line.row);
       const continues = old !== undefined && !old.emitted;
+      const wrote = this.writers(line.row, line.end);
       next.set(line.row, {
         text: line.text,
         since: at,
-        firstSeq: continues ? old.firstSeq : this.unseenSeq,
-        lastSeq: this.seq,
+        firstSeq: continues ? old.firstSeq : (wrote?.first ?? this.unseenSeq),
+        lastSeq: wrote?.last ?? this.seq,
         lastTime: this.time,
         emitted: false,
       });
@@ -378,6 +428,7 @@ export class ScreenLineMaker {
     for (const [, t] of finals) if (!t.emitted) this.emit(t);
     if (active.type === 'normal') this.normal = next;
     else this.alternate = next;
+    this.rowSeqs.clear();
     this.watchTrims();
   }
 
@@ -390,10 +441,12 @@ export class ScreenLineMaker {
       // More rows than the scrollback keeps scrolled at once: those in between left no trace.
       this.taken = 0;
       this.normal.clear();
+      this.rowSeqs.clear();
       return;
     }
     this.taken -= shift;
     this.normal = new Map([...this.normal].map(([row, t]) => [row - shift, t]));
+    this.rowSeqs = new Map([...this.rowSeqs].map(([row, seq]) => [row - shift, seq]));
   }
 
   /** Logical lines that scrolled off entirely since the last look are final. */
@@ -411,7 +464,18 @@ export class ScreenLineMaker {
         if (t !== undefined) this.vanish(t, at);
         if (text.trim() !== '') {
           const continues = t !== undefined && !t.emitted;
-          finals.push([row, { text, since: at, firstSeq: continues ? t.firstSeq : this.unseenSeq, lastSeq: this.seq, lastTime: this.time, emitted: false }]);
+          const wrote = this.writers(row, end);
+          finals.push([
+            row,
+            {
+              text,
+              since: at,
+              firstSeq: continues ? t.firstSeq : (wrote?.first ?? this.unseenSeq),
+              lastSeq: wrote?.last ?? this.seq,
+              lastTime: this.time,
+              emitted: false,
+            },
+          ]);
         }
       }
       row = end + 1;
@@ -442,14 +506,14 @@ export class ScreenLineMaker {
   }
 
   /** The screen's non-blank logical lines from `start`, by their first row. */
-  private logicalLines(start: number): { row: number; text: string }[] {
+  private logicalLines(start: number): { row: number; end: number; text: string }[] {
     const buf = this.term.buffer.active;
     const bottom = buf.baseY + this.term.rows;
-    const lines: { row: number; text: string }[] = [];
+    const lines: { row: number; end: number; text: string }[] = [];
     for (let row = start; row < bottom; ) {
       const end = Math.min(this.lineEnd(row), bottom - 1);
       const text = this.lineText(row, end);
-      if (text.trim() !== '') lines.push({ row, text });
+      if (text.trim() !== '') lines.push({ row, end, text });
       row = end + 1;
     }
     return lines;

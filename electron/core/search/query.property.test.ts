@@ -1,6 +1,7 @@
 /**
  * Property test: on randomized logs (many agents and tasks, ANSI, Unicode, rotated and gzipped
- * files), every query's hits and total equal a brute-force scan of the JSONL with the same filters.
+ * files), every query's hits and total equal a brute-force scan of the screen lines (SPEC §12)
+ * with the same filters; and every valid JSONL line is indexed exactly once.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,7 +21,6 @@ import {
   type LogEntry,
 } from '../../../shared/entry.js';
 import { Indexer } from '../index/indexer.js';
-import { searchableText } from '../index/searchableText.js';
 import { compileUserRegex } from '../regex/userRegex.js';
 import { searchIndex, type SearchQuery } from './query.js';
 
@@ -41,8 +41,10 @@ function pick<T>(list: readonly T[]): T {
 
 let root: string;
 let ix: Indexer;
-/** The brute-force view: every entry read back from the JSONL files (plain and gzipped). */
-let corpus: { task: string; entry: LogEntry; ts: number; text: string }[];
+/** Every valid entry read back from the JSONL files (plain and gzipped). */
+let jsonlEntries: number;
+/** The brute-force view: every screen line the index holds, with its text, in id (time) order. */
+let corpus: { task: string; agentId: string; sequence: number; ts: number; type: EntryType; level: Level; text: string }[];
 const NOW = BASE_US + 3_600_000_000;
 
 function randomContent(): string {
@@ -86,7 +88,7 @@ beforeAll(() => {
       });
     }
   }
-  corpus = [];
+  jsonlEntries = 0;
   for (const task of TASKS) {
     const dir = path.join(root, '.agent-workspace', task, 'logs');
     for (const name of fs.readdirSync(dir)) {
@@ -94,12 +96,19 @@ beforeAll(() => {
       const text = (name.endsWith('.gz') ? zlib.gunzipSync(raw) : raw).toString('utf8');
       for (const line of text.split('\n')) {
         const parsed = line === '' ? null : parseEntryLine(line);
-        if (parsed?.ok) corpus.push({ task, entry: parsed.entry, ts: parseTimestamp(parsed.entry.timestamp), text: searchableText(parsed.entry.content) });
+        if (parsed?.ok) jsonlEntries++;
       }
     }
   }
   ix = new Indexer(root);
   ix.indexPending();
+  const rows = ix.db
+    .prepare(
+      `SELECT t.task_id AS task, a.agent_id AS agentId, l.seq AS sequence, l.ts, l.type, l.level, f.text
+       FROM lines l JOIN lines_fts f ON f.rowid = l.id JOIN agents a ON a.id = l.agent JOIN tasks t ON t.id = a.task ORDER BY l.id`,
+    )
+    .all() as { task: string; agentId: string; sequence: number; ts: number; type: number; level: number; text: string }[];
+  corpus = rows.map((r) => ({ ...r, type: ENTRY_TYPES[r.type], level: LEVELS[r.level] }));
 });
 
 afterAll(() => {
@@ -113,18 +122,17 @@ function bruteForce(q: SearchQuery) {
   const regex = q.regex === true && q.text ? compileUserRegex(q.text, { ignoreCase: q.ignoreCase }) : null;
   const since = q.since !== undefined ? parseTimestamp(q.since) : -Infinity;
   const until = q.until !== undefined ? parseTimestamp(q.until) : Infinity;
-  const hits = corpus.filter(({ task, entry, ts, text }) => {
+  const hits = corpus.filter(({ task, agentId, ts, type, level, text }) => {
     if (q.text) {
       if (regex !== null ? !regex.test(text) : !lowerAscii(text).includes(lowerAscii(q.text))) return false;
     }
-    if (q.types && !q.types.includes(entry.type)) return false;
-    if (q.levels && !q.levels.includes(entryLevel(entry))) return false;
-    if (q.agentId !== undefined && entry.agent_id !== q.agentId) return false;
+    if (q.types && !q.types.includes(type)) return false;
+    if (q.levels && !q.levels.includes(level)) return false;
+    if (q.agentId !== undefined && agentId !== q.agentId) return false;
     if (q.taskId !== undefined && task !== q.taskId) return false;
     return ts >= since && ts <= until;
   });
-  hits.sort((a, b) => (q.sort === 'asc' ? a.ts - b.ts : b.ts - a.ts));
-  return hits;
+  return q.sort === 'asc' ? hits : hits.reverse();
 }
 
 function randomQuery(): SearchQuery {
@@ -158,7 +166,9 @@ function randomQuery(): SearchQuery {
 }
 
 describe('search, against a brute-force scan of the JSONL', () => {
-  it('indexed every valid line exactly once', () => {
+  it('indexed every valid line exactly once, and searches every screen line', () => {
+    expect((ix.db.prepare('SELECT count(*) AS n FROM entries').get() as { n: number }).n).toBe(jsonlEntries);
+    expect(corpus.length).toBeGreaterThan(jsonlEntries / 2);
     expect(searchIndex(ix.db, { limit: 0 }).total).toBe(corpus.length);
   });
 
@@ -174,12 +184,12 @@ describe('search, against a brute-force scan of the JSONL', () => {
       expect(
         result.hits.map((h) => `${h.taskId}/${h.agentId}#${h.sequence}`),
         label,
-      ).toEqual(expected.slice(offset, offset + limit).map((e) => `${e.task}/${e.entry.agent_id}#${e.entry.sequence}`));
+      ).toEqual(expected.slice(offset, offset + limit).map((e) => `${e.task}/${e.agentId}#${e.sequence}`));
       const byType: Partial<Record<EntryType, number>> = {};
       const byLevel: Partial<Record<Level, number>> = {};
       for (const e of expected) {
-        byType[e.entry.type] = (byType[e.entry.type] ?? 0) + 1;
-        byLevel[entryLevel(e.entry)] = (byLevel[entryLevel(e.entry)] ?? 0) + 1;
+        byType[e.type] = (byType[e.type] ?? 0) + 1;
+        byLevel[e.level] = (byLevel[e.level] ?? 0) + 1;
       }
       expect(result.byType, label).toEqual(byType);
       expect(result.byLevel, label).toEqual(byLevel);

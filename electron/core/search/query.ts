@@ -1,5 +1,7 @@
 /**
  * The one search API over a root's index (SPEC §6), used by the CLI, IPC and the web view.
+ * It searches screen lines (SPEC §12): the text the terminal showed, each line once, plus one
+ * line per system entry; a hit's sequence is the entry after which its line showed that text.
  *
  * Text is an ASCII-case-insensitive substring: it runs as `LIKE '%text%'`, which FTS5's trigram
  * index answers for text of 3+ characters and then checks against the stored text, so the
@@ -35,7 +37,7 @@ export interface SearchHit {
   timestamp: string;
   type: EntryType;
   level: Level;
-  /** ANSI-stripped content of the entry (carriage returns as line breaks). */
+  /** The screen line's text. */
   text: string;
   /** [start, end) UTF-16 ranges of the matches in `text`. */
   matches: [number, number][];
@@ -209,8 +211,8 @@ function planSearch(db: IndexDb, query: SearchQuery, now: number): Plan {
   const ftsDriven = substrings.length > 0 && [...substrings[0]].length >= 3;
   const key = ftsDriven ? 'f.rowid' : 'e.id';
   const from = ftsDriven
-    ? 'entries_fts f CROSS JOIN entries e ON e.id = f.rowid'
-    : 'entries e CROSS JOIN entries_fts f ON f.rowid = e.id';
+    ? 'lines_fts f CROSS JOIN lines e ON e.id = f.rowid'
+    : 'lines e CROSS JOIN lines_fts f ON f.rowid = e.id';
   for (const substring of substrings) {
     if (/[%_]/.test(substring)) {
       // LIKE's wildcards as `_` still narrow by the other trigrams; the escaped pattern then checks them exactly.
@@ -265,7 +267,7 @@ function histogramRange(db: IndexDb, plan: Plan): { lo: number; hi: number; buck
   let hi = plan.until;
   if (lo === null || hi === null) {
     // Ids are nudged timestamps, so the id extremes are the time extremes, read from the B-tree's ends.
-    const ends = db.prepare('SELECT (SELECT ts FROM entries ORDER BY id LIMIT 1) AS lo, (SELECT ts FROM entries ORDER BY id DESC LIMIT 1) AS hi').get() as {
+    const ends = db.prepare('SELECT (SELECT ts FROM lines ORDER BY id LIMIT 1) AS lo, (SELECT ts FROM lines ORDER BY id DESC LIMIT 1) AS hi').get() as {
       lo: number | null;
       hi: number | null;
     };

@@ -1,0 +1,173 @@
+/**
+ * Writes an agent's screen lines (electron/core/screen) into the index as its entries are
+ * indexed, and keeps the screen-line maker's state in the same transaction, so any process can
+ * continue where the last pass stopped and a rebuild gives the same lines as live indexing.
+ */
+import { ENTRY_TYPES, LEVELS, entryLevel, type EntryType, type Level, type LogEntry } from '../../../shared/entry.js';
+import type { Classifier } from '../capture/classify.js';
+import { readableText } from '../log/format.js';
+import { ScreenLineMaker, type ScreenLine, type ScreenState } from '../screen/screenLines.js';
+import type { Statement } from 'better-sqlite3';
+import type { IndexDb } from './schema.js';
+
+/** An indexed entry as the line index sees it: where it is in the file, and its time. */
+export interface IndexedEntry {
+  entry: LogEntry;
+  ts: number;
+  file: number;
+  offset: number;
+  length: number;
+}
+
+/** Line ids are timestamps like entry ids; a line this far behind the previous one keeps its own time. */
+const NUDGE_WINDOW_US = 1_000_000;
+
+const TYPE_CODE = Object.fromEntries(ENTRY_TYPES.map((t, i) => [t, i])) as Record<EntryType, number>;
+const LEVEL_CODE = Object.fromEntries(LEVELS.map((l, i) => [l, i])) as Record<Level, number>;
+
+type LineStatementName =
+  | 'lineTaken'
+  | 'insertLine'
+  | 'insertLineText'
+  | 'entryAt'
+  | 'stateOf'
+  | 'saveState'
+  | 'stateSeq'
+  | 'dropState'
+  | 'settling'
+  | 'deleteLineTexts'
+  | 'deleteLines';
+
+export type LineStatements = Record<LineStatementName, Statement>;
+
+export function prepareLineStatements(db: IndexDb): Record<LineStatementName, Statement> {
+  return {
+    lineTaken: db.prepare('SELECT 1 FROM lines WHERE id = ?'),
+    insertLine: db.prepare(
+      'INSERT INTO lines (id, agent, seq, first_seq, ts, type, level, file, offset, length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    insertLineText: db.prepare('INSERT INTO lines_fts (rowid, text) VALUES (?, ?)'),
+    entryAt: db.prepare('SELECT file, offset, length FROM entries WHERE agent = ? AND seq = ?'),
+    stateOf: db.prepare('SELECT seq, state FROM screen_states WHERE agent = ?'),
+    saveState: db.prepare(
+      `INSERT INTO screen_states (agent, seq, state, settle_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (agent) DO UPDATE SET seq = excluded.seq, state = excluded.state, settle_at = excluded.settle_at`,
+    ),
+    stateSeq: db.prepare('SELECT seq FROM screen_states WHERE agent = ?'),
+    dropState: db.prepare('DELETE FROM screen_states WHERE agent = ?'),
+    settling: db.prepare('SELECT agent FROM screen_states WHERE settle_at IS NOT NULL AND settle_at <= ?'),
+    deleteLineTexts: db.prepare('DELETE FROM lines_fts WHERE rowid IN (SELECT id FROM lines WHERE agent = ? AND seq BETWEEN ? AND ?)'),
+    deleteLines: db.prepare('DELETE FROM lines WHERE agent = ? AND seq BETWEEN ? AND ?'),
+  };
+}
+
+
+
+/** One agent's screen lines being indexed. Use inside the transaction that inserts its entries. */
+export class AgentLines {
+  readonly agent: number;
+  private readonly s: LineStatements;
+  private readonly classify: Classifier;
+  private maker: ScreenLineMaker;
+  /** Entries of the current batch by sequence, to place lines without a lookup. */
+  private batch = new Map<number, IndexedEntry>();
+  private lastId = 0;
+  private changed = false;
+
+  private constructor(s: LineStatements, agent: number, classify: Classifier, maker: ScreenLineMaker) {
+    this.s = s;
+    this.agent = agent;
+    this.classify = classify;
+    this.maker = maker;
+  }
+
+  /**
+   * The agent's line index, continuing from `cached` when it is where the index says this agent
+   * is, else from the state the last pass saved (possibly another process's), else from scratch.
+   */
+  static open(s: LineStatements, agent: number, classify: () => Classifier, cached: AgentLines | undefined): AgentLines {
+    const savedSeq = (s.stateSeq.get(agent) as { seq: number } | undefined)?.seq ?? 0;
+    if (cached !== undefined && cached.maker.seq === savedSeq) return cached;
+    cached?.dispose();
+    const saved = s.stateOf.get(agent) as { seq: number; state: string } | undefined;
+    const maker = saved === undefined ? new ScreenLineMaker() : ScreenLineMaker.restore(JSON.parse(saved.state) as ScreenState);
+    return new AgentLines(s, agent, classify(), maker);
+  }
+
+  /** Where the maker is: the last entry it has seen. */
+  get seq(): number {
+    return this.maker.seq;
+  }
+
+  /** Plays one newly indexed entry and writes the lines it made final (and a system entry's own line). */
+  add(e: IndexedEntry): void {
+    this.changed = true;
+    this.batch.set(e.entry.sequence, e);
+    this.maker.apply(e.entry, e.ts);
+    this.writeLines(this.maker.take());
+    if (e.entry.type === 'system') {
+      this.insert(e.ts, e.entry.sequence, e.entry.sequence, 'system', entryLevel(e.entry), readableText(e.entry.content), e);
+    }
+  }
+
+  /** Output has been quiet until `now`: lines that stood long enough by then become lines. */
+  settle(now: number): void {
+    this.changed = true;
+    this.maker.settle(now);
+    this.writeLines(this.maker.take());
+  }
+
+  /** Saves the maker's state with the batch (when it changed). */
+  save(): void {
+    if (!this.changed) return;
+    this.changed = false;
+    const state = this.maker.save();
+    this.s.saveState.run(this.agent, this.maker.seq, JSON.stringify(state), this.maker.nextSettle());
+    this.batch.clear();
+  }
+
+  dispose(): void {
+    this.maker.dispose();
+  }
+
+  private writeLines(lines: ScreenLine[]): void {
+    for (const line of lines) {
+      const at = this.batch.get(line.lastSeq) ?? this.lookup(line.lastSeq);
+      if (at === null) continue; // its entry was removed with its file
+      let type: EntryType;
+      let level: Level;
+      const own = line.firstSeq === line.lastSeq ? this.batch.get(line.lastSeq) : undefined;
+      const c = this.classify(line.text);
+      if (own !== undefined && readableText(own.entry.content).trimEnd() === line.text) {
+        // A line one entry drew: capture classified it with its context (a traceback's frames).
+        type = own.entry.type;
+        level = entryLevel(own.entry);
+      } else {
+        type = c.type;
+        level = (c.metadata?.level as Level | undefined) ?? (c.type === 'stderr' ? 'error' : 'info');
+      }
+      this.insert(line.time, line.firstSeq, line.lastSeq, type, level, line.text, at);
+    }
+  }
+
+  private lookup(seq: number): { file: number; offset: number; length: number } | null {
+    return (this.s.entryAt.get(this.agent, seq) as { file: number; offset: number; length: number } | undefined) ?? null;
+  }
+
+  private insert(
+    ts: number,
+    firstSeq: number,
+    seq: number,
+    type: EntryType,
+    level: Level,
+    text: string,
+    at: { file: number; offset: number; length: number },
+  ): void {
+    let id = Math.max(1, ts);
+    if (id <= this.lastId && this.lastId - id < NUDGE_WINDOW_US) id = this.lastId + 1;
+    while (this.s.lineTaken.get(id) !== undefined) id++;
+    this.s.insertLine.run(id, this.agent, seq, firstSeq, ts, TYPE_CODE[type], LEVEL_CODE[level], at.file, at.offset, at.length);
+    this.s.insertLineText.run(id, text);
+    this.lastId = id;
+  }
+}
