@@ -98,7 +98,11 @@ export interface EntryFilter {
 }
 
 export interface TailResult {
-  /** The last matching entries, oldest first. */
+  /**
+   * The last matching entries, oldest first. For `text`, the screen lines (SPEC §12) in the
+   * shape of entries: `sequence` is the entry after which the line showed, `content` its text,
+   * `metadata.level` its level and `metadata.first_sequence` the first entry that wrote into it.
+   */
   entries: LogEntry[];
   /** The same entries rendered in the requested format. */
   text: string;

@@ -409,33 +409,33 @@ export function screenAnsi(term: TerminalLike): string[] {
   const rows: string[] = [];
   for (let y = 0; y < term.rows; y++) {
     const line = buffer.getLine(buffer.baseY + y);
-    if (line === undefined) {
-      rows.push('');
-      continue;
-    }
-    // Trim trailing cells that look like blanks with the default background.
-    let end = term.cols;
-    while (end > 0) {
-      const cell = line.getCell(end - 1);
-      if (cell === undefined) break;
-      const blank = cell.getChars() === '' || cell.getChars() === ' ';
-      if (!blank || cell.getBgColorMode() !== 0 || cell.isInverse()) break;
-      end--;
-    }
-    let out = '';
-    let pen = '';
-    for (let x = 0; x < end; x++) {
-      const cell = line.getCell(x);
-      if (cell === undefined || cell.getWidth() === 0) continue;
-      const p = sgrParameters(cell as unknown as AttributesLike).join(';');
-      if (p !== pen) {
-        out += p === '' ? '\x1b[0m' : `\x1b[0;${p}m`;
-        pen = p;
-      }
-      out += cell.getChars() || ' ';
-    }
-    if (pen !== '') out += '\x1b[0m';
-    rows.push(out);
+    rows.push(line === undefined ? '' : lineAnsi(line, term.cols));
   }
   return rows;
+}
+
+/** One row with colors, as SGR sequences, ending with a reset; trailing default blanks trimmed. */
+export function lineAnsi(line: LineLike, cols: number): string {
+  let end = cols;
+  while (end > 0) {
+    const cell = line.getCell(end - 1);
+    if (cell === undefined) break;
+    const blank = cell.getChars() === '' || cell.getChars() === ' ';
+    if (!blank || cell.getBgColorMode() !== 0 || cell.isInverse()) break;
+    end--;
+  }
+  let out = '';
+  let pen = '';
+  for (let x = 0; x < end; x++) {
+    const cell = line.getCell(x);
+    if (cell === undefined || cell.getWidth() === 0) continue;
+    const p = sgrParameters(cell as unknown as AttributesLike).join(';');
+    if (p !== pen) {
+      out += p === '' ? '\x1b[0m' : `\x1b[0;${p}m`;
+      pen = p;
+    }
+    out += cell.getChars() || ' ';
+  }
+  if (pen !== '') out += '\x1b[0m';
+  return out;
 }

@@ -53,7 +53,8 @@ export class AgentFeed {
   async start(): Promise<void> {
     const generation = await this.restart();
     try {
-      const { entries } = await invoke('agent:tail', { ...this.agent, lines: OPENING_ENTRIES, format: 'text' });
+      // The raw entries (ansi: the smallest text beside them), which the terminal plays.
+      const { entries } = await invoke('agent:tail', { ...this.agent, lines: OPENING_ENTRIES, format: 'ansi' });
       if (generation !== this.generation) return;
       this.render(entries);
       await this.subscribe(generation);

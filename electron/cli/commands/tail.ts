@@ -8,7 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ENTRY_TYPES, LEVELS, type EntryType, type Level } from '../../../shared/entry.js';
+import type { EntryFilter } from '../../core/log/filter.js';
 import { findAgentLog } from '../../core/log/paths.js';
+import type { LineRecord } from '../../core/screen/lineRecord.js';
 import { UserError } from '../errors.js';
 
 /** Like tail(1). */
@@ -34,12 +36,16 @@ export function registerTail(program: Command): void {
     .description("print the last entries of an agent's log, and follow it with -f")
     .argument('<target>', 'an agent id, or the path of a log file (.jsonl or .gz)')
     .option('-f, --follow', 'keep printing new entries until interrupted (survives rotation and truncation)')
-    .option('-n, --lines <N>', 'how many entries to print', String(DEFAULT_LINES))
+    .option('-n, --lines <N>', 'how many lines (text) or entries (ansi, jsonl, json) to print', String(DEFAULT_LINES))
     .option('--type <types>', `only these types, comma-separated (${ENTRY_TYPES.join(', ')})`)
     .option('--level <level>', `only this level and more severe (${LEVELS.join(', ')})`)
-    .option('--grep <regex>', 'only entries whose ANSI-stripped content matches (RE2 syntax)')
+    .option('--grep <regex>', 'only lines (text) or entries whose ANSI-stripped content matches (RE2 syntax)')
     .option('-i, --ignore-case', 'match --grep case-insensitively')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'ansi', 'jsonl', 'json']).default('text'))
+    .addOption(
+      new Option('--format <format>', 'text: the screen lines, what the terminal showed; ansi, jsonl, json: the raw entries')
+        .choices(['text', 'ansi', 'jsonl', 'json'])
+        .default('text'),
+    )
     .option('--root <dir>', 'the folder holding .agent-workspace/', '.')
     .option('--task <id>', 'the task to read when several have this agent (default: the newest)')
     .action(async (target: string, options: TailCommandOptions) => {
@@ -56,6 +62,11 @@ async function runTail(target: string, options: TailCommandOptions): Promise<voi
   const file = resolveTarget(target, options);
   if (options.follow === true && file.endsWith('.gz')) {
     throw new UserError(`cannot follow ${file}: it is a compressed rotated log that no longer grows; drop -f, or follow the live .jsonl`);
+  }
+
+  if (options.format === 'text') {
+    await runLineTail(file, n, { types, minLevel, regex }, options.follow === true);
+    return;
   }
 
   const [{ tailEntries }, { createFormatter }, { describeCorruptLine }] = await Promise.all([
@@ -115,6 +126,50 @@ async function runTail(target: string, options: TailCommandOptions): Promise<voi
     out.onClosed = stop;
   });
   out.write(formatter.end());
+  await out.drained();
+}
+
+/**
+ * `--format text` prints screen lines (SPEC §12): what the terminal showed, each line once, with
+ * the type and level the classification rules give it. With -f, a line is printed once it is
+ * final (scrolled off, stood still, replaced or its run ended).
+ */
+async function runLineTail(file: string, n: number, filter: EntryFilter, follow: boolean): Promise<void> {
+  const [{ tailLines }, { lineAsEntry }, { textLine }, { describeCorruptLine }] = await Promise.all([
+    import('../../core/screen/tailLines.js'),
+    import('../../core/search/agentLines.js'),
+    import('../../core/log/format.js'),
+    import('../../core/log/reader.js'),
+  ]);
+  const agentId = path.basename(file).replace(/_stream\.jsonl.*$/, '');
+  const render = (lines: LineRecord[]) => lines.map((l) => textLine(lineAsEntry(l, agentId), l.text)).join('');
+  const out = new StdoutWriter();
+  const tail = await tailLines(file, {
+    n,
+    filter,
+    follow,
+    onCorrupt: (c) => process.stderr.write(`loupe: ${describeCorruptLine(c)}\n`),
+  });
+  try {
+    out.write(render(tail.lines));
+    if (follow) {
+      await new Promise<void>((resolve) => {
+        const stopFollowing = tail.follow((lines) => out.write(render(lines)));
+        const stop = () => {
+          stopFollowing();
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          out.onClosed = null;
+          resolve();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+        out.onClosed = stop;
+      });
+    }
+  } finally {
+    tail.dispose();
+  }
   await out.drained();
 }
 

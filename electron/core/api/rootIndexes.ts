@@ -40,6 +40,11 @@ export class RootIndexes {
     return this.indexers;
   }
 
+  /** The up-to-date index of one open root, or undefined for another folder. */
+  async indexerOf(root: string): Promise<Indexer | undefined> {
+    return (await this.fresh()).get(root);
+  }
+
   /** Searches every root; hits are merged by time in the query's order. */
   async search(query: SearchQuery): Promise<SearchResult> {
     const { searchIndex } = await import('../search/query.js');

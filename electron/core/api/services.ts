@@ -3,7 +3,6 @@
  * and each piece can be swapped in a test. `coreServices()` binds it to the real modules
  * (log store, index, capture, workspace listing).
  */
-import stripAnsi from 'strip-ansi';
 import path from 'node:path';
 import { entryTerminalText, sanitizeAgentId, serializeEntry, type LogEntry } from '../../../shared/entry.js';
 import type {
@@ -54,10 +53,26 @@ export async function readEntries(file: string, fromSequence: number, limit = DE
   }
 }
 
-/** The last `lines` entries that pass the filter, and their text in `format`. */
-export async function tailAgent(file: string, args: EntryFilter & { lines: number; format?: TailFormat }): Promise<TailResult> {
-  const { tailEntries } = await import('../log/tail.js');
+/**
+ * The last `lines` entries that pass the filter, and their text in `format`. For `text`, the
+ * entries are screen lines in the shape of entries (SPEC §12, `lineAsEntry`): what the terminal
+ * showed, each line once.
+ */
+export async function tailAgent(
+  file: string,
+  args: EntryFilter & { lines: number; format?: TailFormat },
+  indexes?: RootIndexes,
+): Promise<TailResult> {
   const regex = args.grep ? compileUserRegex(args.grep, { ignoreCase: args.ignoreCase }) : undefined;
+  if (args.format === 'text') {
+    const [{ tailLines }, { lineAsEntry }] = await Promise.all([import('../screen/tailLines.js'), import('../search/agentLines.js')]);
+    const filter = { types: args.types, minLevel: args.minLevel, regex };
+    const tail = await tailLines(file, { n: args.lines, filter, indexerOf: indexes && ((root) => indexes.indexerOf(root)) });
+    tail.dispose();
+    const agentId = path.basename(file).replace(/_stream\.jsonl.*$/, '');
+    return { entries: tail.lines.map((l) => lineAsEntry(l, agentId)), text: tail.lines.map((l) => `${l.text}\n`).join('') };
+  }
+  const { tailEntries } = await import('../log/tail.js');
   const result = await tailEntries(file, {
     n: args.lines,
     filter: { types: args.types, minLevel: args.minLevel, regex },
@@ -66,7 +81,7 @@ export async function tailAgent(file: string, args: EntryFilter & { lines: numbe
   return { entries, text: await formatEntries(entries, args.format ?? 'jsonl') };
 }
 
-async function formatEntries(entries: LogEntry[], format: TailFormat): Promise<string> {
+async function formatEntries(entries: LogEntry[], format: Exclude<TailFormat, 'text'>): Promise<string> {
   switch (format) {
     case 'json':
       return JSON.stringify(entries);
@@ -74,8 +89,6 @@ async function formatEntries(entries: LogEntry[], format: TailFormat): Promise<s
       return entries.map(serializeEntry).join('');
     case 'ansi':
       return entries.map(entryTerminalText).join('');
-    case 'text':
-      return stripAnsi(entries.map(entryTerminalText).join(''));
   }
 }
 
@@ -87,7 +100,7 @@ async function formatEntries(entries: LogEntry[], format: TailFormat): Promise<s
 export function coreServices(indexes: RootIndexes): BackendServices {
   return {
     listWorkspace,
-    tail: tailAgent,
+    tail: (file, args) => tailAgent(file, args, indexes),
     readEntries,
     search: (_roots, query) => indexes.search(query),
     stats: (_roots, query) => indexes.stats(query),

@@ -86,7 +86,8 @@ export async function exportRun(options: ExportOptions, output: Writable): Promi
   const slice = options.slice ?? {};
   const context: ExportContext = {
     title: options.title ?? defaultTitle(options.agents),
-    agents: options.agents.map((a) => ({ agentId: a.agentId, taskId: a.taskId })),
+    agents: options.agents.map((a) => ({ agentId: a.agentId, taskId: a.taskId, root: a.root })),
+    lineFilter: slice.filter,
   };
 
   let bytes = 0;
@@ -106,7 +107,7 @@ export async function exportRun(options: ExportOptions, output: Writable): Promi
 
   try {
     for (const agent of options.agents) {
-      formatter.startAgent({ agentId: agent.agentId, taskId: agent.taskId });
+      formatter.startAgent({ agentId: agent.agentId, taskId: agent.taskId, root: agent.root });
       const redactor = detectors === null ? null : new RunRedactor(detectors);
       let finished = false;
       const handle = (entry: LogEntry, storedLine?: string) => {
@@ -114,7 +115,7 @@ export async function exportRun(options: ExportOptions, output: Writable): Promi
         if (position === 'after') return;
         const size = terminalSize(entry);
         if (size !== null) formatter.resize(size.cols, size.rows, entry);
-        if (position === 'inside' && inSlice(entry, slice)) {
+        if (position === 'inside' && (formatter.readsLines === true || inSlice(entry, slice))) {
           entries++;
           formatter.entry(entry, storedLine);
         }

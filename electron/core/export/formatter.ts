@@ -4,6 +4,7 @@
  * passes it to the sink as it goes, so memory stays flat for any size of run.
  */
 import type { LogEntry } from '../../../shared/entry.js';
+import type { EntryFilter } from '../log/filter.js';
 
 export const EXPORT_FORMATS = ['jsonl', 'text', 'ansi', 'html', 'cast', 'replay-html'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -27,6 +28,8 @@ export interface OutputSink {
 export interface ExportAgent {
   agentId: string;
   taskId: string;
+  /** The root it lives under (its classification rules apply to its screen lines). */
+  root?: string;
 }
 
 /** What the formatter knows of the export as a whole. */
@@ -35,9 +38,17 @@ export interface ExportContext {
   title: string;
   /** Every agent in the export, in order. */
   agents: readonly ExportAgent[];
+  /** The slice's type, level and regex filter, for formatters that apply it to screen lines. */
+  lineFilter?: EntryFilter;
 }
 
 export interface RunFormatter {
+  /**
+   * Set by formatters of screen lines (text, html): they are handed every entry in the slice's
+   * time and sequence range and apply the slice's filter to the lines themselves, since a line
+   * is made from entries the filter would have left out (SPEC §12).
+   */
+  readonly readsLines?: true;
   startAgent(agent: ExportAgent): void;
   /**
    * An entry that records the terminal size (`cols`/`rows`): the start, or a resize. Called for

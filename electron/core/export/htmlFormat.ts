@@ -1,12 +1,13 @@
 /**
- * `html`: a static, colored transcript of the terminal output, one section per agent.
+ * `html`: a static, colored transcript of what the terminal showed (its screen lines, SPEC §12,
+ * with their colors), one section per agent.
  * Every piece of the run (content, agent id, task id, metadata) is HTML-escaped, and the CSP
  * meta tag allows no script at all, so hostile output cannot execute (RELIABILITY E4).
  */
-import { entryLevel, entryTerminalText, type LogEntry } from '../../../shared/entry.js';
 import { AnsiHtmlConverter, escapeHtml } from './ansiToHtml.js';
 import { describeRedactions } from './summary.js';
 import type { ExportContext, OutputSink, RunFormatter } from './formatter.js';
+import { lineFormatter } from './textFormats.js';
 
 /** No scripts, no network, no frames, no forms: the page can only show styled text. */
 export const STATIC_HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
@@ -25,7 +26,7 @@ pre { margin: 0; padding: 12px 20px; font: 13px/1.35 ui-monospace, 'DejaVu Sans 
 
 export function htmlFormatter(sink: OutputSink, context: ExportContext): RunFormatter {
   let converter = new AnsiHtmlConverter();
-  let entries = 0;
+  let count = 0;
   let errors = 0;
   sink.write(
     `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n` +
@@ -35,31 +36,35 @@ export function htmlFormatter(sink: OutputSink, context: ExportContext): RunForm
       `<header><h1>${escapeHtml(context.title)}</h1><div class="meta">Exported by Loupe on ${escapeHtml(new Date().toISOString())}` +
       ` · ${context.agents.length} agent${context.agents.length === 1 ? '' : 's'}</div></header>\n`,
   );
+  const lines = lineFormatter(
+    context,
+    {
+      startAgent(agent) {
+        converter = new AnsiHtmlConverter();
+        sink.write(`<section><h2>${escapeHtml(agent.agentId)} <span class="meta">${escapeHtml(agent.taskId)}</span></h2>\n<pre>`);
+      },
+      lines(batch) {
+        for (const line of batch) {
+          count++;
+          const isError = line.level === 'error' || line.level === 'fatal';
+          if (isError) errors++;
+          const html = converter.write(`${line.ansi ?? line.text}\n`);
+          // An error line is highlighted; a line's HTML always ends in "\n".
+          sink.write(isError ? `<span class="err">${html.slice(0, -1)}</span>\n` : html);
+        }
+      },
+      endAgent() {
+        sink.write(`${converter.end()}</pre></section>\n`);
+      },
+    },
+    { colors: true },
+  );
   return {
-    startAgent(agent) {
-      converter = new AnsiHtmlConverter();
-      sink.write(`<section><h2>${escapeHtml(agent.agentId)} <span class="meta">${escapeHtml(agent.taskId)}</span></h2>\n<pre>`);
-    },
-    resize() {},
-    entry(entry: LogEntry) {
-      const text = entryTerminalText(entry);
-      if (text === '') return;
-      entries++;
-      const level = entryLevel(entry);
-      const isError = level === 'error' || level === 'fatal';
-      if (isError) errors++;
-      const html = converter.write(text);
-      if (html === '') return;
-      // Whole lines of an error entry are highlighted; a line's HTML always ends in "\n".
-      sink.write(isError ? `<span class="err">${html.slice(0, -1)}</span>\n` : html);
-    },
-    endAgent() {
-      sink.write(`${converter.end()}</pre></section>\n`);
-    },
+    ...lines,
     finish(redactions) {
       const note = describeRedactions(redactions);
       sink.write(
-        `<footer>${plural(entries, 'output entry', 'output entries')} · ${plural(errors, 'error', 'errors')} · ` +
+        `<footer>${plural(count, 'line', 'lines')} · ${plural(errors, 'error', 'errors')} · ` +
           `redaction: ${escapeHtml(note)}</footer>\n</body></html>\n`,
       );
     },

@@ -1,11 +1,15 @@
 /**
  * `ansi`: the run's terminal byte stream exactly (SPEC §3: each output entry's content, plus its
- * newline unless it is partial). `text`: the same with escape sequences removed.
+ * newline unless it is partial). `text`: the screen lines (SPEC §12), what the terminal showed,
+ * one per line, each once.
  * A task export puts a `==> agent <==` line before each agent, as `tail` does for several files.
  */
-import { entryTerminalText, type LogEntry } from '../../../shared/entry.js';
-import { completePrefixLength, visibleText } from '../redact/terminalEscapes.js';
-import type { ExportContext, OutputSink, RunFormatter } from './formatter.js';
+import { entryTerminalText, parseTimestamp, type LogEntry } from '../../../shared/entry.js';
+import { compileClassifier, loadClassifierFactory, type Classifier } from '../capture/classify.js';
+import type { LineRecord } from '../screen/lineRecord.js';
+import { LineRecorder } from '../screen/runLines.js';
+import { passes } from '../screen/tailLines.js';
+import type { ExportAgent, ExportContext, OutputSink, RunFormatter } from './formatter.js';
 
 function agentHeader(context: ExportContext, agentId: string): string {
   return context.agents.length > 1 ? `==> ${agentId} <==\n` : '';
@@ -27,28 +31,61 @@ export function ansiFormatter(sink: OutputSink, context: ExportContext): RunForm
 }
 
 export function textFormatter(sink: OutputSink, context: ExportContext): RunFormatter {
-  // An escape sequence cut between two partial chunks is held until its end arrives.
-  let carry = '';
-  const flush = (all: boolean) => {
-    const cut = all ? carry.length : completePrefixLength(carry);
-    if (cut > 0) sink.write(visibleText(carry.slice(0, cut)).visible);
-    carry = carry.slice(cut);
+  return lineFormatter(context, {
+    startAgent: (agent) => sink.write(agentHeader(context, agent.agentId)),
+    lines: (lines) => sink.write(lines.map((l) => `${l.text}\n`).join('')),
+    endAgent: () => {},
+  });
+}
+
+/** What a formatter of screen lines does with them. */
+export interface LineSink {
+  startAgent(agent: ExportAgent): void;
+  lines(lines: LineRecord[]): void;
+  endAgent(): void;
+}
+
+/**
+ * A formatter that plays each agent's entries through the screen-line maker and hands the lines
+ * that pass the slice's filter to `out` (with their colors when `colors` is set).
+ */
+export function lineFormatter(context: ExportContext, out: LineSink, options: { colors?: boolean } = {}): RunFormatter {
+  let recorder: LineRecorder | null = null;
+  // System lines (started, terminated...) are Loupe's, not the terminal's: only when asked for.
+  const withSystem = context.lineFilter?.types?.includes('system') === true;
+  const keep = (lines: LineRecord[]) => {
+    const kept = lines.filter((l) => (withSystem || l.type !== 'system') && (context.lineFilter === undefined || passes(l, context.lineFilter)));
+    if (kept.length > 0) out.lines(kept);
   };
   return {
+    readsLines: true,
     startAgent(agent) {
-      sink.write(agentHeader(context, agent.agentId));
+      recorder = new LineRecorder(classifierOf(agent), options);
+      out.startAgent(agent);
     },
-    resize() {},
+    resize(_cols, _rows, entry) {
+      keep(recorder!.add(entry, parseTimestamp(entry.timestamp)));
+    },
     entry(entry: LogEntry) {
-      const text = entryTerminalText(entry);
-      if (text === '') return;
-      carry += text;
-      flush(false);
+      if (entry.type === 'system' && entry.metadata?.cols !== undefined) return; // played by resize()
+      keep(recorder!.add(entry, parseTimestamp(entry.timestamp)));
     },
     endAgent() {
-      flush(true);
-      carry = '';
+      keep(recorder!.end());
+      recorder = null;
+      out.endAgent();
     },
     finish() {},
   };
+}
+
+function classifierOf(agent: ExportAgent): Classifier {
+  if (agent.root !== undefined) {
+    try {
+      return loadClassifierFactory(agent.root)();
+    } catch {
+      // a bad config file: the defaults, as capture does
+    }
+  }
+  return compileClassifier()();
 }

@@ -3,9 +3,9 @@
  * indexed, and keeps the screen-line maker's state in the same transaction, so any process can
  * continue where the last pass stopped and a rebuild gives the same lines as live indexing.
  */
-import { ENTRY_TYPES, LEVELS, entryLevel, type EntryType, type Level, type LogEntry } from '../../../shared/entry.js';
+import { ENTRY_TYPES, LEVELS, type EntryType, type Level, type LogEntry } from '../../../shared/entry.js';
 import type { Classifier } from '../capture/classify.js';
-import { readableText } from '../log/format.js';
+import { classifyScreenLine, systemLine } from '../screen/lineRecord.js';
 import { ScreenLineMaker, type ScreenLine, type ScreenState } from '../screen/screenLines.js';
 import type { Statement } from 'better-sqlite3';
 import type { IndexDb } from './schema.js';
@@ -28,6 +28,7 @@ const LEVEL_CODE = Object.fromEntries(LEVELS.map((l, i) => [l, i])) as Record<Le
 type LineStatementName =
   | 'lineTaken'
   | 'insertLine'
+  | 'lastN'
   | 'insertLineText'
   | 'entryAt'
   | 'stateOf'
@@ -44,8 +45,9 @@ export function prepareLineStatements(db: IndexDb): Record<LineStatementName, St
   return {
     lineTaken: db.prepare('SELECT 1 FROM lines WHERE id = ?'),
     insertLine: db.prepare(
-      'INSERT INTO lines (id, agent, seq, first_seq, ts, type, level, file, offset, length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO lines (id, agent, n, seq, first_seq, ts, type, level, file, offset, length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
+    lastN: db.prepare('SELECT coalesce(max(n), 0) AS n FROM lines WHERE agent = ?'),
     insertLineText: db.prepare('INSERT INTO lines_fts (rowid, text) VALUES (?, ?)'),
     entryAt: db.prepare('SELECT file, offset, length FROM entries WHERE agent = ? AND seq = ?'),
     stateOf: db.prepare('SELECT seq, state FROM screen_states WHERE agent = ?'),
@@ -72,6 +74,8 @@ export class AgentLines {
   /** Entries of the current batch by sequence, to place lines without a lookup. */
   private batch = new Map<number, IndexedEntry>();
   private lastId = 0;
+  /** The number of the agent's last line. */
+  private n: number;
   private changed = false;
 
   private constructor(s: LineStatements, agent: number, classify: Classifier, maker: ScreenLineMaker) {
@@ -79,6 +83,7 @@ export class AgentLines {
     this.agent = agent;
     this.classify = classify;
     this.maker = maker;
+    this.n = (s.lastN.get(agent) as { n: number }).n;
   }
 
   /**
@@ -106,7 +111,8 @@ export class AgentLines {
     this.maker.apply(e.entry, e.ts);
     this.writeLines(this.maker.take());
     if (e.entry.type === 'system') {
-      this.insert(e.ts, e.entry.sequence, e.entry.sequence, 'system', entryLevel(e.entry), readableText(e.entry.content), e);
+      const line = systemLine(e.entry, e.ts);
+      this.insert(line.time, line.firstSequence, line.sequence, line.type, line.level, line.text, e);
     }
   }
 
@@ -134,18 +140,7 @@ export class AgentLines {
     for (const line of lines) {
       const at = this.batch.get(line.lastSeq) ?? this.lookup(line.lastSeq);
       if (at === null) continue; // its entry was removed with its file
-      let type: EntryType;
-      let level: Level;
-      const own = line.firstSeq === line.lastSeq ? this.batch.get(line.lastSeq) : undefined;
-      const c = this.classify(line.text);
-      if (own !== undefined && readableText(own.entry.content).trimEnd() === line.text) {
-        // A line one entry drew: capture classified it with its context (a traceback's frames).
-        type = own.entry.type;
-        level = entryLevel(own.entry);
-      } else {
-        type = c.type;
-        level = (c.metadata?.level as Level | undefined) ?? (c.type === 'stderr' ? 'error' : 'info');
-      }
+      const { type, level } = classifyScreenLine(line, this.classify);
       this.insert(line.time, line.firstSeq, line.lastSeq, type, level, line.text, at);
     }
   }
@@ -166,7 +161,7 @@ export class AgentLines {
     let id = Math.max(1, ts);
     if (id <= this.lastId && this.lastId - id < NUDGE_WINDOW_US) id = this.lastId + 1;
     while (this.s.lineTaken.get(id) !== undefined) id++;
-    this.s.insertLine.run(id, this.agent, seq, firstSeq, ts, TYPE_CODE[type], LEVEL_CODE[level], at.file, at.offset, at.length);
+    this.s.insertLine.run(id, this.agent, ++this.n, seq, firstSeq, ts, TYPE_CODE[type], LEVEL_CODE[level], at.file, at.offset, at.length);
     this.s.insertLineText.run(id, text);
     this.lastId = id;
   }

@@ -29,7 +29,8 @@ export function indexPath(root: string): string {
  *   forward when another entry already holds it, so that rowid order is time order: FTS5 can then
  *   return the newest hits first, and stop after the first page, without sorting every hit.
  * - `lines`: the screen lines (SPEC §12, electron/core/screen): what the terminal showed, one
- *   row per line a person could read, plus one per system entry. `seq` is the entry after which
+ *   row per line a person could read, plus one per system entry. `n` numbers an agent's lines in
+ *   the order they became final (what `tail` and `tail -f` follow). `seq` is the entry after which
  *   the line showed this text (a hit opens the replay there), `first_seq` the first entry that
  *   wrote into it; `file`/`offset`/`length` locate the entry `seq`. Ids are time-ordered like
  *   entries'. Search, levels, error counts and text views read these, never the raw entries.
@@ -80,6 +81,7 @@ CREATE TABLE entries (
 CREATE TABLE lines (
   id INTEGER PRIMARY KEY,
   agent INTEGER NOT NULL,
+  n INTEGER NOT NULL,
   seq INTEGER NOT NULL,
   first_seq INTEGER NOT NULL,
   ts INTEGER NOT NULL,
@@ -89,7 +91,7 @@ CREATE TABLE lines (
   offset INTEGER NOT NULL,
   length INTEGER NOT NULL
 );
-CREATE INDEX lines_by_agent ON lines (agent, seq);
+CREATE INDEX lines_by_agent ON lines (agent, n);
 CREATE VIRTUAL TABLE lines_fts USING fts5 (text, tokenize = 'trigram', detail = none, columnsize = 0);
 CREATE TABLE screen_states (agent INTEGER PRIMARY KEY, seq INTEGER NOT NULL, state TEXT NOT NULL, settle_at INTEGER);
 CREATE TABLE events (

@@ -30,7 +30,12 @@ export function matchesFilter(entry: LogEntry, filter: EntryFilter): boolean {
   return true;
 }
 
-/** ANSI-stripped content; most lines have no escape at all, and stripping costs more than the match. */
+/**
+ * ANSI-stripped content without its line ending: a pty ends every line in `\r`, which is never
+ * content (so `end$` matches `echo alpha end`). Most lines have no escape at all, and stripping
+ * costs more than the match.
+ */
 function strippedContent(content: string): string {
-  return content.includes('\x1b') || content.includes('\x9b') ? stripAnsi(content) : content;
+  const text = content.includes('\x1b') || content.includes('\x9b') ? stripAnsi(content) : content;
+  return text.endsWith('\r') ? text.replace(/\r+$/, '') : text;
 }

@@ -43,6 +43,22 @@ export function agentIdOfStreamFile(fileName: string): string | null {
   return isAgentId(id) ? id : null;
 }
 
+/**
+ * The agent log a live `<root>/.agent-workspace/<task>/logs/<agent>_stream.jsonl` path belongs
+ * to, or null for any other file (a rotated file, a log outside a root).
+ */
+export function agentLogOfFile(file: string): AgentLog | null {
+  const abs = path.resolve(file);
+  const agentId = agentIdOfStreamFile(path.basename(abs));
+  const logs = path.dirname(abs);
+  const task = path.dirname(logs);
+  const workspace = path.dirname(task);
+  if (agentId === null || path.basename(logs) !== 'logs' || path.basename(workspace) !== WORKSPACE_DIR) return null;
+  const taskId = path.basename(task);
+  if (!isTaskId(taskId)) return null;
+  return { root: path.dirname(workspace), taskId, agentId, file: abs };
+}
+
 /** A user error about a root folder: the CLI prints the message, without a stack. */
 export class RootError extends Error {
   override name = 'RootError';

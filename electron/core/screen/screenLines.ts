@@ -16,8 +16,9 @@
  * indexing a run live or rebuilding it later gives the same lines.
  */
 import { createRequire } from 'node:module';
-import { entryTerminalText, type LogEntry } from '../../../shared/entry.js';
-import { serializeTerminalState, type SerializerLike, type TerminalLike } from '../../../shared/terminal-state.js';
+import { entryLevel, entryTerminalText, type EntryType, type Level, type LogEntry } from '../../../shared/entry.js';
+import { readableText } from '../log/format.js';
+import { lineAnsi, serializeTerminalState, type SerializerLike, type TerminalLike } from '../../../shared/terminal-state.js';
 import { entrySize } from '../replay/seek.js';
 import { DEFAULT_COLS, DEFAULT_ROWS, feedTerminal, TerminalFeedError } from '../replay/terminal.js';
 
@@ -31,6 +32,10 @@ export interface ScreenLine {
   lastSeq: number;
   /** When it showed this text: the time of `lastSeq`, µs since the epoch. */
   time: number;
+  /** Set when one entry drew exactly this line: that entry's type and level (capture's classification). */
+  own?: { type: EntryType; level: Level };
+  /** The line with its colors as SGR sequences, when the maker was asked for colors. */
+  ansi?: string;
 }
 
 /**
@@ -53,6 +58,8 @@ interface Tracked {
   lastSeq: number;
   lastTime: number;
   emitted: boolean;
+  own?: { type: EntryType; level: Level };
+  ansi?: string;
 }
 
 interface TrimmingList {
@@ -83,7 +90,15 @@ export interface ScreenState {
   pendingRows: number;
   /** The entry that last wrote each row since the last look (rows as in `normal`/`alternate`). */
   rowSeqs: [number, number][];
+  written: [number, WrittenEntry][];
   lineLog: boolean;
+}
+
+/** An entry applied since the last look: enough to tell whether it alone drew a line. */
+interface WrittenEntry {
+  type: EntryType;
+  level: Level;
+  content: string;
 }
 
 interface HeadlessModule {
@@ -133,19 +148,23 @@ export class ScreenLineMaker {
   private trimWatch: { lines: unknown; subscription: { dispose(): void } } | null = null;
   /** The entry that last wrote each row (by absolute row) since the last look. */
   private rowSeqs = new Map<number, number>();
+  private written = new Map<number, WrittenEntry>();
   /**
-   * Until a run shows a carriage return or an escape, it is a plain line log (written by a tool,
-   * not a terminal), whose newlines also return to the first column.
+   * Until a run shows a carriage return, it is a line log written by a tool, not a terminal (a
+   * pty ends every line in `\r\n`): its newlines also return to the first column.
    */
   private lineLog = true;
   private out: ScreenLine[] = [];
   private touched = false;
   /** Output chunks xterm failed on (its parser throws on a few rare sequences). */
   feedErrors = 0;
+  /** Whether lines carry their colors (`ansi`): exports want them, the index does not. */
+  private readonly colors: boolean;
 
-  constructor(cols = DEFAULT_COLS, rows = DEFAULT_ROWS) {
+  constructor(cols = DEFAULT_COLS, rows = DEFAULT_ROWS, options: { colors?: boolean } = {}) {
     this.cols = cols;
     this.rows = rows;
+    this.colors = options.colors ?? false;
     ({ term: this.term, serializer: this.serializer } = createTerminal(cols, rows));
     this.watchTrims();
   }
@@ -166,6 +185,7 @@ export class ScreenLineMaker {
     m.gone = state.gone;
     const base = state.bufferType === 'normal' ? m.taken : 0;
     m.rowSeqs = new Map(state.rowSeqs.map(([rel, seq]) => [base + rel, seq]));
+    m.written = new Map(state.written);
     m.lineLog = state.lineLog;
     m.touched = state.normal.length + state.alternate.length > 0;
     m.watchTrims();
@@ -193,6 +213,7 @@ export class ScreenLineMaker {
       gone: this.gone,
       pendingRows,
       rowSeqs: [...this.rowSeqs].map(([row, seq]) => [row - (this.bufferType === 'normal' ? this.taken : 0), seq]),
+      written: [...this.written],
       lineLog: this.lineLog,
     };
   }
@@ -220,11 +241,12 @@ export class ScreenLineMaker {
     } else {
       let text = entryTerminalText(entry);
       if (text !== '') {
-        if (this.lineLog && (text.includes('\r') || text.includes('\x1b') || text.includes('\x9b'))) this.lineLog = false;
+        if (this.lineLog && text.includes('\r')) this.lineLog = false;
         if (this.lineLog && text.endsWith('\n')) text = text.slice(0, -1) + '\r\n';
         const before = this.cursorRow();
         this.feed(text);
         this.markWritten(before, entry.sequence);
+        this.written.set(entry.sequence, { type: entry.type, level: entryLevel(entry), content: entry.content });
         if (Number.isNaN(this.unseenTime)) this.unseenSeq = entry.sequence;
         this.unseenTime = time;
         this.touched = true;
@@ -274,6 +296,7 @@ export class ScreenLineMaker {
     this.gone = [];
     this.taken = 0;
     this.rowSeqs.clear();
+    this.written.clear();
     this.lineLog = true;
     this.bufferType = 'normal';
     this.touched = false;
@@ -306,6 +329,34 @@ export class ScreenLineMaker {
     for (let row = from; row <= to; row++) this.rowSeqs.set(row, seq);
   }
 
+  /** A line seen for the first time in this look (continuing `old` when that was still being written). */
+  private newLine(text: string, row: number, end: number, at: number, old: Tracked | undefined): Tracked {
+    const continues = old !== undefined && !old.emitted;
+    const wrote = this.writers(row, end);
+    const t: Tracked = {
+      text,
+      since: at,
+      firstSeq: continues ? old.firstSeq : (wrote?.first ?? this.unseenSeq),
+      lastSeq: wrote?.last ?? this.seq,
+      lastTime: this.time,
+      emitted: false,
+    };
+    if (this.colors) {
+      const buf = this.term.buffer.active;
+      let ansi = '';
+      for (let r = row; r <= end; r++) {
+        const line = buf.getLine(r);
+        if (line !== undefined) ansi += lineAnsi(line, this.term.cols);
+      }
+      t.ansi = ansi;
+    }
+    if (wrote !== null && wrote.first === wrote.last && !continues) {
+      const e = this.written.get(wrote.last);
+      if (e !== undefined && readableText(e.content).trimEnd() === text) t.own = { type: e.type, level: e.level };
+    }
+    return t;
+  }
+
   /** The entries that wrote the rows `start`..`end` since the last look, or null when none did. */
   private writers(start: number, end: number): { first: number; last: number } | null {
     let first = Infinity;
@@ -334,7 +385,14 @@ export class ScreenLineMaker {
 
   private emit(t: Tracked): void {
     t.emitted = true;
-    this.out.push({ text: t.text, firstSeq: t.firstSeq, lastSeq: t.lastSeq, time: t.lastTime });
+    this.out.push({
+      text: t.text,
+      firstSeq: t.firstSeq,
+      lastSeq: t.lastSeq,
+      time: t.lastTime,
+      ...(t.own ? { own: t.own } : {}),
+      ...(t.ansi !== undefined ? { ansi: t.ansi } : {}),
+    });
   }
 
   /** A line no longer shown: final if it stood long enough; remembered a moment in case it comes back. */
@@ -410,17 +468,7 @@ export class ScreenLineMaker {
     // A changed row: the new text continues the old one's line (a word streamed in) unless the
     // old text was final already.
     for (const line of changed) {
-      const old = unmatched.get(line.row);
-      const continues = old !== undefined && !old.emitted;
-      const wrote = this.writers(line.row, line.end);
-      next.set(line.row, {
-        text: line.text,
-        since: at,
-        firstSeq: continues ? old.firstSeq : (wrote?.first ?? this.unseenSeq),
-        lastSeq: wrote?.last ?? this.seq,
-        lastTime: this.time,
-        emitted: false,
-      });
+      next.set(line.row, this.newLine(line.text, line.row, line.end, at, unmatched.get(line.row)));
     }
     const vanished = [...unmatched].sort((a, b) => a[0] - b[0]);
     for (const [, t] of vanished) this.vanish(t, at);
@@ -429,6 +477,7 @@ export class ScreenLineMaker {
     if (active.type === 'normal') this.normal = next;
     else this.alternate = next;
     this.rowSeqs.clear();
+    this.written.clear();
     this.watchTrims();
   }
 
@@ -462,21 +511,7 @@ export class ScreenLineMaker {
       if (t !== undefined && t.text === text) finals.push([row, t]);
       else {
         if (t !== undefined) this.vanish(t, at);
-        if (text.trim() !== '') {
-          const continues = t !== undefined && !t.emitted;
-          const wrote = this.writers(row, end);
-          finals.push([
-            row,
-            {
-              text,
-              since: at,
-              firstSeq: continues ? t.firstSeq : (wrote?.first ?? this.unseenSeq),
-              lastSeq: wrote?.last ?? this.seq,
-              lastTime: this.time,
-              emitted: false,
-            },
-          ]);
-        }
+        if (text.trim() !== '') finals.push([row, this.newLine(text, row, end, at, t)]);
       }
       row = end + 1;
     }

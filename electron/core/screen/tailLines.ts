@@ -1,0 +1,165 @@
+/**
+ * `tail` in text: the last screen lines of an agent's log that pass a filter, and, to follow it,
+ * the lines that become final afterwards. A live log under a root is read from the root's index
+ * (which this process brings up to date first); any other log file is played through the
+ * screen-line maker directly.
+ */
+import { LEVELS, nowMicros, parseTimestamp } from '../../../shared/entry.js';
+import { compileClassifier, loadClassifierFactory, type Classifier } from '../capture/classify.js';
+import type { Indexer } from '../index/indexer.js';
+import type { EntryFilter } from '../log/filter.js';
+import { LogFollower } from '../log/follow.js';
+import { agentLogOfFile, type AgentLog } from '../log/paths.js';
+import { LogReader, type CorruptLine, type ReadEntry } from '../log/reader.js';
+import { agentRowId, lastLineNumber, lastLines, linesAfter, provisionalLines } from '../search/agentLines.js';
+import type { LineRecord } from './lineRecord.js';
+import { LineRecorder } from './runLines.js';
+
+/** How often a follower looks for lines that settled while no output came (SPEC §12: output idle). */
+const SETTLE_POLL_MS = 500;
+/** Output this recent may still be on its way to the log: settling waits for it (as the indexer does). */
+const SETTLE_MARGIN_US = 3_000_000;
+
+export interface LineTailOptions {
+  n: number;
+  filter: EntryFilter;
+  onCorrupt?: (corrupt: CorruptLine) => void;
+  /** The caller will follow: lines still changing at the end are left to settle. */
+  follow?: boolean;
+  /** An index the caller keeps up to date for the root (`loupe serve`, the app); else one is opened. */
+  indexerOf?: (root: string) => Promise<Indexer | undefined>;
+}
+
+/** The lines of a tail, and how to follow them. */
+export interface LineTail {
+  lines: LineRecord[];
+  /** Calls `onLines` with each new batch of lines until the returned function is called. */
+  follow(onLines: (lines: LineRecord[]) => void): () => void;
+  dispose(): void;
+}
+
+/** The last `n` screen lines of `file` that pass the filter. */
+export async function tailLines(file: string, options: LineTailOptions): Promise<LineTail> {
+  const log = agentLogOfFile(file);
+  return log !== null ? indexedTail(log, options) : directTail(file, options);
+}
+
+async function indexedTail(log: AgentLog, options: LineTailOptions): Promise<LineTail> {
+  const shared = await options.indexerOf?.(log.root);
+  let indexer: Indexer;
+  if (shared !== undefined) indexer = shared;
+  else {
+    const { Indexer } = await import('../index/indexer.js');
+    indexer = new Indexer(log.root);
+    try {
+      indexer.indexPending();
+    } catch (err) {
+      indexer.dispose();
+      throw err;
+    }
+  }
+  const agent = () => agentRowId(indexer.db, log.taskId, log.agentId);
+  const first = agent();
+  const final = first === null ? [] : lastLines(indexer.db, first, options.n, options.filter);
+  // The screen's lines that are not final yet come last; a follower prints each once.
+  const pending = first === null ? [] : provisionalLines(indexer.db, first, classifierFor(log.file)).filter((l) => passes(l, options.filter));
+  const lines = [...final, ...pending].slice(-options.n);
+  const shown = new Set(pending.map(lineKey));
+  let after = first === null ? 0 : lastLineNumber(indexer.db, first);
+  return {
+    lines,
+    follow(onLines) {
+      const pass = () => {
+        indexer.indexPending();
+        const id = agent();
+        if (id === null) return;
+        for (;;) {
+          const page = linesAfter(indexer.db, id, after, options.filter);
+          if (page.last === after) break;
+          after = page.last;
+          const fresh = page.lines.filter((l) => !shown.delete(lineKey(l)));
+          if (fresh.length > 0) onLines(fresh);
+        }
+      };
+      let queued: NodeJS.Timeout | null = null;
+      const schedule = () => (queued ??= setTimeout(() => ((queued = null), pass()), 30));
+      const follower = new LogFollower(log.file, { from: 'end', onEntries: schedule, onCorrupt: options.onCorrupt });
+      const timer = setInterval(schedule, SETTLE_POLL_MS);
+      return () => {
+        follower.close();
+        clearInterval(timer);
+        if (queued !== null) clearTimeout(queued);
+      };
+    },
+    dispose: () => {
+      if (shared === undefined) indexer.dispose();
+    },
+  };
+}
+
+async function directTail(file: string, options: LineTailOptions): Promise<LineTail> {
+  const recorder = new LineRecorder(classifierFor(file));
+  const reader = new LogReader(file, { onCorrupt: options.onCorrupt });
+  let lastTime = 0;
+  const add = (batch: ReadEntry[]) => {
+    const out: LineRecord[] = [];
+    for (const r of batch) {
+      lastTime = parseTimestamp(r.entry.timestamp);
+      out.push(...recorder.add(r.entry, lastTime));
+    }
+    return out;
+  };
+  const keep = (lines: LineRecord[]) => lines.filter((l) => passes(l, options.filter));
+  const settled = () => keep(recorder.settle(Math.max(lastTime, nowMicros() - SETTLE_MARGIN_US)));
+  const all: LineRecord[] = [];
+  for await (const batch of reader.batches()) all.push(...keep(add(batch)));
+  // Without -f the end of the file is the end of the run; with it, lines still changing wait.
+  all.push(...(options.follow === true ? settled() : keep(recorder.end())));
+  return {
+    lines: all.slice(-options.n),
+    follow(onLines) {
+      const follower = new LogFollower(file, {
+        from: { offset: reader.completeEnd },
+        onEntries: (batch) => {
+          const lines = keep(add(batch));
+          if (lines.length > 0) onLines(lines);
+        },
+        onCorrupt: options.onCorrupt,
+      });
+      const timer = setInterval(() => {
+        const lines = settled();
+        if (lines.length > 0) onLines(lines);
+      }, SETTLE_POLL_MS);
+      return () => {
+        follower.close();
+        clearInterval(timer);
+      };
+    },
+    dispose: () => {},
+  };
+}
+
+/** A line's identity between its provisional and its final form. */
+function lineKey(line: LineRecord): string {
+  return `${line.sequence}\u0000${line.text}`;
+}
+
+/** Whether a line passes a tail filter (types, minimum level, regex on its text). */
+export function passes(line: LineRecord, filter: EntryFilter): boolean {
+  if (filter.types !== undefined && !filter.types.includes(line.type)) return false;
+  if (filter.minLevel !== undefined && LEVELS.indexOf(line.level) < LEVELS.indexOf(filter.minLevel)) return false;
+  return filter.regex === undefined || filter.regex.test(line.text);
+}
+
+/** The classification rules of the root a file lies under, else the defaults. */
+function classifierFor(file: string): Classifier {
+  const log = agentLogOfFile(file);
+  if (log !== null) {
+    try {
+      return loadClassifierFactory(log.root)();
+    } catch {
+      // a bad config file: the defaults, as capture does
+    }
+  }
+  return compileClassifier()();
+}
