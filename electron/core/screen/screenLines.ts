@@ -10,7 +10,7 @@
  * - it stood unchanged for SETTLE_US (so a spinner, a ticking counter or a reply being streamed
  *   yields only the states that stood still, never every frame);
  * - it was replaced or cleared after standing that long;
- * - the run ended.
+ * - the full-screen program that drew it left the alternate screen, or the run ended.
  * A line that moves (a full redraw, a scrolled region) or is redrawn in place keeps its identity,
  * so it is recorded once. Everything is decided from the entries' own times, never the clock, so
  * indexing a run live or rebuilding it later gives the same lines.
@@ -422,10 +422,10 @@ export class ScreenLineMaker {
     this.unseenSeq = this.unseenSeq || this.seq;
     const active = this.term.buffer.active;
     if (active.type !== this.bufferType) {
-      // Leaving the alternate screen (a full-screen program exited) ends what it showed; the
-      // normal screen's lines were kept and are matched again below.
+      // Leaving the alternate screen (a full-screen program exited) makes all it showed final,
+      // however briefly; the normal screen's lines were kept and are matched again below.
       if (this.bufferType === 'alternate') {
-        for (const [, t] of [...this.alternate].sort((a, b) => a[0] - b[0])) this.vanish(t, at);
+        for (const [, t] of [...this.alternate].sort((a, b) => a[0] - b[0])) if (!t.emitted) this.emit(t);
         this.alternate.clear();
       }
       this.bufferType = active.type;
