@@ -13,10 +13,14 @@ const benches = readdirSync(dir)
   .filter((f) => wanted.length === 0 || wanted.some((w) => f.startsWith(w)))
   .sort();
 console.log(`Loupe benchmarks — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString()}`);
+/** The load average, before and after: a figure taken at a load above 1.5 is not valid (SPEC §10). */
+const uptime = (when) => console.log(`uptime ${when}: ${spawnSync('uptime', { encoding: 'utf8' }).stdout.trim()}`);
+uptime('before');
 let failed = 0;
 for (const file of benches) {
   console.log(`\n== ${file.replace('.bench.js', '')} ==`);
   const r = spawnSync(process.execPath, ['--expose-gc', `${dir}${file}`], { stdio: 'inherit' });
   if (r.status !== 0) failed++;
 }
+uptime('after');
 process.exitCode = failed === 0 ? 0 : 1;

@@ -11,7 +11,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import stripAnsi from 'strip-ansi';
-import { entryLevel, type LogEntry } from '../../../shared/entry.js';
+import { nowMicros, parseTimestamp, type LogEntry } from '../../../shared/entry.js';
+import { rootClassifier } from '../capture/classify.js';
+import type { LineRecord } from '../screen/lineRecord.js';
+import { LineRecorder } from '../screen/runLines.js';
 import { LIVE_ACK_WINDOW_BYTES, type AgentNotice, type AgentRef, type LiveBatch, type SubscribeResult } from '../../../shared/ipc.js';
 import { watchFile, type FileWatch } from './fileWatch.js';
 import { LogCursor } from './logCursor.js';
@@ -53,7 +56,12 @@ interface Subscription {
   /** Notices only for entries after this (not for history the client asked to replay). */
   liveAfter: number;
   lastErrorNoticeAt: number;
+  /** The screen lines of what this subscription streams, for error notices (SPEC §12); null without notices. */
+  lines: LineRecorder | null;
 }
+
+/** How often the lines of a quiet screen are settled, so an error line that stays on it is noticed. */
+const SETTLE_NOTICES_MS = 1000;
 
 export class LiveFeed {
   private readonly subs = new Map<string, Subscription>();
@@ -62,10 +70,17 @@ export class LiveFeed {
   private timer: NodeJS.Timeout | null = null;
   private lastPushAt = -Infinity;
   private disposed = false;
+  private settleTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: LiveFeedOptions) {
     this.frameMs = options.frameMs ?? FRAME_MS;
     this.windowBytes = options.windowBytes ?? LIVE_ACK_WINDOW_BYTES;
+    if (options.notice !== undefined) {
+      this.settleTimer = setInterval(() => {
+        for (const sub of this.subs.values()) if (sub.lines !== null) this.noticeLines(sub, sub.lines.settle(nowMicros()));
+      }, SETTLE_NOTICES_MS);
+      this.settleTimer.unref();
+    }
   }
 
   /**
@@ -92,6 +107,7 @@ export class LiveFeed {
       dirty: true,
       liveAfter: lastSequence,
       lastErrorNoticeAt: -Infinity,
+      lines: this.options.notice !== undefined ? new LineRecorder(rootClassifier(agent.root)) : null,
     };
     this.subs.set(id, sub);
     this.schedule();
@@ -104,6 +120,7 @@ export class LiveFeed {
     this.subs.delete(subscriptionId);
     sub.watch.dispose();
     sub.cursor.close();
+    sub.lines?.dispose();
   }
 
   /** The client has rendered everything up to `sequence` of this subscription. */
@@ -132,6 +149,7 @@ export class LiveFeed {
     this.disposed = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+    if (this.settleTimer !== null) clearInterval(this.settleTimer);
     for (const id of [...this.subs.keys()]) this.unsubscribe(id);
   }
 
@@ -183,7 +201,10 @@ export class LiveFeed {
     const send = this.options.notice;
     if (!send) return;
     for (const e of entries) {
+      // Every entry plays into the screen; only what comes after the subscription is news.
+      const lines = sub.lines?.add(e, parseTimestamp(e.timestamp)) ?? [];
       if (e.sequence <= sub.liveAfter) continue;
+      this.noticeLines(sub, lines);
       if (e.type === 'system' && e.metadata?.event === 'terminated') {
         const status = typeof e.metadata.exit_status === 'number' ? e.metadata.exit_status : null;
         send({
@@ -192,14 +213,20 @@ export class LiveFeed {
           exitStatus: status,
           message: `${sub.agent.agentId} exited${status === null ? '' : ` with status ${status}`}`,
         });
-        continue;
       }
-      const level = entryLevel(e);
+    }
+  }
+
+  /** An error line that became final on the agent's screen: one notice per interval, with its text. */
+  private noticeLines(sub: Subscription, lines: LineRecord[]): void {
+    const send = this.options.notice;
+    if (!send) return;
+    for (const line of lines) {
+      if (line.sequence <= sub.liveAfter || (line.level !== 'error' && line.level !== 'fatal') || line.type === 'system') continue;
       const now = performance.now();
-      if ((level === 'error' || level === 'fatal') && now - sub.lastErrorNoticeAt >= ERROR_NOTICE_INTERVAL_MS) {
-        sub.lastErrorNoticeAt = now;
-        send({ agent: sub.agent, kind: 'error', exitStatus: null, message: `${sub.agent.agentId}: ${firstLine(e.content)}` });
-      }
+      if (now - sub.lastErrorNoticeAt < ERROR_NOTICE_INTERVAL_MS) continue;
+      sub.lastErrorNoticeAt = now;
+      send({ agent: sub.agent, kind: 'error', exitStatus: null, message: `${sub.agent.agentId}: ${firstLine(line.text)}` });
     }
   }
 }

@@ -259,3 +259,18 @@ export function loadClassifierFactory(root: string): ClassifierFactory {
 export function loadClassifier(root: string): Classifier {
   return loadClassifierFactory(root)();
 }
+
+/**
+ * A classifier for an agent under `root` from its config file, or with the default rules when
+ * there is no root or its config is bad (as capture does: `loupe ls` reports the bad file).
+ */
+export function rootClassifier(root?: string): Classifier {
+  if (root !== undefined) {
+    try {
+      return loadClassifier(root);
+    } catch {
+      // a bad config file: the defaults
+    }
+  }
+  return createClassifier();
+}

@@ -5,7 +5,7 @@
  * A task export puts a `==> agent <==` line before each agent, as `tail` does for several files.
  */
 import { entryTerminalText, parseTimestamp, type LogEntry } from '../../../shared/entry.js';
-import { compileClassifier, loadClassifierFactory, type Classifier } from '../capture/classify.js';
+import { rootClassifier } from '../capture/classify.js';
 import type { LineRecord } from '../screen/lineRecord.js';
 import { LineRecorder } from '../screen/runLines.js';
 import { passes } from '../screen/tailLines.js';
@@ -60,7 +60,7 @@ export function lineFormatter(context: ExportContext, out: LineSink, options: { 
   return {
     readsLines: true,
     startAgent(agent) {
-      recorder = new LineRecorder(classifierOf(agent), options);
+      recorder = new LineRecorder(rootClassifier(agent.root), options);
       out.startAgent(agent);
     },
     resize(_cols, _rows, entry) {
@@ -77,15 +77,4 @@ export function lineFormatter(context: ExportContext, out: LineSink, options: { 
     },
     finish() {},
   };
-}
-
-function classifierOf(agent: ExportAgent): Classifier {
-  if (agent.root !== undefined) {
-    try {
-      return loadClassifierFactory(agent.root)();
-    } catch {
-      // a bad config file: the defaults, as capture does
-    }
-  }
-  return compileClassifier()();
 }

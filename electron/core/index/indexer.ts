@@ -91,6 +91,11 @@ export interface IndexerOptions {
   batchBytes?: number;
   /** A pass that indexes this much (default 32 MiB), and half of all indexed, merges the FTS segments. */
   mergeAfterBytes?: number;
+  /**
+   * false: one line per entry (its ANSI-stripped text) instead of screen lines. Only for the
+   * index bench, which measures what screen lines cost against it.
+   */
+  screenLines?: boolean;
 }
 
 interface Checkpoint {
@@ -137,6 +142,7 @@ export class Indexer {
   /** Screen-line makers of the agents indexed by this process, by agent row. */
   private readonly agentLines = new Map<number, AgentLines>();
   private classifiers: ClassifierFactory | null = null;
+  private readonly screenLines: boolean;
   private watcher: fs.FSWatcher | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private debounceTimer: NodeJS.Timeout | null = null;
@@ -150,6 +156,7 @@ export class Indexer {
     this.mergeAfterBytes = options.mergeAfterBytes ?? MERGE_AFTER_BYTES;
     this.statements = prepareStatements(this.db);
     this.lineStatements = prepareLineStatements(this.db);
+    this.screenLines = options.screenLines ?? true;
     this.db.prepare('INSERT OR IGNORE INTO roots (path) VALUES (?)').run(this.root);
     this.rootRow = (this.db.prepare('SELECT id FROM roots WHERE path = ?').get(this.root) as { id: number }).id;
   }
@@ -210,7 +217,7 @@ export class Indexer {
 
   /** The agent's screen-line index, continuing from where the index says it is. */
   private linesOf(agent: number): AgentLines {
-    const lines = AgentLines.open(this.lineStatements, agent, () => this.classifierFactory()(), this.agentLines.get(agent));
+    const lines = AgentLines.open(this.lineStatements, agent, () => this.classifierFactory()(), this.agentLines.get(agent), this.screenLines);
     this.agentLines.set(agent, lines);
     return lines;
   }

@@ -74,6 +74,8 @@ export class AgentLines {
   /** Entries of the current batch by sequence, to place lines without a lookup. */
   private batch = new Map<number, IndexedEntry>();
   private lastId = 0;
+  /** false: each entry is its own line (the index bench's baseline), no terminal is played. */
+  private screen = true;
   /** The number of the agent's last line. */
   private n: number;
   private changed = false;
@@ -90,13 +92,15 @@ export class AgentLines {
    * The agent's line index, continuing from `cached` when it is where the index says this agent
    * is, else from the state the last pass saved (possibly another process's), else from scratch.
    */
-  static open(s: LineStatements, agent: number, classify: () => Classifier, cached: AgentLines | undefined): AgentLines {
+  static open(s: LineStatements, agent: number, classify: () => Classifier, cached: AgentLines | undefined, screen = true): AgentLines {
     const savedSeq = (s.stateSeq.get(agent) as { seq: number } | undefined)?.seq ?? 0;
     if (cached !== undefined && cached.maker.seq === savedSeq) return cached;
     cached?.dispose();
     const saved = s.stateOf.get(agent) as { seq: number; state: string } | undefined;
     const maker = saved === undefined ? new ScreenLineMaker() : ScreenLineMaker.restore(JSON.parse(saved.state) as ScreenState);
-    return new AgentLines(s, agent, classify(), maker);
+    const lines = new AgentLines(s, agent, classify(), maker);
+    lines.screen = screen;
+    return lines;
   }
 
   /** Where the maker is: the last entry it has seen. */
@@ -107,6 +111,11 @@ export class AgentLines {
   /** Plays one newly indexed entry and writes the lines it made final (and a system entry's own line). */
   add(e: IndexedEntry): void {
     this.changed = true;
+    if (!this.screen) {
+      const line = e.entry.type === 'system' ? systemLine(e.entry, e.ts) : { ...systemLine(e.entry, e.ts), type: e.entry.type };
+      this.insert(line.time, line.firstSequence, line.sequence, line.type, line.level, line.text, e);
+      return;
+    }
     this.batch.set(e.entry.sequence, e);
     this.maker.apply(e.entry, e.ts);
     this.writeLines(this.maker.take());

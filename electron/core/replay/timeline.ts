@@ -2,8 +2,11 @@
  * A run's timeline, for the replay scrubber and `loupe screen --at`: entries and bytes over time
  * in buckets, error and warning markers, resizes and gaps, and how the run ended.
  */
-import { entryLevel, entryTerminalText, type Level } from '../../../shared/entry.js';
+import { entryTerminalText, type Level } from '../../../shared/entry.js';
+import { rootClassifier } from '../capture/classify.js';
 import type { AgentLog } from '../log/paths.js';
+import type { LineRecord } from '../screen/lineRecord.js';
+import { LineRecorder } from '../screen/runLines.js';
 import { readRunEntries, runStart } from './run-log.js';
 import { entrySize } from './seek.js';
 
@@ -11,7 +14,7 @@ import { entrySize } from './seek.js';
 export const DEFAULT_TIMELINE_BUCKETS = 200;
 /** Markers kept per kind; a run with more shows the first ones (the scrubber cannot show more). */
 const MAX_MARKERS = 5000;
-/** A marker's text is the entry's first characters. */
+/** A marker's text is its screen line's first characters. */
 const MARKER_TEXT_CHARS = 120;
 
 export interface TimelineBucket {
@@ -57,7 +60,6 @@ export async function buildTimeline(log: AgentLog, buckets = DEFAULT_TIMELINE_BU
   // Per-entry times and sizes are kept compactly so the buckets can be laid out once the end is known.
   let times: Float64Array = new Float64Array(1024);
   let sizes: Float64Array = new Float64Array(1024);
-  let levels: Uint8Array = new Uint8Array(1024); // 0 other, 1 warn, 2 error
   let n = 0;
   const t: RunTimeline = {
     agentId: log.agentId,
@@ -75,28 +77,33 @@ export async function buildTimeline(log: AgentLog, buckets = DEFAULT_TIMELINE_BU
     gaps: [],
   };
   const warnings: TimelineMarker[] = [];
+  // Markers and the buckets' error and warning counts come from the screen lines (SPEC §12):
+  // the error a person saw, once, not every frame of a redraw that held it.
+  const lines = new LineRecorder(rootClassifier(log.root));
+  const marks: { time: number; level: 1 | 2 }[] = [];
+  const mark = (found: LineRecord[]) => {
+    for (const l of found) {
+      const level = l.level === 'error' || l.level === 'fatal' ? 2 : l.level === 'warn' ? 1 : 0;
+      if (level === 0) continue;
+      marks.push({ time: l.time, level });
+      const list = level === 2 ? t.markers : warnings;
+      if (list.length < MAX_MARKERS) list.push({ seq: l.sequence, time: l.time, level: l.level, text: markerText(l.text) });
+    }
+  };
   for await (const batch of readRunEntries(log, runStart(log))) {
     for (const { entry, time } of batch) {
+      mark(lines.add(entry, time));
       if (n === times.length) {
         times = grow(times);
         sizes = grow(sizes);
-        const l = new Uint8Array(levels.length * 2);
-        l.set(levels);
-        levels = l;
       }
       const text = entryTerminalText(entry);
-      const level = entryLevel(entry);
       times[n] = time;
       sizes[n] = text.length;
-      levels[n] = level === 'error' || level === 'fatal' ? 2 : level === 'warn' ? 1 : 0;
       n++;
       if (t.firstSeq === 0) t.firstSeq = entry.sequence;
       t.lastSeq = entry.sequence;
       t.bytes += text.length;
-      if (levels[n - 1] !== 0) {
-        const list = levels[n - 1] === 2 ? t.markers : warnings;
-        if (list.length < MAX_MARKERS) list.push({ seq: entry.sequence, time, level, text: markerText(entry.content) });
-      }
       const size = entrySize(entry);
       if (size !== null) t.resizes.push({ seq: entry.sequence, time, ...size });
       const gap = entry.metadata?.gap;
@@ -107,6 +114,7 @@ export async function buildTimeline(log: AgentLog, buckets = DEFAULT_TIMELINE_BU
       }
     }
   }
+  mark(lines.end());
   t.entries = n;
   t.markers = [...t.markers, ...warnings].sort((a, b) => a.seq - b.seq);
   if (n === 0) return t;
@@ -121,12 +129,15 @@ export async function buildTimeline(log: AgentLog, buckets = DEFAULT_TIMELINE_BU
   const count = Math.max(1, Math.floor(buckets));
   t.bucketMicros = Math.max(1, Math.ceil((end - start + 1) / count));
   t.buckets = Array.from({ length: count }, (_, i) => ({ start: start + i * t.bucketMicros, entries: 0, bytes: 0, errors: 0, warnings: 0 }));
+  const bucketOf = (time: number) => t.buckets[Math.min(count - 1, Math.max(0, Math.floor((time - start) / t.bucketMicros)))];
   for (let i = 0; i < n; i++) {
-    const b = t.buckets[Math.min(count - 1, Math.floor((times[i] - start) / t.bucketMicros))];
+    const b = bucketOf(times[i]);
     b.entries++;
     b.bytes += sizes[i];
-    if (levels[i] === 2) b.errors++;
-    else if (levels[i] === 1) b.warnings++;
+  }
+  for (const m of marks) {
+    if (m.level === 2) bucketOf(m.time).errors++;
+    else bucketOf(m.time).warnings++;
   }
   return t;
 }

@@ -205,7 +205,8 @@ describe('screen lines match what tmux showed', () => {
 
 describe('a line ending is never content', () => {
   it('search --regex and tail --grep match `end$` on `echo alpha end`', async () => {
-    expect(await searchTotal('end$', '--regex', '--agent', 'anchor')).toBeGreaterThanOrEqual(1);
+    // The line is still on a live screen: it is searchable once it has stood still (SETTLE_US, plus the indexer's margin).
+    await waitFor(async () => (await searchTotal('end$', '--regex', '--agent', 'anchor')) >= 1, 15_000, 'a hit for end$');
     expect(await loupe('tail', 'anchor', '--grep', 'end$')).toMatch(/alpha end\n$/);
     expect(await loupe('tail', 'anchor', '--grep', 'end$', '--format', 'jsonl')).toContain('alpha end');
   });

@@ -42,6 +42,11 @@ export class LineRecorder {
     return out;
   }
 
+  /** Frees the terminal without making the lines still on the screen final. */
+  dispose(): void {
+    this.maker.dispose();
+  }
+
   private records(): LineRecord[] {
     return this.maker.take().map((line) => ({ ...lineRecord(line, this.classify), ...(line.ansi !== undefined ? { ansi: line.ansi } : {}) }));
   }

@@ -52,13 +52,21 @@ describe('screen lines', () => {
 
   it('record a line that stood still and was then replaced, but not one replaced at once', () => {
     const got = texts([
-      [0, '\x1b[2KRetrying in 3\r'],
-      [1000, '\x1b[2KRetrying in 2\r'],
-      [2000, '\x1b[2KRetrying in 1\r'],
-      [3000, '\x1b[2KConnecting…\r'],
-      [3000 + SETTLE_US / 1000 + 100, '\x1b[2KConnected\r\n'],
+      [0, '\x1b[2KConnecting to db\r'],
+      [500, '\x1b[2KConnecting to cache\r'],
+      [1000, '\x1b[2KConnecting…\r'],
+      [1000 + SETTLE_US / 1000 + 100, '\x1b[2KConnected\r\n'],
     ]);
     expect(got).toEqual(['Connecting…', 'Connected']);
+  });
+
+  it('record a countdown that ticks for minutes once, not every second and not never', () => {
+    const steps: [number, string][] = [];
+    for (let s = 0; s < 180; s++) steps.push([s * 1000, `\x1b[2K✻ Unable to connect to API (ConnectionRefused) · Retrying in ${9 - (s % 10)}s · attempt ${1 + Math.floor(s / 10)}/10\r`]);
+    steps.push([180_000, '\x1b[2K● API Error: Unable to connect to API\r\n']);
+    const got = texts(steps, 100);
+    expect(got.filter((t) => t.includes('ConnectionRefused'))).toHaveLength(1);
+    expect(got.at(-1)).toBe('● API Error: Unable to connect to API');
   });
 
   it('keep a line once when a full redraw moves it', () => {

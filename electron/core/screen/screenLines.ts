@@ -43,17 +43,34 @@ export interface ScreenLine {
  * (tens of ms) and once-a-second timers and countdowns all change faster than this.
  */
 export const SETTLE_US = 2_000_000;
+/**
+ * A row's shape: its text with numbers and spinner glyphs masked. A row that keeps its shape
+ * while it changes (`Retrying in 9s · attempt 5/10`, a ticking status line, a spinner with an
+ * elapsed time) is one line to a person: once its shape has stood for SETTLE_US, its state then
+ * is recorded, once.
+ */
+function shapeOf(text: string): string {
+  return text.replace(/\d+/g, '#').replace(/[\u2800-\u28ff·✢✳✶✻✽]/g, '~');
+}
+
+/** Whether a tracked line is final by `now`: its text, or its shape, stood still long enough. */
+function hasSettled(t: Tracked, now: number): boolean {
+  return !t.emitted && (now - t.since >= SETTLE_US || (!t.shapeDone && now - t.shapeSince >= SETTLE_US));
+}
+
 /** A line that vanishes and comes back this soon (a redraw split across two reads) is the same line. */
 const REAPPEAR_US = 1_000_000;
-/** Rows of scrollback the terminal keeps between two looks: far more than one read scrolls. */
+/** Rows of scrollback the terminal keeps: far more than one entry scrolls (a 64 KiB line at 80 columns is 820). */
 const SCROLLBACK = 5000;
-/** Look (and take the scrolled-off lines) once this many rows have scrolled since the last look. */
-const DRAIN_ROWS = 1000;
 
 interface Tracked {
   text: string;
   /** When this text appeared. */
   since: number;
+  /** When this row's shape (its text with counters and spinner glyphs masked, see `shapeOf`) appeared. */
+  shapeSince: number;
+  /** A line of this shape was made final already (a countdown is recorded once, not every second). */
+  shapeDone: boolean;
   firstSeq: number;
   lastSeq: number;
   lastTime: number;
@@ -250,10 +267,11 @@ export class ScreenLineMaker {
         if (Number.isNaN(this.unseenTime)) this.unseenSeq = entry.sequence;
         this.unseenTime = time;
         this.touched = true;
-        if (this.term.buffer.active.type === 'normal' && this.term.buffer.normal.baseY - this.taken >= DRAIN_ROWS) {
+        if (this.term.buffer.active.type === 'normal' && this.term.buffer.normal.baseY > this.taken) {
+          // Lines that scrolled off are final at once, whatever comes next in this read.
           this.seq = entry.sequence;
           this.time = time;
-          this.look();
+          this.takeScrolled(time);
         }
       }
     }
@@ -265,7 +283,7 @@ export class ScreenLineMaker {
   settle(now: number): void {
     this.look();
     const ready: [number, Tracked][] = [];
-    for (const [row, t] of this.current()) if (!t.emitted && now - t.since >= SETTLE_US) ready.push([row, t]);
+    for (const [row, t] of this.current()) if (hasSettled(t, now)) ready.push([row, t]);
     ready.sort((a, b) => a[0] - b[0]);
     for (const [, t] of ready) this.emit(t);
     this.gone = this.gone.filter((g) => g.until > now);
@@ -275,7 +293,11 @@ export class ScreenLineMaker {
   nextSettle(): number | null {
     let at: number | null = Number.isNaN(this.unseenTime) ? null : this.unseenTime + SETTLE_US;
     for (const map of [this.normal, this.alternate]) {
-      for (const t of map.values()) if (!t.emitted && (at === null || t.since + SETTLE_US < at)) at = t.since + SETTLE_US;
+      for (const t of map.values()) {
+        if (t.emitted) continue;
+        const when = Math.min(t.since, t.shapeDone ? Infinity : t.shapeSince) + SETTLE_US;
+        if (at === null || when < at) at = when;
+      }
     }
     return at;
   }
@@ -333,9 +355,12 @@ export class ScreenLineMaker {
   private newLine(text: string, row: number, end: number, at: number, old: Tracked | undefined): Tracked {
     const continues = old !== undefined && !old.emitted;
     const wrote = this.writers(row, end);
+    const sameShape = old !== undefined && shapeOf(old.text) === shapeOf(text);
     const t: Tracked = {
       text,
       since: at,
+      shapeSince: sameShape ? old.shapeSince : at,
+      shapeDone: sameShape ? old.shapeDone : false,
       firstSeq: continues ? old.firstSeq : (wrote?.first ?? this.unseenSeq),
       lastSeq: wrote?.last ?? this.seq,
       lastTime: this.time,
@@ -385,6 +410,7 @@ export class ScreenLineMaker {
 
   private emit(t: Tracked): void {
     t.emitted = true;
+    t.shapeDone = true;
     this.out.push({
       text: t.text,
       firstSeq: t.firstSeq,
@@ -397,7 +423,7 @@ export class ScreenLineMaker {
 
   /** A line no longer shown: final if it stood long enough; remembered a moment in case it comes back. */
   private vanish(t: Tracked, at: number): void {
-    if (!t.emitted && at - t.since >= SETTLE_US) this.emit(t);
+    if (hasSettled(t, at)) this.emit(t);
     this.gone.push({ item: t, until: at + REAPPEAR_US });
   }
 
@@ -479,6 +505,15 @@ export class ScreenLineMaker {
     this.rowSeqs.clear();
     this.written.clear();
     this.watchTrims();
+  }
+
+  /** Takes the lines that scrolled off since the last look or take. */
+  private takeScrolled(at: number): void {
+    this.followTrim();
+    const finals: [number, Tracked][] = [];
+    this.takeScrolledOff(at, finals);
+    finals.sort((a, b) => a[0] - b[0]);
+    for (const [, t] of finals) if (!t.emitted) this.emit(t);
   }
 
   /** The scrollback was trimmed (more rows than it keeps): shift the rows tracked by the trim. */

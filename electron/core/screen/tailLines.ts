@@ -5,7 +5,7 @@
  * screen-line maker directly.
  */
 import { LEVELS, nowMicros, parseTimestamp } from '../../../shared/entry.js';
-import { compileClassifier, loadClassifierFactory, type Classifier } from '../capture/classify.js';
+import { rootClassifier } from '../capture/classify.js';
 import type { Indexer } from '../index/indexer.js';
 import type { EntryFilter } from '../log/filter.js';
 import { LogFollower } from '../log/follow.js';
@@ -62,7 +62,7 @@ async function indexedTail(log: AgentLog, options: LineTailOptions): Promise<Lin
   const first = agent();
   const final = first === null ? [] : lastLines(indexer.db, first, options.n, options.filter);
   // The screen's lines that are not final yet come last; a follower prints each once.
-  const pending = first === null ? [] : provisionalLines(indexer.db, first, classifierFor(log.file)).filter((l) => passes(l, options.filter));
+  const pending = first === null ? [] : provisionalLines(indexer.db, first, rootClassifier(log.root)).filter((l) => passes(l, options.filter));
   const lines = [...final, ...pending].slice(-options.n);
   const shown = new Set(pending.map(lineKey));
   let after = first === null ? 0 : lastLineNumber(indexer.db, first);
@@ -98,7 +98,7 @@ async function indexedTail(log: AgentLog, options: LineTailOptions): Promise<Lin
 }
 
 async function directTail(file: string, options: LineTailOptions): Promise<LineTail> {
-  const recorder = new LineRecorder(classifierFor(file));
+  const recorder = new LineRecorder(rootClassifier(agentLogOfFile(file)?.root));
   const reader = new LogReader(file, { onCorrupt: options.onCorrupt });
   let lastTime = 0;
   const add = (batch: ReadEntry[]) => {
@@ -149,17 +149,4 @@ export function passes(line: LineRecord, filter: EntryFilter): boolean {
   if (filter.types !== undefined && !filter.types.includes(line.type)) return false;
   if (filter.minLevel !== undefined && LEVELS.indexOf(line.level) < LEVELS.indexOf(filter.minLevel)) return false;
   return filter.regex === undefined || filter.regex.test(line.text);
-}
-
-/** The classification rules of the root a file lies under, else the defaults. */
-function classifierFor(file: string): Classifier {
-  const log = agentLogOfFile(file);
-  if (log !== null) {
-    try {
-      return loadClassifierFactory(log.root)();
-    } catch {
-      // a bad config file: the defaults, as capture does
-    }
-  }
-  return compileClassifier()();
 }
