@@ -26,7 +26,6 @@ const TYPE_CODE = Object.fromEntries(ENTRY_TYPES.map((t, i) => [t, i])) as Recor
 const LEVEL_CODE = Object.fromEntries(LEVELS.map((l, i) => [l, i])) as Record<Level, number>;
 
 type LineStatementName =
-  | 'lineTaken'
   | 'insertLine'
   | 'lastN'
   | 'insertLineText'
@@ -43,9 +42,8 @@ export type LineStatements = Record<LineStatementName, Statement>;
 
 export function prepareLineStatements(db: IndexDb): Record<LineStatementName, Statement> {
   return {
-    lineTaken: db.prepare('SELECT 1 FROM lines WHERE id = ?'),
     insertLine: db.prepare(
-      'INSERT INTO lines (id, agent, n, seq, first_seq, ts, type, level, file, offset, length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO lines (id, agent, n, seq, first_seq, ts, type, level, file, offset, length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
     ),
     lastN: db.prepare('SELECT coalesce(max(n), 0) AS n FROM lines WHERE agent = ?'),
     insertLineText: db.prepare('INSERT INTO lines_fts (rowid, text) VALUES (?, ?)'),
@@ -169,8 +167,10 @@ export class AgentLines {
   ): void {
     let id = Math.max(1, ts);
     if (id <= this.lastId && this.lastId - id < NUDGE_WINDOW_US) id = this.lastId + 1;
-    while (this.s.lineTaken.get(id) !== undefined) id++;
-    this.s.insertLine.run(id, this.agent, ++this.n, seq, firstSeq, ts, TYPE_CODE[type], LEVEL_CODE[level], at.file, at.offset, at.length);
+    // Another line may hold this microsecond: the insert is ignored, and the next id is tried.
+    const n = this.n + 1;
+    while (this.s.insertLine.run(id, this.agent, n, seq, firstSeq, ts, TYPE_CODE[type], LEVEL_CODE[level], at.file, at.offset, at.length).changes === 0) id++;
+    this.n = n;
     this.s.insertLineText.run(id, text);
     this.lastId = id;
   }

@@ -109,6 +109,7 @@ export interface ScreenState {
   rowSeqs: [number, number][];
   written: [number, WrittenEntry][];
   lineLog: boolean;
+  sequential: boolean;
 }
 
 /** An entry applied since the last look: enough to tell whether it alone drew a line. */
@@ -167,6 +168,11 @@ export class ScreenLineMaker {
   private rowSeqs = new Map<number, number>();
   private written = new Map<number, WrittenEntry>();
   /**
+   * Everything written since the last look only wrote text forward from the cursor (no cursor
+   * moves but line ends, no erases): only the rows it crossed (`rowSeqs`) can have changed.
+   */
+  private sequential = true;
+  /**
    * Until a run shows a carriage return, it is a line log written by a tool, not a terminal (a
    * pty ends every line in `\r\n`): its newlines also return to the first column.
    */
@@ -204,6 +210,7 @@ export class ScreenLineMaker {
     m.rowSeqs = new Map(state.rowSeqs.map(([rel, seq]) => [base + rel, seq]));
     m.written = new Map(state.written);
     m.lineLog = state.lineLog;
+    m.sequential = state.sequential;
     m.touched = state.normal.length + state.alternate.length > 0;
     m.watchTrims();
     return m;
@@ -232,6 +239,7 @@ export class ScreenLineMaker {
       rowSeqs: [...this.rowSeqs].map(([row, seq]) => [row - (this.bufferType === 'normal' ? this.taken : 0), seq]),
       written: [...this.written],
       lineLog: this.lineLog,
+      sequential: this.sequential,
     };
   }
 
@@ -248,6 +256,7 @@ export class ScreenLineMaker {
         this.cols = size.cols;
         this.rows = size.rows;
         this.unseenTime = time;
+        this.sequential = false;
         this.look();
       }
     } else if (entry.type === 'system' && entry.metadata?.event === 'terminated') {
@@ -261,6 +270,7 @@ export class ScreenLineMaker {
         if (this.lineLog && text.includes('\r')) this.lineLog = false;
         if (this.lineLog && text.endsWith('\n')) text = text.slice(0, -1) + '\r\n';
         const before = this.cursorRow();
+        if (this.sequential && !writesForward(text)) this.sequential = false;
         this.feed(text);
         this.markWritten(before, entry.sequence);
         this.written.set(entry.sequence, { type: entry.type, level: entryLevel(entry), content: entry.content });
@@ -462,9 +472,26 @@ export class ScreenLineMaker {
       this.takeScrolledOff(at, finals);
     }
     const map = this.current();
-    const seen = this.logicalLines(active.type === 'normal' ? this.viewportStart() : 0);
     const next = new Map<number, Tracked>();
-    const unmatched = new Map(map);
+    let seen: { row: number; end: number; text: string }[];
+    let unmatched: Map<number, Tracked>;
+    if (this.sequential && active.type === 'normal' && this.fullScrollRegion()) {
+      // Only the rows written can differ; every other line is unchanged (the full comparison
+      // below would match each of them to itself). Most output is like this, and it is cheap.
+      const starts = this.writtenLineStarts();
+      unmatched = new Map();
+      for (const [row, t] of map) (starts.has(row) ? unmatched : next).set(row, t);
+      seen = [];
+      const bottom = active.baseY + this.term.rows;
+      for (const row of [...starts].sort((a, b) => a - b)) {
+        const end = Math.min(this.lineEnd(row), bottom - 1);
+        const text = this.lineText(row, end);
+        if (text.trim() !== '') seen.push({ row, end, text });
+      }
+    } else {
+      seen = this.logicalLines(active.type === 'normal' ? this.viewportStart() : 0);
+      unmatched = new Map(map);
+    }
     const fresh: { row: number; end: number; text: string }[] = [];
     // Same row, same text: unchanged.
     for (const line of seen) {
@@ -504,7 +531,29 @@ export class ScreenLineMaker {
     else this.alternate = next;
     this.rowSeqs.clear();
     this.written.clear();
+    this.sequential = true;
     this.watchTrims();
+  }
+
+  /** The first rows of the screen's logical lines that hold a row written since the last look. */
+  private writtenLineStarts(): Set<number> {
+    const buf = this.term.buffer.normal;
+    const top = this.viewportStart();
+    const bottom = buf.baseY + this.term.rows;
+    const starts = new Set<number>();
+    for (const row of this.rowSeqs.keys()) {
+      if (row < top || row >= bottom) continue;
+      let start = row;
+      while (start > top && buf.getLine(start)?.isWrapped === true) start--;
+      starts.add(start);
+    }
+    return starts;
+  }
+
+  /** No scroll region is set (a line feed at the bottom scrolls the whole screen into the scrollback). */
+  private fullScrollRegion(): boolean {
+    const buffer = (this.term as unknown as { _core?: { buffer?: { scrollTop: number; scrollBottom: number } } })._core?.buffer;
+    return buffer !== undefined && buffer.scrollTop === 0 && buffer.scrollBottom === this.term.rows - 1;
   }
 
   /** Takes the lines that scrolled off since the last look or take. */
@@ -553,9 +602,13 @@ export class ScreenLineMaker {
     this.taken = row;
   }
 
-  /** The first row of the first logical line that shows on the screen. */
+  /**
+   * The first row of the first logical line that shows on the screen and was not taken yet (a
+   * resize that adds rows brings taken lines back from the scrollback: they stay taken).
+   */
   private viewportStart(): number {
     const buf = this.term.buffer.normal;
+    if (buf.baseY < this.taken) return this.taken;
     let row = buf.baseY;
     while (row > this.taken && buf.getLine(row)?.isWrapped === true) row--;
     return row;
@@ -588,6 +641,21 @@ export class ScreenLineMaker {
     }
     return lines;
   }
+}
+
+/** Colors (SGR) are the only escape sequences that leave the cursor where text puts it. */
+// eslint-disable-next-line no-control-regex
+const SGR = /\x1b\[[0-9;:]*m/g;
+// eslint-disable-next-line no-control-regex
+const CURSOR_CONTROLS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/;
+
+/**
+ * Whether output only writes text forward from the cursor: printable text, colors, tabs, `\r`
+ * and `\n`. It then changes no row but those between where the cursor was and where it ends.
+ */
+function writesForward(text: string): boolean {
+  const plain = text.includes('\x1b') ? text.replace(SGR, '') : text;
+  return !CURSOR_CONTROLS.test(plain);
 }
 
 /** The tracked row nearest to `row` whose text is `text`, or null. */
