@@ -179,6 +179,19 @@ describe('loupe serve: token (W2)', () => {
     expect(asset.headers['content-type']).toContain('text/javascript');
   });
 
+  it('W9: redirects only to a path of this server, never to another host', async () => {
+    for (const [p, to] of [
+      [`/.//evil.com/?token=${server.token}`, '/evil.com/'],
+      [`//evil.com/?token=${server.token}`, '/'],
+      [`/%5Cevil.com/?token=${server.token}`, '/%5Cevil.com/'],
+      [`/agents?x=1&token=${server.token}`, '/agents?x=1'],
+    ]) {
+      const r = await get(p);
+      expect(r.status, p).toBe(303);
+      expect(r.headers.location, p).toBe(to);
+    }
+  });
+
   it('never serves files outside the renderer build', async () => {
     const auth = { Authorization: `Bearer ${server.token}` };
     for (const p of ['/%2e%2e/secret.txt', '/..%2f..%2f' + encodeURIComponent(root.slice(1)) + '%2fsecret.txt', '/assets/%00.js']) {

@@ -114,7 +114,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       res.writeHead(303, {
         ...SECURITY_HEADERS,
         'Set-Cookie': `${cookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`,
-        Location: url.pathname + url.search,
+        Location: sameOriginPath(url.pathname) + url.search,
       });
       res.end();
       return;
@@ -205,4 +205,12 @@ function parseInvoke(text: string): WireInvoke | null {
 /** True when `dir` holds a built renderer. */
 export function rendererBuilt(dir: string): boolean {
   return fs.existsSync(path.join(dir, 'index.html'));
+}
+
+/**
+ * A redirect target that stays on this server (RELIABILITY W9): `//evil.com/` (or `/\\evil.com`,
+ * which browsers read the same way) is a link to another host, so leading slashes collapse to one.
+ */
+export function sameOriginPath(pathname: string): string {
+  return '/' + pathname.replace(/^[/\\]+/, '');
 }
