@@ -2,7 +2,7 @@
  * Which entries a filtered tail or a filtered pane shows: by type, by level, by a regex on the
  * ANSI-stripped content (SPEC §5).
  */
-import stripAnsi from 'strip-ansi';
+import { visibleText } from '../redact/terminalEscapes.js';
 import { entryLevel, LEVELS, type EntryType, type Level, type LogEntry } from '../../../shared/entry.js';
 import type { UserRegex } from '../regex/userRegex.js';
 
@@ -36,6 +36,6 @@ export function matchesFilter(entry: LogEntry, filter: EntryFilter): boolean {
  * costs more than the match.
  */
 function strippedContent(content: string): string {
-  const text = content.includes('\x1b') || content.includes('\x9b') ? stripAnsi(content) : content;
+  const text = visibleText(content).visible;
   return text.endsWith('\r') ? text.replace(/\r+$/, '') : text;
 }

@@ -67,3 +67,9 @@ describe('readable text', () => {
     expect(readableText('a\x07b\tc\x1b[1md\x1b[0m\x00')).toBe('ab\tcd');
   });
 });
+
+describe('E7: 8-bit C1 controls', () => {
+  it('are removed from readable text like their 7-bit forms: C1 OSC 52, C1 CSI, C1 DCS', () => {
+    expect(readableText('a\u009d52;c;aGVsbG8=\u009cb \u009b31mred\u009b0m \u0090qdcs\u009c end\u0085')).toBe('ab red  end');
+  });
+});

@@ -9,8 +9,8 @@
  * - `jsonl`: the lines exactly as stored.
  * - `json`: a JSON array of the entries.
  */
-import stripAnsi from 'strip-ansi';
 import { entryLevel, entryTerminalText, type LogEntry } from '../../../shared/entry.js';
+import { visibleText } from '../redact/terminalEscapes.js';
 import type { ReadEntry } from './reader.js';
 
 export const OUTPUT_FORMATS = ['text', 'ansi', 'jsonl', 'json'] as const;
@@ -69,7 +69,7 @@ function jsonArrayFormatter(): EntryFormatter {
 
 /** Control characters other than tab and `\r` (already resolved): they only garble a text line. */
 // eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\x00-\x08\x0b-\x1f\x7f]/g;
+const CONTROL_CHARS = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 
 /**
  * What a terminal line finally shows after `\r` overwrites: each segment after a `\r` overwrites
@@ -84,9 +84,12 @@ export function resolveCarriageReturns(text: string): string {
   return shown;
 }
 
-/** One entry's content as readable text: ANSI stripped, `\r` resolved, control characters dropped. */
+/**
+ * One entry's content as readable text: escape sequences stripped (8-bit C1 forms like their
+ * 7-bit ones, RELIABILITY E7), `\r` resolved, control characters dropped.
+ */
 export function readableText(content: string): string {
-  return resolveCarriageReturns(stripAnsi(content)).replace(CONTROL_CHARS, '');
+  return resolveCarriageReturns(visibleText(content).visible).replace(CONTROL_CHARS, '');
 }
 
 const TYPE_LABELS: Record<LogEntry['type'], string> = {

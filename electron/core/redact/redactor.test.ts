@@ -122,6 +122,12 @@ describe('secrets inside ANSI colors', () => {
     expect(text).toBe('x [REDACTED:aws-access-key]\x1b[32m\x1b[38;2;1;2;3m\x1b[0m y');
   });
 
+  it('E7: reads 8-bit C1 sequences like their 7-bit forms (CSI colors inside a secret, an OSC 52 beside it)', () => {
+    const line = `x ${AWS_KEY.slice(0, 6)}\u009b32m${AWS_KEY.slice(6)}\u009b0m \u009d52;c;aGVsbG8=\u009c y`;
+    const { text } = redactText(line);
+    expect(text).toBe('x [REDACTED:aws-access-key]\u009b32m\u009b0m \u009d52;c;aGVsbG8=\u009c y');
+  });
+
   it('does not take escape sequence bytes for secret text', () => {
     // "[31m" between a name and its value must not become part of the value.
     const line = 'API_TOKEN=\x1b[33mtok-123abc\x1b[0m';

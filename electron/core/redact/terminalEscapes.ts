@@ -8,9 +8,24 @@
 
 const ESC = 0x1b;
 const BEL = 0x07;
+/** The 8-bit string terminator (C1 ST), the one-character form of `ESC \`. */
+const C1_ST = 0x9c;
+const C1_CSI = 0x9b;
 
 /** Where a string-terminated sequence (OSC, DCS, SOS, PM, APC) starts, by its second byte. */
 const STRING_SEQUENCE_INTRODUCERS = new Set([0x5d /* ] OSC */, 0x50 /* P DCS */, 0x58 /* X SOS */, 0x5e /* ^ PM */, 0x5f /* _ APC */]);
+/** Their 8-bit (C1) forms, one character each: OSC, DCS, SOS, PM, APC (RELIABILITY E7). */
+const C1_STRING_INTRODUCERS = new Set([0x9d, 0x90, 0x98, 0x9e, 0x9f]);
+
+/** ESC, or any C1 control (U+0080-U+009F): where an escape sequence or a control starts. */
+// eslint-disable-next-line no-control-regex
+const ESCAPE_START = /[\x1b\x80-\x9f]/g;
+
+/** The index of the next escape (7-bit ESC or an 8-bit C1 control) at or after `from`, or -1. */
+export function nextEscape(text: string, from: number): number {
+  ESCAPE_START.lastIndex = from;
+  return ESCAPE_START.exec(text)?.index ?? -1;
+}
 
 /**
  * The length of the escape sequence starting at `start` (which holds ESC), or -1 when the text
@@ -18,6 +33,8 @@ const STRING_SEQUENCE_INTRODUCERS = new Set([0x5d /* ] OSC */, 0x50 /* P DCS */,
  */
 export function escapeLength(text: string, start: number): number {
   const n = text.length;
+  const first = text.charCodeAt(start);
+  if (first !== ESC) return c1Length(text, start, first);
   if (start + 1 >= n) return -1;
   const second = text.charCodeAt(start + 1);
   if (second === 0x5b /* [ CSI */) {
@@ -46,6 +63,31 @@ export function escapeLength(text: string, start: number): number {
   return i - start + 1;
 }
 
+/** The length of a sequence that starts with a C1 control, read like its 7-bit form. */
+function c1Length(text: string, start: number, first: number): number {
+  const n = text.length;
+  if (first === C1_CSI) {
+    for (let i = start + 1; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x40 && c <= 0x7e) return i - start + 1;
+      if (c < 0x20 || c > 0x7e) return i - start;
+    }
+    return -1;
+  }
+  if (C1_STRING_INTRODUCERS.has(first)) {
+    for (let i = start + 1; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c === BEL || c === C1_ST) return i - start + 1;
+      if (c === ESC) {
+        if (i + 1 >= n) return -1;
+        return text.charCodeAt(i + 1) === 0x5c ? i - start + 2 : i - start;
+      }
+    }
+    return -1;
+  }
+  return 1; // any other C1 control stands alone
+}
+
 /** The visible characters of `text`, and a way back to where each one is in `text`. */
 export interface VisibleText {
   visible: string;
@@ -61,7 +103,7 @@ const IDENTITY = (i: number) => i;
  * (between escapes) rather than character by character: it runs on every line of an export.
  */
 export function visibleText(text: string): VisibleText {
-  let esc = text.indexOf('\x1b');
+  let esc = nextEscape(text, 0);
   if (esc === -1) return { visible: text, rawIndex: IDENTITY };
   let visible = '';
   let pos = 0;
@@ -71,7 +113,7 @@ export function visibleText(text: string): VisibleText {
     if (esc === -1) break;
     const len = escapeLength(text, esc);
     pos = len < 0 ? text.length : esc + Math.max(len, 1);
-    esc = text.indexOf('\x1b', pos);
+    esc = nextEscape(text, pos);
   }
   // The map back is built only when asked for: almost no line holds a secret.
   let runs: { raw: number[]; visible: number[] } | null = null;
@@ -97,7 +139,7 @@ function visibleRuns(text: string): { raw: number[]; visible: number[] } {
   const visible: number[] = [];
   let visibleLength = 0;
   let pos = 0;
-  let esc = text.indexOf('\x1b');
+  let esc = nextEscape(text, 0);
   while (pos < text.length) {
     const end = esc === -1 ? text.length : esc;
     if (end > pos) {
@@ -108,7 +150,7 @@ function visibleRuns(text: string): { raw: number[]; visible: number[] } {
     if (esc === -1) break;
     const len = escapeLength(text, esc);
     pos = len < 0 ? text.length : esc + Math.max(len, 1);
-    esc = text.indexOf('\x1b', pos);
+    esc = nextEscape(text, pos);
   }
   return { raw, visible };
 }
@@ -119,11 +161,11 @@ function visibleRuns(text: string): { raw: number[]; visible: number[] } {
  */
 export function completePrefixLength(text: string): number {
   // Escape sequences are short; an OSC longer than this window is cut off as if complete.
-  let i = text.indexOf('\x1b', Math.max(0, text.length - UNFINISHED_ESCAPE_WINDOW));
+  let i = nextEscape(text, Math.max(0, text.length - UNFINISHED_ESCAPE_WINDOW));
   while (i !== -1) {
     const len = escapeLength(text, i);
     if (len < 0) return i;
-    i = text.indexOf('\x1b', i + Math.max(len, 1));
+    i = nextEscape(text, i + Math.max(len, 1));
   }
   return text.length;
 }
