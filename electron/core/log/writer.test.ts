@@ -89,6 +89,47 @@ describe('LogWriter', () => {
     for (const f of rotated) expect(fs.statSync(f).size).toBeLessThan(4096);
   });
 
+  it('D11: a kill -9 during the gzip of a rotated file is finished on the next start, nothing lost', async () => {
+    const file = path.join(dir, 'a_stream.jsonl');
+    const writerModule = path.resolve('dist/electron/core/log/writer.js');
+    // A child writes ~60 MB, rotates at 40 MB and starts gzipping; it is killed once the .gz.tmp exists.
+    const script = `
+      const { LogWriter } = await import(${JSON.stringify(writerModule)});
+      const w = new LogWriter(${JSON.stringify(file)}, { agentId: 'a', rotateBytes: 40 * 1024 * 1024 });
+      const pad = 'y'.repeat(200);
+      for (let i = 1; i <= 250000; i++) { w.append({ type: 'stdout', content: 'entry ' + i + ' ' + pad }); if (i % 5000 === 0) w.flush(); }
+      w.flush();
+      process.stdout.write('written');
+      setInterval(() => {}, 1000);
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (fs.readdirSync(dir).some((n) => n.endsWith('.gz.tmp'))) {
+          clearInterval(timer);
+          child.kill('SIGKILL');
+        }
+      }, 5);
+      child.on('exit', () => {
+        clearInterval(timer);
+        resolve();
+      });
+      child.on('error', reject);
+    });
+    expect(fs.readdirSync(dir).some((n) => n.endsWith('.gz.tmp'))).toBe(true);
+    const writer = new LogWriter(file, { agentId: 'a' });
+    await writer.close();
+    const names = fs.readdirSync(dir);
+    expect(names.filter((n) => n.endsWith('.gz.tmp'))).toEqual([]);
+    const rotated = rotatedFiles(file);
+    expect(rotated.length).toBeGreaterThan(0);
+    expect(rotated.every((f) => f.endsWith('.gz'))).toBe(true);
+    let all: number[] = [];
+    for (const f of [...rotated, file]) all = all.concat(await sequencesOf(f));
+    expect(all.length).toBeGreaterThan(100_000);
+    expect(all.every((seq, i) => seq === i + 1)).toBe(true);
+  }, 60_000);
+
   it('continues the sequence from the rotated file when the live file is new', async () => {
     const file = path.join(dir, 'a_stream.jsonl');
     let writer = new LogWriter(file, { agentId: 'a', rotateBytes: 1024 });

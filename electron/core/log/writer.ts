@@ -11,6 +11,7 @@
  * - Past `rotateBytes` the file is renamed to `<file>.<stamp>` and gzipped in the background.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import {
@@ -119,6 +120,10 @@ export class LogWriter {
     }
     this.size = repairTornTail(this.fd);
     this.sequence = lastSequenceIn(this.fd, this.size) ?? lastSequenceOfRotated(file) ?? 0;
+    for (const unfinished of finishInterruptedRotations(file)) {
+      const job = gzipFile(unfinished).finally(() => this.compressions.delete(job));
+      this.compressions.add(job);
+    }
   }
 
   /** The sequence of the last entry on disk (0 for none). */
@@ -321,6 +326,35 @@ function freeRotatedName(file: string, d: Date): string {
     const name = `${file}.${stamp}${String(n).padStart(3, '0')}`;
     if (!fs.existsSync(name) && !fs.existsSync(`${name}.gz`) && !fs.existsSync(`${name}.gz.tmp`)) return name;
   }
+}
+
+/**
+ * Cleans up after a process killed while compressing a rotated file (RELIABILITY D11): a
+ * `.gz.tmp` is half a gzip and goes; a plain rotated file whose `.gz` is complete (the kill came
+ * between the rename and the unlink) goes too. Returns the plain rotated files still to compress.
+ */
+export function finishInterruptedRotations(file: string): string[] {
+  const dir = path.dirname(file);
+  const prefix = `${path.basename(file)}.`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const toCompress: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const full = path.join(dir, name);
+    if (name.endsWith('.gz.tmp')) {
+      fs.rmSync(full, { force: true });
+      continue;
+    }
+    if (!/^\d{8}T\d{6}\d*$/.test(name.slice(prefix.length))) continue; // only plain rotated files
+    if (fs.existsSync(`${full}.gz`)) fs.rmSync(full, { force: true });
+    else toCompress.push(full);
+  }
+  return toCompress.sort();
 }
 
 /** Compresses `file` to `file.gz` and removes `file`. A failure leaves the plain file in place. */
