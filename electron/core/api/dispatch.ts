@@ -3,6 +3,9 @@
  * must be allowed to call it, and the arguments must match its schema, in that order, before
  * any handler runs. Both transports (Electron IPC and the WebSocket) go through here.
  */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   INVOKE_ACCESS,
   InvalidArgsError,
@@ -65,11 +68,29 @@ const USER_FACING = new Set([
   'ExportError',
 ]);
 
-/** An error as it crosses to the UI: its name and message, never a stack. */
+/** Where Loupe is installed: the nearest folder above this module that holds a package.json. */
+const INSTALL_DIR = installDir(path.dirname(fileURLToPath(import.meta.url)));
+
+function installDir(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return from;
+  }
+}
+
+/**
+ * An error as it crosses to the UI: its name and message, never a stack, and never where Loupe
+ * is installed (RELIABILITY W9: an internal error names the problem, e.g. a missing module,
+ * as `<loupe>/…`).
+ */
 export function toWireError(err: unknown): WireError {
   if (err instanceof Error && (USER_FACING.has(err.name) || err instanceof InvalidArgsError)) {
-    return { name: err.name, message: err.message };
+    return { name: err.name, message: hideInstallPath(err.message) };
   }
   const message = err instanceof Error ? err.message : String(err);
-  return { name: 'InternalError', message: `internal error: ${message}` };
+  return { name: 'InternalError', message: `internal error: ${hideInstallPath(message)}` };
+}
+
+function hideInstallPath(message: string): string {
+  return message.split(INSTALL_DIR).join('<loupe>').replace(/file:\/\/<loupe>/g, '<loupe>');
 }

@@ -229,4 +229,13 @@ describe('contract handlers', () => {
     while (!pushes.some((p) => p.channel === 'workspace:changed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(pushes.map((p) => p.channel)).toContain('workspace:changed');
   });
+
+  it('W9: an internal error names the problem but not where Loupe is installed', async () => {
+    const { toWireError } = await import('./dispatch.js');
+    const here = path.resolve('electron/core/api/dispatch.ts');
+    const wire = toWireError(new Error(`Cannot find module '${here}' imported from file://${path.resolve('dist/x.js')}`));
+    expect(wire.name).toBe('InternalError');
+    expect(wire.message).not.toContain(path.resolve('.'));
+    expect(wire.message).toContain("Cannot find module '<loupe>/electron/core/api/dispatch.ts'");
+  });
 });
