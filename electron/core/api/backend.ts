@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { ControlChannel, Push, PushChannel, Transport } from '../../../shared/ipc.js';
 import { checkSocketName } from '../../../shared/entry.js';
 import { callChannel } from './dispatch.js';
-import { superviseCaptures } from './embeddedCapture.js';
+import { startCaptureDaemons } from './captureDaemons.js';
 import { createHandlers, type ApiClient, type ApiContext, type Handlers } from './handlers.js';
 import { LiveFeed } from './liveFeed.js';
 import { RootIndexes } from './rootIndexes.js';
@@ -27,8 +27,8 @@ export interface BackendOptions {
   /** Replaces the real services (tests). */
   services?: BackendServices;
   /**
-   * Run capture supervision and continuous indexing in this process, as `loupe daemon` would
-   * (the app and `loupe serve` do; tests do not).
+   * Index continuously in this process and make sure every socket with captures has its capture
+   * daemon (the app and `loupe serve` do; tests do not). Capture itself never runs here.
    */
   embedded?: boolean;
   /** Diagnostics from the embedded services. */
@@ -63,7 +63,7 @@ export interface Backend {
 
 /**
  * Starts the backend over `roots`. Capture supervision (when asked for) starts in the background.
- * Call `dispose()` to stop its watchers, close every client and hand captures over to a daemon.
+ * Call `dispose()` to stop its watchers and close every client; capture daemons carry on.
  */
 export function startBackend(options: BackendOptions): Backend {
   const roots = [...new Set(options.roots.map((r) => path.resolve(r)))];
@@ -80,7 +80,7 @@ export function startBackend(options: BackendOptions): Backend {
   const handlers = createHandlers(context);
   const clients = new Set<BackendClient & { send: PushSender }>();
 
-  const capture = options.embedded ? superviseCaptures(sockets, log) : null;
+  if (options.embedded) void startCaptureDaemons(sockets, log);
   // Open the indexes now when embedded, so indexing starts without waiting for a first search.
   if (options.embedded) void indexes.stats({}).catch((err: Error) => log(`cannot open the index: ${err.message}`));
 
@@ -118,7 +118,6 @@ export function startBackend(options: BackendOptions): Backend {
       clearInterval(poll);
       for (const c of [...clients]) c.close();
       indexes.dispose();
-      await (await capture)?.dispose();
     },
   };
 }

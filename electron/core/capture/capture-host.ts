@@ -253,7 +253,7 @@ export class CaptureHost {
     if (ids.size === 0 && this.captures.size === 0 && this.ending.size === 0) await this.becomeIdle();
   }
 
-  /** Nothing to capture: offer to stop (the auto-started daemon exits; an embedded host keeps going). */
+  /** Nothing to capture: offer to stop (a daemon exits; a host started without onIdle keeps going). */
   private async becomeIdle(): Promise<void> {
     if (this.onIdle === undefined || this.lock === null) return;
     // Release the lock before the final look, so a `loupe run` racing with us either sees no host
