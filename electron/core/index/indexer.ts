@@ -128,7 +128,12 @@ interface ParsedRow {
   length: number;
 }
 
-/** Keeps one root's index up to date with its logs. Embed it in the daemon or the app; call `dispose()` when done. */
+/**
+ * Keeps one root's index up to date with its logs. Embed it in the daemon or the app; call
+ * `dispose()` when done. Write transactions start with BEGIN IMMEDIATE: several processes index
+ * one root (the app, a CLI command, a rebuild), and a deferred transaction that reads before it
+ * writes fails at once (SQLITE_BUSY, without waiting) when another process committed meanwhile.
+ */
 export class Indexer {
   readonly root: string;
   readonly db: IndexDb;
@@ -211,7 +216,7 @@ export class Indexer {
         const lines = this.linesOf(agent);
         lines.settle(quietUntil);
         lines.save();
-      })();
+      }).immediate();
     }
   }
 
@@ -317,7 +322,7 @@ export class Indexer {
     for (const work of plan.work) {
       if (this.indexFile(agent, work, stats)) eventsChanged = true;
     }
-    if (eventsChanged) this.db.transaction(() => refreshRuns(this.db, agent))();
+    if (eventsChanged) this.db.transaction(() => refreshRuns(this.db, agent)).immediate();
   }
 
   /** Matches the files on disk with the agent's checkpoints: what to read, and which checkpoints lost their file. */
@@ -379,7 +384,7 @@ export class Indexer {
           this.removeRows(cp!);
           s.resetCheckpoint.run(cp!.id);
           this.dropScreen(agent);
-        })();
+        }).immediate();
         cp = s.checkpointById.get(cp.id) as Checkpoint;
         stats.truncatedFiles++;
         eventsSeen = true;
@@ -417,7 +422,7 @@ export class Indexer {
           if (events > 0) eventsSeen = true;
           s.advanceCheckpoint.run({ offset: offset + end, lines: lines + batch.lines, minSeq, maxSeq, corrupt: batch.corrupt, id: cp!.id });
           return true;
-        })();
+        }).immediate();
         if (!committed) {
           interrupted = true;
           break;
@@ -548,7 +553,7 @@ export class Indexer {
       this.statements.deleteCheckpoint.run(cp.id);
       if (!(this.statements.checkpointsOf.all(cp.agent) as Checkpoint[]).length) this.dropScreen(cp.agent);
       refreshRuns(this.db, cp.agent);
-    })();
+    }).immediate();
   }
 
   /** Deletes every row read from a checkpoint's file (they form one sequence range of its agent). */
