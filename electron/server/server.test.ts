@@ -13,7 +13,7 @@ import { RootIndexes } from '../core/api/rootIndexes.js';
 import { coreServices } from '../core/api/services.js';
 import { ensureLogsDir, streamPath } from '../core/log/paths.js';
 import { LogWriter } from '../core/log/writer.js';
-import { startWebServer, type WebServer } from './server.js';
+import { MAX_CALLS_IN_FLIGHT, startWebServer, type WebServer } from './server.js';
 
 const TASK = 'TASK-20260101-120000-0a1b2c3d';
 let root: string;
@@ -304,3 +304,50 @@ describe('loupe serve: only allowed calls run (W5)', () => {
     });
   });
 });
+
+describe('loupe serve: a client that floods calls (W7)', () => {
+  it('runs at most MAX_CALLS_IN_FLIGHT of its calls at once and refuses the rest at once', async () => {
+    let active = 0;
+    let most = 0;
+    backend = startBackend({
+      roots: [root],
+      version: '0.0.0-test',
+      services: {
+        ...coreServices(new RootIndexes([root])),
+        async tail() {
+          active++;
+          most = Math.max(most, active);
+          await new Promise((r) => setTimeout(r, 100));
+          active--;
+          return { entries: [], text: 'x'.repeat(100_000) };
+        },
+      },
+    });
+    server = await startWebServer({ backend, port: 0, staticDir, allowedControl: [] });
+    const ws = await authed();
+    const replies: WireResult[] = [];
+    ws.on('message', (d) => {
+      const m = JSON.parse(d.toString());
+      if (m.kind === 'result') replies.push(m);
+    });
+    const calls = 150;
+    for (let id = 1; id <= calls; id++) {
+      ws.send(JSON.stringify({ kind: 'invoke', id, channel: 'agent:tail', args: { root, taskId: TASK, agentId: 'alpha', lines: 100_000 } }));
+    }
+    await waitUntil(() => replies.length === calls);
+    ws.close();
+    expect(most).toBeLessThanOrEqual(MAX_CALLS_IN_FLIGHT);
+    const busy = replies.filter((r) => !r.ok && r.error.name === 'BusyError');
+    expect(busy.length).toBeGreaterThanOrEqual(calls - 2 * MAX_CALLS_IN_FLIGHT);
+    expect(busy[0].ok === false && busy[0].error.message).toMatch(/too many calls in flight/);
+    expect(replies.filter((r) => r.ok).length).toBeGreaterThanOrEqual(MAX_CALLS_IN_FLIGHT);
+  });
+});
+
+async function waitUntil(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -42,6 +42,11 @@ const MAX_CLIENT_MESSAGE_BYTES = 256 * 1024;
  * window keeps a healthy one far below it); it is disconnected rather than buffered without bound.
  */
 const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
+/**
+ * Calls one connection may have running at once; more are refused at once (BusyError). The UI
+ * needs a few (a tail, a search, a seek); a flood of large calls cannot pile up work and memory.
+ */
+export const MAX_CALLS_IN_FLIGHT = 4;
 
 const SECURITY_HEADERS: Record<string, string> = {
   'Content-Security-Policy': CONTENT_SECURITY_POLICY,
@@ -151,13 +156,29 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       allowedControl: options.allowedControl,
       send: (channel, payload) => send({ kind: 'push', channel, payload }),
     });
+    let inFlight = 0;
     ws.on('message', (data, isBinary) => {
       const call = isBinary ? null : parseInvoke(data.toString());
       if (call === null) return; // not a contract call: dropped
-      connected.call(call.channel, call.args).then(
-        (result) => send({ kind: 'result', id: call.id, ok: true, result: result ?? null }),
-        (err: unknown) => send({ kind: 'result', id: call.id, ok: false, error: toWireError(err) }),
-      );
+      // A client that does not read its replies gets no more work done for it (RELIABILITY W7):
+      // checked before the call runs, not after its reply is built.
+      if (ws.bufferedAmount > MAX_UNSENT_BYTES) {
+        ws.terminate();
+        return;
+      }
+      if (inFlight >= MAX_CALLS_IN_FLIGHT) {
+        const message = `too many calls in flight on this connection (${MAX_CALLS_IN_FLIGHT}); wait for their replies before sending more`;
+        send({ kind: 'result', id: call.id, ok: false, error: { name: 'BusyError', message } });
+        return;
+      }
+      inFlight++;
+      connected
+        .call(call.channel, call.args)
+        .then(
+          (result) => send({ kind: 'result', id: call.id, ok: true, result: result ?? null }),
+          (err: unknown) => send({ kind: 'result', id: call.id, ok: false, error: toWireError(err) }),
+        )
+        .finally(() => inFlight--);
     });
     ws.on('close', () => connected.close());
     ws.on('error', () => connected.close());
