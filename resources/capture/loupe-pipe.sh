@@ -21,6 +21,8 @@ done
 [ -n "$tmux_bin" ] || { echo "loupe-pipe: tmux not found on PATH" >&2; exit 127; }
 spool=$("$tmux_bin" -S "$socket" show-options -pqv -t "$pane" @loupe_spool) || exit 1
 [ -n "$spool" ] || exit 1
-cat >> "$spool"
+# A failed write (a full disk) is not the end of the pane's output: exit without the EOF marker,
+# so the host sees a dead pipe, re-attaches and records the gap, instead of ending the capture.
+cat >> "$spool" || exit 1
 # Tell the host the spool is complete, unless it has already closed the capture and removed it.
 [ -e "$spool" ] && : > "$spool.eof"

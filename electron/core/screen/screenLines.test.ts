@@ -124,4 +124,32 @@ describe('screen lines', () => {
     got.push(...maker.take().map((l) => l.lastSeq));
     expect(got).toEqual(whole);
   });
+
+  it('continue across a save and restore right after a resize that added rows', () => {
+    const steps: [number, string][] = Array.from({ length: 40 }, (_, i) => [i * 10, `before ${i}\r\n`]);
+    const entries = run(40, 6, steps);
+    let seq = entries.length;
+    const at = entries[entries.length - 1].time;
+    entries.push({ entry: { sequence: ++seq, type: 'system', content: 'resized', agent_id: 'a', timestamp: '', metadata: { event: 'resized', cols: 40, rows: 12 } } as LogEntry, time: at + 1000 });
+    for (let i = 0; i < 5; i++) entries.push({ entry: { sequence: ++seq, type: 'stdout', content: `after ${i}\r`, agent_id: 'a', timestamp: '' } as LogEntry, time: at + 2000 + i * 10 });
+    const whole = screenLinesOf(entries).map((l) => l.text);
+    expect(whole.filter((t) => t.startsWith('after'))).toHaveLength(5);
+    for (let cut = 40; cut < entries.length; cut++) {
+      let maker = new ScreenLineMaker();
+      const got: string[] = [];
+      entries.forEach((e, i) => {
+        if (i === cut) {
+          const state = JSON.parse(JSON.stringify(maker.save()));
+          maker.dispose();
+          maker = ScreenLineMaker.restore(state);
+        }
+        maker.apply(e.entry, e.time);
+        got.push(...maker.take().map((l) => l.text));
+      });
+      maker.endRun(entries[entries.length - 1].time);
+      got.push(...maker.take().map((l) => l.text));
+      maker.dispose();
+      expect(got, `cut at ${cut}`).toEqual(whole);
+    }
+  });
 });

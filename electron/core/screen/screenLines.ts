@@ -103,8 +103,11 @@ export interface ScreenState {
   normal: [number, Tracked][];
   alternate: [number, Tracked][];
   gone: Gone[];
-  /** Rows of the normal buffer above the first one not taken yet (in the serialized scrollback). */
-  pendingRows: number;
+  /**
+   * Where the first row not taken yet is, from the top of the screen: negative when rows above
+   * the screen are not taken yet (they are in the serialized scrollback).
+   */
+  takenFromTop: number;
   /** The entry that last wrote each row since the last look (rows as in `normal`/`alternate`). */
   rowSeqs: [number, number][];
   written: [number, WrittenEntry][];
@@ -202,7 +205,7 @@ export class ScreenLineMaker {
     m.unseenSeq = state.unseenSeq;
     m.bufferType = state.bufferType;
     const buf = m.term.buffer.normal;
-    m.taken = Math.max(0, buf.baseY - state.pendingRows);
+    m.taken = Math.max(0, buf.baseY + state.takenFromTop);
     m.normal = new Map(state.normal.map(([rel, t]) => [m.taken + rel, t]));
     m.alternate = new Map(state.alternate);
     m.gone = state.gone;
@@ -222,11 +225,13 @@ export class ScreenLineMaker {
    */
   save(): ScreenState {
     if (this.bufferType === 'normal') this.followTrim();
-    const pendingRows = this.term.buffer.normal.baseY - this.taken;
+    // Rows not taken yet above the screen go into the state's scrollback; a resize that added
+    // rows can also have brought taken rows back onto the screen (`taken` below its top).
+    const takenFromTop = this.taken - this.term.buffer.normal.baseY;
     return {
       cols: this.cols,
       rows: this.rows,
-      terminal: serializeTerminalState(this.term, this.serializer, pendingRows),
+      terminal: serializeTerminalState(this.term, this.serializer, Math.max(0, -takenFromTop)),
       seq: this.seq,
       time: this.time,
       unseenTime: Number.isNaN(this.unseenTime) ? null : this.unseenTime,
@@ -235,7 +240,7 @@ export class ScreenLineMaker {
       normal: [...this.normal].map(([abs, t]) => [abs - this.taken, t]),
       alternate: [...this.alternate],
       gone: this.gone,
-      pendingRows,
+      takenFromTop,
       rowSeqs: [...this.rowSeqs].map(([row, seq]) => [row - (this.bufferType === 'normal' ? this.taken : 0), seq]),
       written: [...this.written],
       lineLog: this.lineLog,
