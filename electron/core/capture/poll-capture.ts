@@ -13,7 +13,7 @@ import { LogWriter } from '../log/writer.js';
 import type { CaptureWriterOptions } from './spool-capture.js';
 import { linesAfterOverlap, screenText } from './backfill.js';
 import type { Classifier } from './classify.js';
-import { saveRecord, type CaptureRecord } from './state.js';
+import { saveRecordIfPossible, type CaptureRecord } from './state.js';
 import { tmuxLiteral, type Tmux } from './tmux.js';
 
 /** How often a polled pane is read: a compromise between latency and two tmux calls per poll. */
@@ -110,7 +110,7 @@ export class PollCapture {
   private commit(): void {
     this.writer.flush();
     this.record.sequence = this.writer.lastSequence;
-    saveRecord(this.dir, this.record);
+    saveRecordIfPossible(this.dir, this.record);
   }
 
   /** The last poll of an ending capture; with the pane still there, its unfinished last line too. */

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { entryTerminalText, parseEntryLine, type LogEntry } from '../../../shared/entry.js';
 import { createClassifier } from './classify.js';
 import { PARTIAL_MAX_BYTES, SpoolCapture } from './spool-capture.js';
-import type { CaptureRecord } from './state.js';
+import { recordPath, type CaptureRecord } from './state.js';
 
 let dir: string;
 beforeEach(() => {
@@ -101,6 +101,25 @@ describe('SpoolCapture conversion', () => {
       expect(entries.map((e) => e.sequence)).toEqual(entries.map((_, i) => i + 1));
       expect(entries.every((e) => Buffer.byteLength(e.content) <= PARTIAL_MAX_BYTES || e.content.includes('\ufffd'))).toBe(true);
     }
+  });
+
+  it('D10: keeps converting when its record cannot be saved (state folder on a full disk)', () => {
+    const spool = path.join(dir, 'f.spool');
+    const logFile = path.join(dir, 'f_stream.jsonl');
+    fs.writeFileSync(spool, 'first\r\n');
+    const capture = new SpoolCapture(dir, spool, newRecord(logFile), createClassifier());
+    capture.pump();
+    // Every save of the record now fails with ENOSPC: its temp file is the full device.
+    const tmp = `${recordPath(dir, 'spool-test')}.${process.pid}.tmp`;
+    fs.symlinkSync('/dev/full', tmp);
+    fs.appendFileSync(spool, 'second\r\nthird\r\n');
+    expect(() => capture.pump()).not.toThrow();
+    fs.rmSync(tmp);
+    fs.appendFileSync(spool, 'fourth\r\n');
+    capture.pump();
+    capture.dispose();
+    expect(entriesOf(logFile).map((e) => e.content)).toEqual(['first\r', 'second\r', 'third\r', 'fourth\r']);
+    expect(JSON.parse(fs.readFileSync(recordPath(dir, 'spool-test'), 'utf8')).sequence).toBe(4);
   });
 
   it('classifies every line in order and marks chunks without a newline as partial', () => {

@@ -21,7 +21,7 @@ import { nowMicros, parseEntryLine } from '../../../shared/entry.js';
 import { linesBackward } from '../log/backwards.js';
 import { LogWriter, type CapturedKind, type LogWriteError } from '../log/writer.js';
 import type { Classifier } from './classify.js';
-import { saveRecord, type CaptureRecord } from './state.js';
+import { saveRecordIfPossible, type CaptureRecord } from './state.js';
 
 /** SPEC §3: a line without a newline is flushed once output has been idle this long (≤ 50 ms). */
 export const PARTIAL_IDLE_MS = 40;
@@ -299,7 +299,7 @@ export class SpoolCapture {
     this.writer.flush();
     this.record.offset = offset;
     this.record.sequence = this.writer.lastSequence;
-    saveRecord(this.dir, this.record);
+    saveRecordIfPossible(this.dir, this.record);
     this.punchHoles();
   }
 
@@ -342,7 +342,7 @@ export class SpoolCapture {
     }
     this.record.offset = offset;
     this.record.sequence = last;
-    saveRecord(this.dir, this.record);
+    saveRecordIfPossible(this.dir, this.record);
   }
 
   /** How many spool bytes starting at `offset` the entry was made from. */

@@ -81,6 +81,21 @@ export function saveRecord(dir: string, record: CaptureRecord): void {
   fs.renameSync(tmp, file);
 }
 
+/**
+ * Saves a running capture's record if it can (RELIABILITY D10): on a full disk, or out of file
+ * descriptors, the record stays as it was and capture goes on. The record is only a bookmark:
+ * a host that restarts from an older one finds where the log really ends (SpoolCapture's
+ * reconcile). Returns whether it was saved.
+ */
+export function saveRecordIfPossible(dir: string, record: CaptureRecord): boolean {
+  try {
+    saveRecord(dir, record);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function loadRecord(dir: string, captureId: string): CaptureRecord | null {
   try {
     const value = JSON.parse(fs.readFileSync(recordPath(dir, captureId), 'utf8')) as CaptureRecord;
