@@ -43,9 +43,11 @@ export function serveStatic(
   let data: Buffer;
   try {
     data = fs.readFileSync(file);
-  } catch {
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EMFILE' || code === 'ENFILE') return plain(res, 503, headers, 'the server is out of file descriptors for a moment; reload');
     if (wantsPage) {
-      return plain(res, 503, headers, `the UI is not built (no ${file}); run \`npm run build\` in the Loupe folder, then reload`);
+      return plain(res, 503, headers, 'the UI is not built (no index.html); run `npm run build` in the Loupe folder, then reload');
     }
     return plain(res, 404, headers, 'not found');
   }

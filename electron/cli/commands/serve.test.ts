@@ -6,6 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { createWorld, readEntries, waitFor, type TestWorld } from '../../core/capture/test-support.js';
 
 const LOUPE = path.resolve('bin/loupe.js');
@@ -31,16 +32,42 @@ function loupeRun(name: string, command: string[]): string {
   });
 }
 
-/** Starts `loupe serve` and resolves once it printed its URL. */
-async function startServe(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [LOUPE, 'serve', '--port', '0', '--root', world.root, '--socket', world.socket, '--allow-control'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: process.env,
-  });
+/** Starts `loupe serve` (under `ulimit -n` when given) and resolves once it printed its URL. */
+async function startServe(openFiles?: number): Promise<ChildProcess> {
+  const serve = [process.execPath, LOUPE, 'serve', '--port', '0', '--root', world.root, '--socket', world.socket, '--allow-control'];
+  const child =
+    openFiles === undefined
+      ? spawn(serve[0], serve.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: process.env })
+      : spawn('sh', ['-c', `ulimit -n ${openFiles} && exec "$@"`, 'sh', ...serve], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   await waitFor(() => out.includes('http://'), 30_000, 'loupe serve to print its URL');
+  serveUrl = new URL(out.trim().split('\n').find((l) => l.startsWith('http://'))!);
   return child;
+}
+
+let serveUrl: URL;
+
+/** A WebSocket to the server, and a way to call the contract over it. */
+async function connect(): Promise<{ ws: WebSocket; call: (channel: string, args: unknown) => Promise<{ ok: boolean; result?: unknown; error?: { message: string } }> }> {
+  const token = serveUrl.searchParams.get('token')!;
+  const ws = new WebSocket(`ws://${serveUrl.host}/ws`, { headers: { Authorization: `Bearer ${token}` } });
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  const waiting = new Map<number, (reply: never) => void>();
+  ws.on('message', (d) => {
+    const m = JSON.parse(d.toString());
+    if (m.kind === 'result') waiting.get(m.id)?.(m as never);
+  });
+  let id = 0;
+  return {
+    ws,
+    call: (channel, args) =>
+      new Promise((resolve) => {
+        const n = ++id;
+        waiting.set(n, resolve as never);
+        ws.send(JSON.stringify({ kind: 'invoke', id: n, channel, args }));
+      }),
+  };
 }
 
 describe('loupe serve and capture (W8)', () => {
@@ -69,5 +96,40 @@ describe('loupe serve and capture (W8)', () => {
       .filter((e) => e.type === 'stdout' && /^\d+\r$/.test(e.content))
       .map((e) => Number(e.content.slice(0, -1)));
     expect(numbers).toEqual(Array.from({ length: lines }, (_, i) => i + 1));
+  }, 90_000);
+});
+
+describe('loupe serve under descriptor exhaustion (W6)', () => {
+  it('works again once the clients that held the descriptors leave: no failure is kept', async () => {
+    world.tmux('new-session', '-d', '-s', 'keepalive', 'sleep 600');
+    const [, file] = loupeRun('quiet', ['sh', '-c', 'echo ready; sleep 60']).split('\n');
+    await waitFor(() => fs.existsSync(file) && readEntries(file).some((e) => e.content.startsWith('ready')), 20_000, 'the agent output');
+    const taskId = path.basename(path.dirname(path.dirname(file)));
+    server = await startServe(120);
+    const reader = await connect();
+    const hog = await connect();
+    // The hog holds every descriptor it can get: one per live subscription.
+    for (let i = 0; i < 250; i++) await hog.call('live:subscribe', { root: world.root, taskId, agentId: 'quiet', fromSequence: 1 });
+    // Meanwhile the first call of its kind (whose module loads lazily) runs out of descriptors.
+    await reader.call('workspace:list', {});
+    hog.ws.close();
+    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(
+      async () => {
+        const list = await reader.call("workspace:list", {});
+        const tasks = (list.result as { roots: { tasks: unknown[] }[] } | undefined)?.roots?.[0]?.tasks ?? [];
+        return list.ok && tasks.length === 1;
+      },
+      10_000,
+      'workspace:list to list the task again',
+    );
+    const tail = await reader.call('agent:tail', { root: world.root, taskId, agentId: 'quiet', lines: 5, format: 'text' });
+    expect(tail.ok).toBe(true);
+    const found = await reader.call('index:search', { text: 'ready' });
+    expect(found.ok).toBe(true);
+    const page = await fetch(`http://${serveUrl.host}/`, { headers: { Authorization: `Bearer ${serveUrl.searchParams.get('token')}` } });
+    expect(page.status).toBe(200);
+    reader.ws.close();
+    expect(server.exitCode).toBeNull();
   }, 90_000);
 });

@@ -80,7 +80,10 @@ export function startBackend(options: BackendOptions): Backend {
   const handlers = createHandlers(context);
   const clients = new Set<BackendClient & { send: PushSender }>();
 
-  if (options.embedded) void startCaptureDaemons(sockets, log);
+  if (options.embedded) {
+    void loadHandlerModules().catch((err: Error) => log(`cannot load Loupe's modules: ${err.message}`));
+    void startCaptureDaemons(sockets, log);
+  }
   // Open the indexes now when embedded, so indexing starts without waiting for a first search.
   if (options.embedded) void indexes.stats({}).catch((err: Error) => log(`cannot open the index: ${err.message}`));
 
@@ -155,4 +158,26 @@ function safeReaddir(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * The modules the handlers load on first use. A long-running backend (the app, `loupe serve`)
+ * loads them at start (RELIABILITY W6): Node keeps a failed `import()` failed for the life of
+ * the process, so a first use while a client has exhausted the file descriptors would otherwise
+ * break that call for good. The CLI keeps loading lazily, for its start-up time.
+ */
+async function loadHandlerModules(): Promise<void> {
+  await Promise.all([
+    import('../workspace/list.js'),
+    import('../log/tail.js'),
+    import('../search/query.js'),
+    import('../search/agentLines.js'),
+    import('../screen/tailLines.js'),
+    import('../index/indexer.js'),
+    import('../index/runs.js'),
+    import('../export/exportRun.js'),
+    import('../capture/session.js'),
+    import('./replayChannels.js'),
+    import('./exportChannels.js'),
+  ]);
 }
