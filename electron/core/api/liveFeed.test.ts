@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LogEntry } from '../../../shared/entry.js';
 import type { AgentNotice, LiveBatch } from '../../../shared/ipc.js';
 import { LogWriter } from '../log/writer.js';
-import { LiveFeed } from './liveFeed.js';
+import { LiveFeed, MAX_SUBSCRIPTIONS_PER_CLIENT } from './liveFeed.js';
 import { LogCursor } from './logCursor.js';
 
 const agent = { root: '/r', taskId: 'TASK-20260101-120000-0a1b2c3d', agentId: 'a1' };
@@ -112,6 +112,21 @@ describe('LiveFeed', () => {
     const entries = (): LogEntry[] => pushes.flat().flatMap((b) => b.entries);
     return { pushes, notices, entries, feed };
   }
+
+  it('W6: caps subscriptions over all clients, and frees the cap when a client leaves', () => {
+    writeEntries(1);
+    const clients = [0, 1].map(() => new LiveFeed({ push: () => {} }));
+    try {
+      for (const c of clients) for (let i = 0; i < MAX_SUBSCRIPTIONS_PER_CLIENT; i++) c.subscribe(agent, file, 1);
+      const third = new LiveFeed({ push: () => {} });
+      expect(() => third.subscribe(agent, file, 1)).toThrow(/too many live subscriptions \(512, over all its clients\)/);
+      clients[0].dispose();
+      expect(() => third.subscribe(agent, file, 1)).not.toThrow();
+      third.dispose();
+    } finally {
+      for (const c of clients) c.dispose();
+    }
+  });
 
   it('pushes existing entries from the sequence asked for, then new ones as they are written', async () => {
     writeEntries(5);

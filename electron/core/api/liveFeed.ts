@@ -28,6 +28,13 @@ export const MAX_BATCH_BYTES = 512 * 1024;
 const ERROR_NOTICE_INTERVAL_MS = 30_000;
 /** More subscriptions than any screen can show: a client asking for more is misbehaving. */
 export const MAX_SUBSCRIPTIONS_PER_CLIENT = 256;
+/**
+ * Subscriptions over every client of this process (RELIABILITY W6): each holds a file open, so
+ * many clients at their own cap would exhaust the descriptors everything else needs.
+ */
+export const MAX_SUBSCRIPTIONS_TOTAL = 512;
+/** Open subscriptions over every LiveFeed (client) of this process. */
+let openSubscriptions = 0;
 
 export interface LiveFeedOptions {
   /** Sends one `live:entries` push to the client. */
@@ -94,6 +101,11 @@ export class LiveFeed {
         `too many live subscriptions (${MAX_SUBSCRIPTIONS_PER_CLIENT}); unsubscribe from panes that are closed`,
       );
     }
+    if (openSubscriptions >= MAX_SUBSCRIPTIONS_TOTAL) {
+      throw new SubscriptionError(
+        `this server has too many live subscriptions (${MAX_SUBSCRIPTIONS_TOTAL}, over all its clients); close panes or other connections`,
+      );
+    }
     const cursor = new LogCursor(file, fromSequence);
     const lastSequence = lastEntryOf(file)?.sequence ?? 0;
     const id = randomUUID();
@@ -110,6 +122,7 @@ export class LiveFeed {
       lines: this.options.notice !== undefined ? new LineRecorder(rootClassifier(agent.root)) : null,
     };
     this.subs.set(id, sub);
+    openSubscriptions++;
     this.schedule();
     return { subscriptionId: id, lastSequence };
   }
@@ -118,6 +131,7 @@ export class LiveFeed {
     const sub = this.subs.get(subscriptionId);
     if (!sub) return; // already gone: unsubscribing twice is harmless
     this.subs.delete(subscriptionId);
+    openSubscriptions--;
     sub.watch.dispose();
     sub.cursor.close();
     sub.lines?.dispose();
