@@ -83,6 +83,25 @@ describe('Indexer', () => {
     expect(searchIndex(ix.db, { text: 'same time 7 of a2' }).hits.map((h) => h.sequence)).toEqual([7]);
   });
 
+  it('two indexers of one root never record a screen line twice when one of them settles it', async () => {
+    // Lines just old enough that the first pass leaves them on the screen and a pass a moment later settles them.
+    const stamp = Date.now() * 1000 - 4_600_000;
+    fs.writeFileSync(logFile('a1'), lines('a1', 1, 3, (seq) => entry('a1', seq, `line ${seq}\r`, { timestamp: formatTimestamp(stamp + seq) })));
+    const first = indexer();
+    const second = indexer();
+    first.indexPending();
+    const count = () => (first.db.prepare('SELECT count(*) AS n FROM lines').get() as { n: number }).n;
+    expect(count()).toBe(0);
+    await new Promise((r) => setTimeout(r, 1000)); // the lines stand still past the settle time
+    second.indexPending();
+    expect(count()).toBe(3);
+    // New output reaches the first indexer, whose maker from before is out of date: the run's
+    // end must not make the settled lines final a second time.
+    fs.appendFileSync(logFile('a1'), serializeEntry(entry('a1', 4, 'terminated', { type: 'system', timestamp: formatTimestamp(stamp + 4), metadata: { event: 'terminated', exit_status: 0 } })));
+    first.indexPending();
+    expect(count()).toBe(4); // the three lines, and the system entry's own line
+  });
+
   it('merges the FTS segments into one after a bulk pass, and not after a small one', () => {
     const segments = (ix: Indexer) => (ix.db.prepare('SELECT count(DISTINCT segid) AS n FROM lines_fts_idx').get() as { n: number }).n;
     fs.writeFileSync(logFile('a1'), lines('a1', 1, 2000));

@@ -32,7 +32,7 @@ type LineStatementName =
   | 'entryAt'
   | 'stateOf'
   | 'saveState'
-  | 'stateSeq'
+  | 'stateVersion'
   | 'dropState'
   | 'settling'
   | 'deleteLineTexts'
@@ -50,10 +50,10 @@ export function prepareLineStatements(db: IndexDb): Record<LineStatementName, St
     entryAt: db.prepare('SELECT file, offset, length FROM entries WHERE agent = ? AND seq = ?'),
     stateOf: db.prepare('SELECT seq, state FROM screen_states WHERE agent = ?'),
     saveState: db.prepare(
-      `INSERT INTO screen_states (agent, seq, state, settle_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (agent) DO UPDATE SET seq = excluded.seq, state = excluded.state, settle_at = excluded.settle_at`,
+      `INSERT INTO screen_states (agent, seq, version, state, settle_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (agent) DO UPDATE SET seq = excluded.seq, version = excluded.version, state = excluded.state, settle_at = excluded.settle_at`,
     ),
-    stateSeq: db.prepare('SELECT seq FROM screen_states WHERE agent = ?'),
+    stateVersion: db.prepare('SELECT version FROM screen_states WHERE agent = ?'),
     dropState: db.prepare('DELETE FROM screen_states WHERE agent = ?'),
     settling: db.prepare('SELECT agent FROM screen_states WHERE settle_at IS NOT NULL AND settle_at <= ?'),
     deleteLineTexts: db.prepare('DELETE FROM lines_fts WHERE rowid IN (SELECT id FROM lines WHERE agent = ? AND seq BETWEEN ? AND ?)'),
@@ -76,6 +76,8 @@ export class AgentLines {
   private screen = true;
   /** The number of the agent's last line. */
   private n: number;
+  /** The version of the saved state this maker is at (0: none saved yet). */
+  private version = 0;
   private changed = false;
 
   private constructor(s: LineStatements, agent: number, classify: Classifier, maker: ScreenLineMaker) {
@@ -91,13 +93,15 @@ export class AgentLines {
    * is, else from the state the last pass saved (possibly another process's), else from scratch.
    */
   static open(s: LineStatements, agent: number, classify: () => Classifier, cached: AgentLines | undefined, screen = true): AgentLines {
-    const savedSeq = (s.stateSeq.get(agent) as { seq: number } | undefined)?.seq ?? 0;
-    if (cached !== undefined && cached.maker.seq === savedSeq) return cached;
+    // Another process may have saved since (more entries, or lines settled): then reload.
+    const savedVersion = (s.stateVersion.get(agent) as { version: number } | undefined)?.version ?? 0;
+    if (cached !== undefined && cached.version === savedVersion) return cached;
     cached?.dispose();
     const saved = s.stateOf.get(agent) as { seq: number; state: string } | undefined;
     const maker = saved === undefined ? new ScreenLineMaker() : ScreenLineMaker.restore(JSON.parse(saved.state) as ScreenState);
     const lines = new AgentLines(s, agent, classify(), maker);
     lines.screen = screen;
+    lines.version = savedVersion;
     return lines;
   }
 
@@ -135,7 +139,8 @@ export class AgentLines {
     if (!this.changed) return;
     this.changed = false;
     const state = this.maker.save();
-    this.s.saveState.run(this.agent, this.maker.seq, JSON.stringify(state), this.maker.nextSettle());
+    this.version++;
+    this.s.saveState.run(this.agent, this.maker.seq, this.version, JSON.stringify(state), this.maker.nextSettle());
     this.batch.clear();
   }
 

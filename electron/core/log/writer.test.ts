@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parseEntryLine, serializeEntry } from '../../../shared/entry.js';
+import { parseEntryLine, serializeEntry, type LogEntry } from '../../../shared/entry.js';
 import { rotatedFiles } from './paths.js';
 import { readAllEntries } from './reader.js';
 import { LogWriteError, LogWriter } from './writer.js';
@@ -129,6 +129,43 @@ describe('LogWriter', () => {
     expect(all.length).toBeGreaterThan(100_000);
     expect(all.every((seq, i) => seq === i + 1)).toBe(true);
   }, 60_000);
+
+  it('D10: on a disk that fills part way through a batch, what fits is written and the gap counts the rest exactly', async (ctx) => {
+    // A real small file system: a 1 MiB tmpfs (CI runs as root; elsewhere this cannot run).
+    const mnt = path.join(dir, 'small');
+    fs.mkdirSync(mnt);
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt]);
+    if (mounted.status !== 0) {
+      console.log(`D10 tmpfs test skipped: cannot mount a tmpfs here (${mounted.stderr.toString().trim()})`);
+      ctx.skip();
+    }
+    try {
+      const file = path.join(mnt, 'a_stream.jsonl');
+      const filler = path.join(mnt, 'filler');
+      fs.writeFileSync(filler, Buffer.alloc(200 * 1024));
+      const writer = new LogWriter(file, { agentId: 'a', onError: () => {} });
+      const total = 10_000;
+      // One read of 10,000 lines (about 1.3 MB as JSONL): more than the 0.8 MB left.
+      const contents = Array.from({ length: total }, (_, i) => `line ${i + 1} ${'z'.repeat(80)}`);
+      const kinds = contents.map(() => ({ type: 'stdout' as const }));
+      expect(writer.writeCaptured(Date.now() * 1000, contents, kinds)).toBe(false);
+      const kept = linesOf(file).length;
+      expect(kept).toBeGreaterThan(4000);
+      expect(kept).toBeLessThan(total);
+      // Space comes back: the next write starts with a gap entry that counts exactly what was lost.
+      fs.rmSync(filler);
+      writer.append({ type: 'stdout', content: 'after' });
+      await writer.close();
+      const entries = linesOf(file).map((l) => (parseEntryLine(l) as { ok: true; entry: LogEntry }).entry);
+      expect(entries.slice(0, kept).map((e) => e.content)).toEqual(contents.slice(0, kept));
+      const gap = entries[kept];
+      expect(gap.metadata).toMatchObject({ gap: 'disk full', lost_entries: total - kept });
+      expect(entries[kept + 1].content).toBe('after');
+      expect(entries.map((e) => e.sequence)).toEqual(entries.map((_, i) => i + 1));
+    } finally {
+      spawnSync('umount', [mnt]);
+    }
+  });
 
   it('continues the sequence from the rotated file when the live file is new', async () => {
     const file = path.join(dir, 'a_stream.jsonl');

@@ -153,8 +153,10 @@ export class LogWriter {
     this.clearTimer();
     if (this.queue.length === 0 && this.lostEntries === 0) return [];
     const count = this.queue.length;
+    const gapFirst = this.lostEntries > 0;
     const entries = this.takeQueued(nowMicros());
-    return this.land(Buffer.from(entries.map(serializeEntry).join(''), 'utf8'), count, this.sequence + entries.length) ? entries : [];
+    const written = this.land(Buffer.from(entries.map(serializeEntry).join(''), 'utf8'), count, this.sequence + entries.length, gapFirst);
+    return entries.slice(0, written);
   }
 
   /**
@@ -168,6 +170,7 @@ export class LogWriter {
     if (this.closed) throw new Error(`log writer for ${this.file} is closed`);
     this.clearTimer();
     const lost = this.queue.length + contents.length;
+    const gapFirst = this.lostEntries > 0;
     const queued = this.takeQueued(timeMicros);
     const out = new JsonlBytes();
     if (queued.length > 0) out.addText(queued.map(serializeEntry).join(''));
@@ -183,7 +186,7 @@ export class LogWriter {
       out.addJsonString(contents[i]);
       out.addBytes(kind.metadata === undefined ? ENTRY_END : metadataTail(kind.metadata));
     }
-    return this.land(out.bytes(), lost, seq);
+    return this.land(out.bytes(), lost, seq, gapFirst) === queued.length + contents.length;
   }
 
   private clearTimer(): void {
@@ -228,31 +231,43 @@ export class LogWriter {
   }
 
   /**
-   * Writes lines that end at sequence `lastSeq`, rotating first when they would pass
-   * the threshold. On failure nothing half-written stays, the `lostOnFailure` entries are counted
-   * for the next gap entry (the gap entry itself, if one was in `bytes`, is written again later),
-   * and a retry is scheduled. Returns whether the write succeeded.
+   * Writes lines that end at sequence `lastSeq` (the first of them the gap entry when `gapFirst`),
+   * rotating first when they would pass the threshold. When the disk fills part way, the complete
+   * lines that fit stay (RELIABILITY D10) and only the rest is lost: no half line stays, the lost
+   * entries are counted for the next gap entry, and a retry is scheduled. Returns how many lines
+   * were written.
    */
-  private land(bytes: Buffer, lostOnFailure: number, lastSeq: number): boolean {
+  private land(bytes: Buffer, lostOnFailure: number, lastSeq: number, gapFirst: boolean): number {
+    const lines = lastSeq - this.sequence;
     try {
       if (this.size > 0 && this.size + bytes.length > this.rotateBytes) this.rotate();
       writeAll(this.fd, bytes);
     } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      this.undoPartialWrite();
-      this.lostEntries += lostOnFailure;
+      const e = err as NodeJS.ErrnoException & { bytesWritten?: number };
+      const keptBytes = bytes.subarray(0, e.bytesWritten ?? 0).lastIndexOf(0x0a) + 1;
+      const kept = keptBytes === 0 ? 0 : countNewlines(bytes, keptBytes);
+      this.undoPartialWrite(keptBytes);
+      const lostNow = kept > 0 ? lostOnFailure - (kept - (gapFirst ? 1 : 0)) : lostOnFailure;
+      if (kept > 0) {
+        // The gap entry (if first) is on disk and covers the earlier losses: only these remain.
+        this.size += keptBytes;
+        this.sequence += kept;
+        this.lostEntries = lostNow;
+      } else {
+        this.lostEntries += lostOnFailure;
+      }
       this.lostReason = e.code === 'ENOSPC' ? 'disk full' : `write failed: ${e.code ?? e.message}`;
-      this.onError(new LogWriteError(describeWriteError(this.file, e), e.code, lostOnFailure));
+      this.onError(new LogWriteError(describeWriteError(this.file, e), e.code, lostNow));
       if (!this.closed) {
         this.timer = setTimeout(() => this.flush(), RETRY_AFTER_FAILURE_MS);
         this.timer.unref();
       }
-      return false;
+      return kept;
     }
     this.size += bytes.length;
     this.sequence = lastSeq;
     this.lostEntries = 0;
-    return true;
+    return lines;
   }
 
   /** Flushes, closes the file and waits for background compression of rotated files. */
@@ -269,11 +284,11 @@ export class LogWriter {
     fs.closeSync(this.fd);
   }
 
-  /** Cuts off whatever a failed write left behind, so no half record stays in the file. */
-  private undoPartialWrite(): void {
+  /** Cuts off whatever a failed write left after its first `keep` bytes, so no half record stays. */
+  private undoPartialWrite(keep: number): void {
     try {
       const actual = fs.fstatSync(this.fd).size;
-      if (actual > this.size) fs.ftruncateSync(this.fd, this.size);
+      if (actual > this.size + keep) fs.ftruncateSync(this.fd, this.size + keep);
     } catch {
       // The next open repairs the torn tail anyway.
     }
@@ -305,9 +320,21 @@ function metadataTail(metadata: EntryMetadata): Buffer {
   return tail;
 }
 
+/** Writes all of `bytes`; on failure the error carries `bytesWritten`, how many made it. */
 function writeAll(fd: number, bytes: Buffer): void {
   let off = 0;
-  while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off);
+  try {
+    while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off);
+  } catch (err) {
+    (err as { bytesWritten?: number }).bytesWritten = off;
+    throw err;
+  }
+}
+
+function countNewlines(bytes: Buffer, end: number): number {
+  let n = 0;
+  for (let i = bytes.indexOf(0x0a); i >= 0 && i < end; i = bytes.indexOf(0x0a, i + 1)) n++;
+  return n;
 }
 
 /** `20261121T235409123`: sortable (UTC, milliseconds). */
