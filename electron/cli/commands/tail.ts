@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ENTRY_TYPES, LEVELS, type EntryType, type Level } from '../../../shared/entry.js';
 import type { EntryFilter } from '../../core/log/filter.js';
-import { findAgentLog } from '../../core/log/paths.js';
+import { agentIdOfLogFile, findAgentLog } from '../../core/log/paths.js';
 import type { LineRecord } from '../../core/screen/lineRecord.js';
 import { UserError } from '../errors.js';
 
@@ -112,18 +112,11 @@ async function runTail(target: string, options: TailCommandOptions): Promise<voi
         process.stderr.write(`loupe: ${change.file} ${what}\n`);
       },
     });
-    const stop = () => {
+    stopOnInterrupt(out, () => {
       follower.close();
       if (pendingTimer !== null) clearTimeout(pendingTimer);
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      out.onClosed = null;
       resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    // `loupe tail -f x | head`: when the reader goes away, stop quietly.
-    out.onClosed = stop;
+    });
   });
   out.write(formatter.end());
   await out.drained();
@@ -141,7 +134,7 @@ async function runLineTail(file: string, n: number, filter: EntryFilter, follow:
     import('../../core/log/format.js'),
     import('../../core/log/reader.js'),
   ]);
-  const agentId = path.basename(file).replace(/_stream\.jsonl.*$/, '');
+  const agentId = agentIdOfLogFile(file);
   const render = (lines: LineRecord[]) => lines.map((l) => textLine(lineAsEntry(l, agentId), l.text)).join('');
   const out = new StdoutWriter();
   const tail = await tailLines(file, {
@@ -155,22 +148,32 @@ async function runLineTail(file: string, n: number, filter: EntryFilter, follow:
     if (follow) {
       await new Promise<void>((resolve) => {
         const stopFollowing = tail.follow((lines) => out.write(render(lines)));
-        const stop = () => {
+        stopOnInterrupt(out, () => {
           stopFollowing();
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          out.onClosed = null;
           resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-        out.onClosed = stop;
+        });
       });
     }
   } finally {
     tail.dispose();
   }
   await out.drained();
+}
+
+/**
+ * Calls `stop` once, on Ctrl-C, SIGTERM, or when the reader of stdout goes away
+ * (`loupe tail -f x | head` stops quietly).
+ */
+function stopOnInterrupt(out: StdoutWriter, stop: () => void): void {
+  const once = () => {
+    process.off('SIGINT', once);
+    process.off('SIGTERM', once);
+    out.onClosed = null;
+    stop();
+  };
+  process.on('SIGINT', once);
+  process.on('SIGTERM', once);
+  out.onClosed = once;
 }
 
 /**

@@ -20,6 +20,7 @@ import type {
   TailResult,
   Workspace,
 } from '../../../shared/ipc.js';
+import { agentIdOfLogFile } from '../log/paths.js';
 import { compileUserRegex } from '../regex/userRegex.js';
 import { LogCursor } from './logCursor.js';
 import type { RootIndexes } from './rootIndexes.js';
@@ -69,7 +70,7 @@ export async function tailAgent(
     const filter = { types: args.types, minLevel: args.minLevel, regex };
     const tail = await tailLines(file, { n: args.lines, filter, indexerOf: indexes && ((root) => indexes.indexerOf(root)) });
     tail.dispose();
-    const agentId = path.basename(file).replace(/_stream\.jsonl.*$/, '');
+    const agentId = agentIdOfLogFile(file);
     return { entries: tail.lines.map((l) => lineAsEntry(l, agentId)), text: tail.lines.map((l) => `${l.text}\n`).join('') };
   }
   const { tailEntries } = await import('../log/tail.js');

@@ -8,7 +8,7 @@ import { entryTerminalText, parseTimestamp, type LogEntry } from '../../../share
 import { rootClassifier } from '../capture/classify.js';
 import type { LineRecord } from '../screen/lineRecord.js';
 import { LineRecorder } from '../screen/runLines.js';
-import { passes } from '../screen/tailLines.js';
+import { matchesLine } from '../log/filter.js';
 import type { ExportAgent, ExportContext, OutputSink, RunFormatter } from './formatter.js';
 
 function agentHeader(context: ExportContext, agentId: string): string {
@@ -54,7 +54,7 @@ export function lineFormatter(context: ExportContext, out: LineSink, options: { 
   // System lines (started, terminated...) are Loupe's, not the terminal's: only when asked for.
   const withSystem = context.lineFilter?.types?.includes('system') === true;
   const keep = (lines: LineRecord[]) => {
-    const kept = lines.filter((l) => (withSystem || l.type !== 'system') && (context.lineFilter === undefined || passes(l, context.lineFilter)));
+    const kept = lines.filter((l) => (withSystem || l.type !== 'system') && (context.lineFilter === undefined || matchesLine(l, context.lineFilter)));
     if (kept.length > 0) out.lines(kept);
   };
   return {

@@ -20,14 +20,21 @@ export function isEmptyFilter(filter: EntryFilter): boolean {
   return filter.types === undefined && filter.minLevel === undefined && filter.regex === undefined;
 }
 
-/** Whether `entry` passes `filter`. */
+/** Whether `entry` passes `filter` (the regex runs on its ANSI-stripped content). */
 export function matchesFilter(entry: LogEntry, filter: EntryFilter): boolean {
-  if (filter.types !== undefined && !filter.types.includes(entry.type)) return false;
-  if (filter.minLevel !== undefined && LEVELS.indexOf(entryLevel(entry)) < LEVELS.indexOf(filter.minLevel)) {
-    return false;
-  }
-  if (filter.regex !== undefined && !filter.regex.test(strippedContent(entry.content))) return false;
-  return true;
+  if (!matchesTypeAndLevel(entry.type, entryLevel(entry), filter)) return false;
+  return filter.regex === undefined || filter.regex.test(strippedContent(entry.content));
+}
+
+/** Whether a screen line (SPEC §12) passes `filter`: the same meaning, the regex on its text. */
+export function matchesLine(line: { type: EntryType; level: Level; text: string }, filter: EntryFilter): boolean {
+  if (!matchesTypeAndLevel(line.type, line.level, filter)) return false;
+  return filter.regex === undefined || filter.regex.test(line.text);
+}
+
+function matchesTypeAndLevel(type: EntryType, level: Level, filter: EntryFilter): boolean {
+  if (filter.types !== undefined && !filter.types.includes(type)) return false;
+  return filter.minLevel === undefined || LEVELS.indexOf(level) >= LEVELS.indexOf(filter.minLevel);
 }
 
 /**

@@ -43,6 +43,11 @@ export function agentIdOfStreamFile(fileName: string): string | null {
   return isAgentId(id) ? id : null;
 }
 
+/** The agent id a log file's name carries: `<agent>_stream.jsonl`, or a rotated `….jsonl.<stamp>[.gz]`. */
+export function agentIdOfLogFile(file: string): string {
+  return path.basename(file).replace(/_stream\.jsonl.*$/, '');
+}
+
 /**
  * The agent log a live `<root>/.agent-workspace/<task>/logs/<agent>_stream.jsonl` path belongs
  * to, or null for any other file (a rotated file, a log outside a root).

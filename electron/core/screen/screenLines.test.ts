@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LogEntry } from '../../../shared/entry.js';
-import { ScreenLineMaker, screenLinesOf, SETTLE_US } from './screenLines.js';
+import { ScreenLineMaker, screenLinesOf, SETTLE_US, type ScreenLine } from './screenLines.js';
 
 /** Builds a run: each step is output written at a time (ms), cut into entries at newlines like capture does. */
 function run(cols: number, rows: number, steps: [number, string][]): { entry: LogEntry; time: number }[] {
@@ -19,6 +19,25 @@ function run(cols: number, rows: number, steps: [number, string][]): { entry: Lo
     });
   }
   return out;
+}
+
+/** The screen lines of `entries` when the maker is saved and restored (as JSON, as the index stores it) before entry `cut`. */
+function linesAcrossRestore(entries: { entry: LogEntry; time: number }[], cut: number) {
+  let maker = new ScreenLineMaker();
+  const got: ScreenLine[] = [];
+  entries.forEach((e, i) => {
+    if (i === cut) {
+      const state = JSON.parse(JSON.stringify(maker.save()));
+      maker.dispose();
+      maker = ScreenLineMaker.restore(state);
+    }
+    maker.apply(e.entry, e.time);
+    got.push(...maker.take());
+  });
+  maker.endRun(entries[entries.length - 1].time);
+  got.push(...maker.take());
+  maker.dispose();
+  return got;
 }
 
 const texts = (steps: Parameters<typeof run>[2], cols = 40, rows = 6) => screenLinesOf(run(cols, rows, steps)).map((l) => l.text);
@@ -85,20 +104,7 @@ describe('screen lines', () => {
     const entries = run(30, 5, steps);
     const whole = screenLinesOf(entries).map((l) => l.text);
     for (const cut of [5, 17, 33]) {
-      let maker = new ScreenLineMaker();
-      const got: string[] = [];
-      entries.forEach((e, i) => {
-        if (i === cut) {
-          const state = JSON.parse(JSON.stringify(maker.save()));
-          maker.dispose();
-          maker = ScreenLineMaker.restore(state);
-        }
-        maker.apply(e.entry, e.time);
-        got.push(...maker.take().map((l) => l.text));
-      });
-      maker.endRun(entries[entries.length - 1].time);
-      got.push(...maker.take().map((l) => l.text));
-      maker.dispose();
+      const got = linesAcrossRestore(entries, cut).map((l) => l.text);
       expect(got).toEqual(whole);
     }
   });
@@ -109,20 +115,7 @@ describe('screen lines', () => {
     const entries = run(80, 24, steps);
     const whole = screenLinesOf(entries).map((l) => l.lastSeq);
     expect(whole).toEqual(entries.slice(1).map((e) => e.entry.sequence));
-    let maker = new ScreenLineMaker();
-    const got: number[] = [];
-    entries.forEach((e, i) => {
-      if (i === 2000) {
-        const state = JSON.parse(JSON.stringify(maker.save()));
-        maker.dispose();
-        maker = ScreenLineMaker.restore(state);
-      }
-      maker.apply(e.entry, e.time);
-      got.push(...maker.take().map((l) => l.lastSeq));
-    });
-    maker.endRun(entries[entries.length - 1].time);
-    got.push(...maker.take().map((l) => l.lastSeq));
-    expect(got).toEqual(whole);
+    expect(linesAcrossRestore(entries, 2000).map((l) => l.lastSeq)).toEqual(whole);
   });
 
   it('continue across a save and restore right after a resize that added rows', () => {
@@ -135,20 +128,7 @@ describe('screen lines', () => {
     const whole = screenLinesOf(entries).map((l) => l.text);
     expect(whole.filter((t) => t.startsWith('after'))).toHaveLength(5);
     for (let cut = 40; cut < entries.length; cut++) {
-      let maker = new ScreenLineMaker();
-      const got: string[] = [];
-      entries.forEach((e, i) => {
-        if (i === cut) {
-          const state = JSON.parse(JSON.stringify(maker.save()));
-          maker.dispose();
-          maker = ScreenLineMaker.restore(state);
-        }
-        maker.apply(e.entry, e.time);
-        got.push(...maker.take().map((l) => l.text));
-      });
-      maker.endRun(entries[entries.length - 1].time);
-      got.push(...maker.take().map((l) => l.text));
-      maker.dispose();
+      const got = linesAcrossRestore(entries, cut).map((l) => l.text);
       expect(got, `cut at ${cut}`).toEqual(whole);
     }
   });

@@ -4,10 +4,10 @@
  * (which this process brings up to date first); any other log file is played through the
  * screen-line maker directly.
  */
-import { LEVELS, nowMicros, parseTimestamp } from '../../../shared/entry.js';
+import { nowMicros, parseTimestamp } from '../../../shared/entry.js';
 import { rootClassifier } from '../capture/classify.js';
 import type { Indexer } from '../index/indexer.js';
-import type { EntryFilter } from '../log/filter.js';
+import { matchesLine, type EntryFilter } from '../log/filter.js';
 import { LogFollower } from '../log/follow.js';
 import { agentLogOfFile, type AgentLog } from '../log/paths.js';
 import { LogReader, type CorruptLine, type ReadEntry } from '../log/reader.js';
@@ -62,7 +62,7 @@ async function indexedTail(log: AgentLog, options: LineTailOptions): Promise<Lin
   const first = agent();
   const final = first === null ? [] : lastLines(indexer.db, first, options.n, options.filter);
   // The screen's lines that are not final yet come last; a follower prints each once.
-  const pending = first === null ? [] : provisionalLines(indexer.db, first, rootClassifier(log.root)).filter((l) => passes(l, options.filter));
+  const pending = first === null ? [] : provisionalLines(indexer.db, first, rootClassifier(log.root)).filter((l) => matchesLine(l, options.filter));
   const lines = [...final, ...pending].slice(-options.n);
   const shown = new Set(pending.map(lineKey));
   let after = first === null ? 0 : lastLineNumber(indexer.db, first);
@@ -109,7 +109,7 @@ async function directTail(file: string, options: LineTailOptions): Promise<LineT
     }
     return out;
   };
-  const keep = (lines: LineRecord[]) => lines.filter((l) => passes(l, options.filter));
+  const keep = (lines: LineRecord[]) => lines.filter((l) => matchesLine(l, options.filter));
   const settled = () => keep(recorder.settle(Math.max(lastTime, nowMicros() - SETTLE_MARGIN_US)));
   const all: LineRecord[] = [];
   for await (const batch of reader.batches()) all.push(...keep(add(batch)));
@@ -142,11 +142,4 @@ async function directTail(file: string, options: LineTailOptions): Promise<LineT
 /** A line's identity between its provisional and its final form. */
 function lineKey(line: LineRecord): string {
   return `${line.sequence}\u0000${line.text}`;
-}
-
-/** Whether a line passes a tail filter (types, minimum level, regex on its text). */
-export function passes(line: LineRecord, filter: EntryFilter): boolean {
-  if (filter.types !== undefined && !filter.types.includes(line.type)) return false;
-  if (filter.minLevel !== undefined && LEVELS.indexOf(line.level) < LEVELS.indexOf(filter.minLevel)) return false;
-  return filter.regex === undefined || filter.regex.test(line.text);
 }
