@@ -69,7 +69,14 @@ export function startBackend(options: BackendOptions): Backend {
   const roots = [...new Set(options.roots.map((r) => path.resolve(r)))];
   const sockets = (options.sockets?.length ? options.sockets : [DEFAULT_SOCKET]).map(checkSocketName);
   const log = options.log ?? (() => {});
-  const indexes = new RootIndexes(roots, { watch: options.embedded, log });
+  const clients = new Set<BackendClient & { send: PushSender; feed: LiveFeed }>();
+  const indexes = new RootIndexes(roots, {
+    watch: options.embedded,
+    log,
+    onErrorLines: (lines) => {
+      for (const c of clients) c.feed.errorLines(lines);
+    },
+  });
   const context: ApiContext = {
     version: options.version,
     roots,
@@ -78,7 +85,6 @@ export function startBackend(options: BackendOptions): Backend {
     chooseExportFile: options.chooseExportFile,
   };
   const handlers = createHandlers(context);
-  const clients = new Set<BackendClient & { send: PushSender }>();
 
   if (options.embedded) {
     void loadHandlerModules().catch((err: Error) => log(`cannot load Loupe's modules: ${err.message}`));
@@ -108,6 +114,7 @@ export function startBackend(options: BackendOptions): Backend {
       const connected = {
         client,
         send,
+        feed,
         call: (channel: unknown, args: unknown) => callChannel(handlers, client, channel, args),
         close() {
           feed.dispose();
@@ -120,7 +127,7 @@ export function startBackend(options: BackendOptions): Backend {
     async dispose() {
       clearInterval(poll);
       for (const c of [...clients]) c.close();
-      indexes.dispose();
+      await indexes.dispose();
     },
   };
 }

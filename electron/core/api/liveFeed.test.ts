@@ -5,8 +5,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LogEntry } from '../../../shared/entry.js';
 import type { AgentNotice, LiveBatch } from '../../../shared/ipc.js';
 import { LogWriter } from '../log/writer.js';
+import { watchedFileCount } from './fileWatch.js';
 import { LiveFeed, MAX_SUBSCRIPTIONS_PER_CLIENT } from './liveFeed.js';
-import { LogCursor } from './logCursor.js';
+import { cursorDescriptorCount, LogCursor } from './logCursor.js';
 
 const agent = { root: '/r', taskId: 'TASK-20260101-120000-0a1b2c3d', agentId: 'a1' };
 let dir: string;
@@ -22,6 +23,19 @@ function writeEntries(n: number, start = 1): void {
   const w = new LogWriter(file, { agentId: 'a1' });
   for (let i = 0; i < n; i++) w.append({ type: 'stdout', content: `line ${start + i}` });
   w.closeSync();
+}
+
+/** Descriptors of this process open on `file` now (from /proc). */
+function descriptorsOn(file: string): number {
+  let n = 0;
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      if (fs.readlinkSync(`/proc/self/fd/${fd}`) === file) n++;
+    } catch {
+      // closed while listing
+    }
+  }
+  return n;
 }
 
 async function until<T>(what: string, get: () => T | undefined | false, deadlineMs = 5000): Promise<T> {
@@ -184,12 +198,50 @@ describe('LiveFeed', () => {
     feed.subscribe(agent, file, 1);
     await until('history', () => entries().length === 1);
     const w2 = new LogWriter(file, { agentId: 'a1' });
-    w2.append({ type: 'stderr', content: '\x1b[31mTraceback (most recent call last):\x1b[0m', metadata: { level: 'error' } });
     w2.append({ type: 'system', content: 'exited', metadata: { event: 'terminated', exit_status: 1 } });
     w2.closeSync();
-    await until('notices', () => notices.length === 2);
-    expect(notices[0]).toMatchObject({ kind: 'error', message: 'a1: Traceback (most recent call last):' });
-    expect(notices[1]).toMatchObject({ kind: 'exited', exitStatus: 1, agent });
+    await until('notice', () => notices.length === 1);
+    expect(notices[0]).toMatchObject({ kind: 'exited', exitStatus: 1, agent });
+  });
+
+  it("passes on a subscribed agent's new error lines: the first of a burst, with its text, and none for history or other agents", async () => {
+    writeEntries(5);
+    const { notices, feed } = collect();
+    feed.subscribe(agent, file, 1);
+    const line = { root: agent.root, taskId: agent.taskId, time: Date.now() * 1000 };
+    feed.errorLines([
+      { ...line, agentId: 'a1', sequence: 3, text: 'Error: from before the subscription' },
+      { ...line, agentId: 'a2', sequence: 9, text: 'Error: not subscribed' },
+      { ...line, agentId: 'a1', sequence: 6, text: '\x1b[31mTraceback (most recent call last):\x1b[0m\nmore' },
+      { ...line, agentId: 'a1', sequence: 7, text: 'Error: in the same burst' },
+    ]);
+    expect(notices).toEqual([
+      { agent, kind: 'error', exitStatus: null, message: 'a1: Traceback (most recent call last):' },
+    ]);
+  });
+
+  it('W6: 500 subscriptions to one log, from four clients, hold one descriptor and one watch', async () => {
+    writeEntries(3);
+    const fdsBefore = descriptorsOn(file);
+    const clients = [0, 1, 2, 3].map(() => new LiveFeed({ push: () => {} }));
+    try {
+      for (const c of clients) for (let i = 0; i < 125; i++) c.subscribe(agent, file, 1);
+      expect(descriptorsOn(file) - fdsBefore).toBe(1);
+      expect(cursorDescriptorCount()).toBe(1);
+      expect(watchedFileCount()).toBe(1);
+      // A rotation: the old file stays open until every cursor has drained it, then one again.
+      await new Promise((r) => setTimeout(r, 50));
+      fs.renameSync(file, file + '.1');
+      writeEntries(2, 4);
+      const more = new LiveFeed({ push: () => {} });
+      more.subscribe(agent, file, 1);
+      expect(descriptorsOn(file)).toBe(1);
+      more.dispose();
+    } finally {
+      for (const c of clients) c.dispose();
+    }
+    expect(cursorDescriptorCount()).toBe(0);
+    expect(watchedFileCount()).toBe(0);
   });
 
   it('stops pushing after unsubscribe and after dispose', async () => {

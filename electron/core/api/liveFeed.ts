@@ -10,11 +10,10 @@
  * and memory per client stays bounded by the window.
  */
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import stripAnsi from 'strip-ansi';
-import { nowMicros, parseTimestamp, type LogEntry } from '../../../shared/entry.js';
-import { rootClassifier } from '../capture/classify.js';
-import type { LineRecord } from '../screen/lineRecord.js';
-import { LineRecorder } from '../screen/runLines.js';
+import type { LogEntry } from '../../../shared/entry.js';
+import type { RootErrorLine } from '../index/indexThread.js';
 import { LIVE_ACK_WINDOW_BYTES, type AgentNotice, type AgentRef, type LiveBatch, type SubscribeResult } from '../../../shared/ipc.js';
 import { watchFile, type FileWatch } from './fileWatch.js';
 import { LogCursor } from './logCursor.js';
@@ -62,13 +61,7 @@ interface Subscription {
   dirty: boolean;
   /** Notices only for entries after this (not for history the client asked to replay). */
   liveAfter: number;
-  lastErrorNoticeAt: number;
-  /** The screen lines of what this subscription streams, for error notices (SPEC §12); null without notices. */
-  lines: LineRecorder | null;
 }
-
-/** How often the lines of a quiet screen are settled, so an error line that stays on it is noticed. */
-const SETTLE_NOTICES_MS = 1000;
 
 export class LiveFeed {
   private readonly subs = new Map<string, Subscription>();
@@ -77,17 +70,12 @@ export class LiveFeed {
   private timer: NodeJS.Timeout | null = null;
   private lastPushAt = -Infinity;
   private disposed = false;
-  private settleTimer: NodeJS.Timeout | null = null;
+  /** When this client last heard of an error line of each agent (by `agentKey`). */
+  private readonly lastErrorNoticeAt = new Map<string, number>();
 
   constructor(private readonly options: LiveFeedOptions) {
     this.frameMs = options.frameMs ?? FRAME_MS;
     this.windowBytes = options.windowBytes ?? LIVE_ACK_WINDOW_BYTES;
-    if (options.notice !== undefined) {
-      this.settleTimer = setInterval(() => {
-        for (const sub of this.subs.values()) if (sub.lines !== null) this.noticeLines(sub, sub.lines.settle(nowMicros()));
-      }, SETTLE_NOTICES_MS);
-      this.settleTimer.unref();
-    }
   }
 
   /**
@@ -118,8 +106,6 @@ export class LiveFeed {
       unackedBytes: 0,
       dirty: true,
       liveAfter: lastSequence,
-      lastErrorNoticeAt: -Infinity,
-      lines: this.options.notice !== undefined ? new LineRecorder(rootClassifier(agent.root)) : null,
     };
     this.subs.set(id, sub);
     openSubscriptions++;
@@ -134,7 +120,6 @@ export class LiveFeed {
     openSubscriptions--;
     sub.watch.dispose();
     sub.cursor.close();
-    sub.lines?.dispose();
   }
 
   /** The client has rendered everything up to `sequence` of this subscription. */
@@ -163,7 +148,6 @@ export class LiveFeed {
     this.disposed = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    if (this.settleTimer !== null) clearInterval(this.settleTimer);
     for (const id of [...this.subs.keys()]) this.unsubscribe(id);
   }
 
@@ -211,38 +195,44 @@ export class LiveFeed {
     if (again) this.schedule();
   }
 
+  /** The agent exited after the subscription began. */
   private notice(sub: Subscription, entries: LogEntry[]): void {
     const send = this.options.notice;
     if (!send) return;
     for (const e of entries) {
-      // Every entry plays into the screen; only what comes after the subscription is news.
-      const lines = sub.lines?.add(e, parseTimestamp(e.timestamp)) ?? [];
-      if (e.sequence <= sub.liveAfter) continue;
-      this.noticeLines(sub, lines);
-      if (e.type === 'system' && e.metadata?.event === 'terminated') {
-        const status = typeof e.metadata.exit_status === 'number' ? e.metadata.exit_status : null;
-        send({
-          agent: sub.agent,
-          kind: 'exited',
-          exitStatus: status,
-          message: `${sub.agent.agentId} exited${status === null ? '' : ` with status ${status}`}`,
-        });
-      }
+      if (e.sequence <= sub.liveAfter || e.type !== 'system' || e.metadata?.event !== 'terminated') continue;
+      const status = typeof e.metadata.exit_status === 'number' ? e.metadata.exit_status : null;
+      send({
+        agent: sub.agent,
+        kind: 'exited',
+        exitStatus: status,
+        message: `${sub.agent.agentId} exited${status === null ? '' : ` with status ${status}`}`,
+      });
     }
   }
 
-  /** An error line that became final on the agent's screen: one notice per interval, with its text. */
-  private noticeLines(sub: Subscription, lines: LineRecord[]): void {
+  /**
+   * Error lines that became final on agents' screens (SPEC §12; from the index worker, which plays
+   * every agent's screen once for all clients). A subscribed agent's first one is a notice with
+   * its text; more within `ERROR_NOTICE_INTERVAL_MS` are not.
+   */
+  errorLines(lines: RootErrorLine[]): void {
     const send = this.options.notice;
     if (!send) return;
     for (const line of lines) {
-      if (line.sequence <= sub.liveAfter || (line.level !== 'error' && line.level !== 'fatal') || line.type === 'system') continue;
+      const key = agentKey(line.root, line.taskId, line.agentId);
+      const sub = [...this.subs.values()].find((s) => agentKey(s.agent.root, s.agent.taskId, s.agent.agentId) === key);
+      if (sub === undefined || line.sequence <= sub.liveAfter) continue;
       const now = performance.now();
-      if (now - sub.lastErrorNoticeAt < ERROR_NOTICE_INTERVAL_MS) continue;
-      sub.lastErrorNoticeAt = now;
+      if (now - (this.lastErrorNoticeAt.get(key) ?? -Infinity) < ERROR_NOTICE_INTERVAL_MS) continue;
+      this.lastErrorNoticeAt.set(key, now);
       send({ agent: sub.agent, kind: 'error', exitStatus: null, message: `${sub.agent.agentId}: ${firstLine(line.text)}` });
     }
   }
+}
+
+function agentKey(root: string, taskId: string, agentId: string): string {
+  return `${path.resolve(root)}\u0000${taskId}\u0000${agentId}`;
 }
 
 /** First line of a content string, without ANSI escapes, cut to a notification's length. */

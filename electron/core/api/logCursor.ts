@@ -5,8 +5,13 @@
  * the writer across rotation (the old file is drained before the new one is read) and across
  * truncation, and never returns a sequence twice: entries at or below the last one returned are
  * skipped, so a re-read after truncation cannot duplicate anything.
+ *
+ * Cursors on the same file share one descriptor (RELIABILITY W6): a cursor is a position, not an
+ * open file, so hundreds of subscriptions to one log hold one descriptor (two across a rotation,
+ * until every cursor has drained the old file).
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { parseEntryLine, type LogEntry } from '../../../shared/entry.js';
 import { completeEnd, linesBackward } from '../log/backwards.js';
 
@@ -21,9 +26,60 @@ export interface CursorRead {
   more: boolean;
 }
 
+/** An open file shared by the cursors that read it: by path and inode. */
+interface SharedFd {
+  fd: number;
+  ino: number;
+  users: number;
+}
+
+const openFiles = new Map<string, SharedFd>();
+
+/** How many descriptors the cursors of this process hold (for tests and diagnostics). */
+export function cursorDescriptorCount(): number {
+  return openFiles.size;
+}
+
+/** The file at `file` now, opened once for every cursor on it; null when there is none. */
+function acquire(file: string): SharedFd | null {
+  let ino: number;
+  try {
+    ino = fs.statSync(file).ino;
+  } catch {
+    return null;
+  }
+  const known = openFiles.get(`${file}\u0000${ino}`);
+  if (known !== undefined) {
+    known.users++;
+    return known;
+  }
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return null;
+  }
+  const opened: SharedFd = { fd, ino: fs.fstatSync(fd).ino, users: 1 };
+  const key = `${file}\u0000${opened.ino}`;
+  const raced = openFiles.get(key); // replaced between the stat and the open, by a file already shared
+  if (raced !== undefined) {
+    fs.closeSync(fd);
+    raced.users++;
+    return raced;
+  }
+  openFiles.set(key, opened);
+  return opened;
+}
+
+function release(file: string, shared: SharedFd): void {
+  if (--shared.users > 0) return;
+  openFiles.delete(`${file}\u0000${shared.ino}`);
+  fs.closeSync(shared.fd);
+}
+
 export class LogCursor {
   readonly file: string;
-  private fd: number | null = null;
+  private shared: SharedFd | null = null;
   private ino = -1;
   private offset = 0;
   /** Sequences at or below this were already returned. */
@@ -37,7 +93,7 @@ export class LogCursor {
    * is fine: the cursor picks it up once it exists.
    */
   constructor(file: string, fromSequence: number) {
-    this.file = file;
+    this.file = path.resolve(file);
     this.lastSequence = Math.max(0, fromSequence - 1);
     if (this.reopen()) this.offset = this.offsetOf(fromSequence);
   }
@@ -66,10 +122,14 @@ export class LogCursor {
     }
   }
 
-  /** Closes the file. */
+  /** Lets go of the file (it closes when no other cursor reads it). */
   close(): void {
-    if (this.fd !== null) fs.closeSync(this.fd);
-    this.fd = null;
+    if (this.shared !== null) release(this.file, this.shared);
+    this.shared = null;
+  }
+
+  private get fd(): number | null {
+    return this.shared?.fd ?? null;
   }
 
   private readLines(size: number, maxBytes: number, maxEntries: number, out: CursorRead): void {
@@ -138,15 +198,11 @@ export class LogCursor {
   }
 
   private reopen(): boolean {
-    let fd: number;
-    try {
-      fd = fs.openSync(this.file, 'r');
-    } catch {
-      return false;
-    }
+    const next = acquire(this.file);
+    if (next === null) return false;
     this.close();
-    this.fd = fd;
-    this.ino = fs.fstatSync(fd).ino;
+    this.shared = next;
+    this.ino = next.ino;
     this.offset = 0;
     return true;
   }

@@ -1,19 +1,33 @@
 /**
  * The SQLite indexes of the open roots (one per root), for search and stats. Opened on first use,
  * so a backend that is never asked to search never loads better-sqlite3. Before each query the
- * pending log bytes are indexed, so results are as fresh as the CLI's; with `watch`, indexing
- * also runs continuously (the app and `loupe serve` embed the indexer this way).
+ * pending log bytes are indexed, so results are as fresh as the CLI's.
+ *
+ * With `watch` (the app, `loupe serve`), indexing runs continuously in a worker thread
+ * (`IndexThread`), and this thread only reads the indexes: a reindex or a burst of output never
+ * holds up a live push or a request. Without it (CLI commands), indexing runs here, on demand.
  */
 import type { RunSummary, SearchQuery, SearchResult, StatsQuery } from '../../../shared/ipc.js';
 import type { Indexer } from '../index/indexer.js';
+import type { IndexThread, RootErrorLine } from '../index/indexThread.js';
+import type { IndexDb } from '../index/schema.js';
 
 export interface RootIndexesOptions {
   watch?: boolean;
+  /** With `watch`: error lines that became final on a live agent's screen. */
+  onErrorLines?: (lines: RootErrorLine[]) => void;
   log?: (message: string) => void;
+}
+
+/** One root's index as a query sees it: its database, and a way to bring it up to date first. */
+export interface IndexView {
+  readonly db: IndexDb;
+  indexPending(): unknown;
 }
 
 export class RootIndexes {
   private indexers: Map<string, Indexer> | null = null;
+  private thread: IndexThread | null = null;
   private disposed = false;
 
   constructor(
@@ -24,25 +38,30 @@ export class RootIndexes {
   /** Opens every root's index (once) and indexes what is pending. */
   private async fresh(): Promise<Map<string, Indexer>> {
     if (this.disposed) throw new Error('the index is closed');
+    if (this.options.watch) {
+      if (this.thread === null) {
+        const { IndexThread } = await import('../index/indexThread.js');
+        this.thread = new IndexThread(this.roots, { onErrorLines: this.options.onErrorLines, log: this.options.log });
+      }
+      // The worker creates the databases; this thread opens them once it has.
+      await this.thread.pending();
+    }
     if (this.indexers === null) {
       const { Indexer } = await import('../index/indexer.js');
       const opened = new Map<string, Indexer>();
-      for (const root of this.roots) {
-        const indexer = new Indexer(root);
-        if (this.options.watch) {
-          indexer.watch({ onError: (err) => this.options.log?.(`indexing ${root}: ${err.message}`) });
-        }
-        opened.set(root, indexer);
-      }
+      for (const root of this.roots) opened.set(root, new Indexer(root));
       this.indexers = opened;
     }
-    for (const indexer of this.indexers.values()) indexer.indexPending();
+    if (!this.options.watch) for (const indexer of this.indexers.values()) indexer.indexPending();
     return this.indexers;
   }
 
   /** The up-to-date index of one open root, or undefined for another folder. */
-  async indexerOf(root: string): Promise<Indexer | undefined> {
-    return (await this.fresh()).get(root);
+  async indexerOf(root: string): Promise<IndexView | undefined> {
+    const indexer = (await this.fresh()).get(root);
+    if (indexer === undefined) return undefined;
+    const thread = this.thread;
+    return thread === null ? indexer : { db: indexer.db, indexPending: () => thread.pending() };
   }
 
   /** Searches every root; hits are merged by time in the query's order. */
@@ -86,9 +105,11 @@ export class RootIndexes {
     return [...(await this.fresh()).values()].flatMap((ix) => runSummaries(ix.db, query));
   }
 
-  dispose(): void {
+  async dispose(): Promise<void> {
     this.disposed = true;
     for (const indexer of this.indexers?.values() ?? []) indexer.dispose();
     this.indexers = null;
+    await this.thread?.dispose();
+    this.thread = null;
   }
 }

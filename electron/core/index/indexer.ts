@@ -26,7 +26,7 @@ import { headHash, readGzipped, statLogFile, type DiskFile } from './fileIdentit
 import { refreshRuns } from './runs.js';
 import { deleteIndexFiles, indexPath, openIndexDb, type IndexDb } from './schema.js';
 import { compileClassifier, loadClassifierFactory, type ClassifierFactory } from '../capture/classify.js';
-import { AgentLines, prepareLineStatements, type LineStatements } from './lineIndex.js';
+import { AgentLines, prepareLineStatements, type LineStatements, type NewErrorLine } from './lineIndex.js';
 
 /** Bytes of JSONL read and committed per transaction: big enough to amortise the commit, small enough to stay responsive. */
 const BATCH_BYTES = 4 * 1024 * 1024;
@@ -74,6 +74,14 @@ export interface IndexStats {
   truncatedFiles: number;
   removedFiles: number;
   elapsedMs: number;
+  /** Error and fatal screen lines this pass made final, per agent (the backend's live error notices). */
+  errorLines: AgentErrorLine[];
+}
+
+/** An error line that became final, and whose it is. */
+export interface AgentErrorLine extends NewErrorLine {
+  taskId: string;
+  agentId: string;
 }
 
 export interface IndexProgress {
@@ -143,6 +151,8 @@ export class Indexer {
   private readonly statements: ReturnType<typeof prepareStatements>;
   private rootRow: number;
   private readonly agentRows = new Map<string, number>();
+  /** The task and agent ids of each agent row this process has seen. */
+  private readonly agentNames = new Map<number, { taskId: string; agentId: string }>();
   private readonly lineStatements: LineStatements;
   /** Screen-line makers of the agents indexed by this process, by agent row. */
   private readonly agentLines = new Map<number, AgentLines>();
@@ -178,6 +188,7 @@ export class Indexer {
       truncatedFiles: 0,
       removedFiles: 0,
       elapsedMs: 0,
+      errorLines: [],
     };
     const seen = new Set<number>();
     for (const log of listAgentLogs(this.root)) {
@@ -193,6 +204,7 @@ export class Indexer {
       }
     }
     this.settleQuietScreens();
+    this.takeErrorLines(stats);
     if (stats.bytes >= this.mergeAfterBytes && stats.bytes * 2 >= this.indexedBytes()) this.mergeSegments();
     stats.elapsedMs = performance.now() - started;
     return stats;
@@ -217,6 +229,14 @@ export class Indexer {
         lines.settle(quietUntil);
         lines.save();
       }).immediate();
+    }
+  }
+
+  private takeErrorLines(stats: IndexStats): void {
+    for (const [agent, lines] of this.agentLines) {
+      const owner = this.agentNames.get(agent);
+      if (owner === undefined) continue;
+      for (const line of lines.takeErrorLines()) stats.errorLines.push({ ...owner, ...line });
     }
   }
 
@@ -249,7 +269,7 @@ export class Indexer {
   /**
    * Indexes continuously: on file-system events under the workspace, and every `pollMs` in case
    * events are missed (network file systems, editors that replace files). `onIndexed` hears about
-   * passes that changed something; errors go to `onError` and the next pass tries again.
+   * passes that changed something or settled an error line; errors go to `onError` and the next pass tries again.
    */
   watch(options: { pollMs?: number; onIndexed?: (stats: IndexStats) => void; onError?: (err: Error) => void } = {}): void {
     if (this.disposed || this.pollTimer !== null) return;
@@ -258,7 +278,8 @@ export class Indexer {
       if (this.disposed) return;
       try {
         const stats = this.indexPending();
-        if (stats.entries > 0 || stats.removedFiles > 0 || stats.truncatedFiles > 0) options.onIndexed?.(stats);
+        const changed = stats.entries > 0 || stats.removedFiles > 0 || stats.truncatedFiles > 0;
+        if (changed || stats.errorLines.length > 0) options.onIndexed?.(stats);
       } catch (err) {
         options.onError?.(err as Error);
       }
@@ -306,6 +327,7 @@ export class Indexer {
     s.insertAgent.run(task, log.agentId);
     const agent = (s.agentId.get(task, log.agentId) as { id: number }).id;
     this.agentRows.set(key, agent);
+    this.agentNames.set(agent, { taskId: log.taskId, agentId: log.agentId });
     return agent;
   }
 

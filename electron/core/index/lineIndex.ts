@@ -63,6 +63,18 @@ export function prepareLineStatements(db: IndexDb): Record<LineStatementName, St
 
 
 
+/** An error line that became final in this pass: what a live error notice says. */
+export interface NewErrorLine {
+  /** The entry after which the line showed. */
+  sequence: number;
+  /** When it showed (µs since the epoch). */
+  time: number;
+  text: string;
+}
+
+/** Error lines kept per agent between two takes: a notice needs only the first few. */
+const MAX_ERROR_LINES_HELD = 20;
+
 /** One agent's screen lines being indexed. Use inside the transaction that inserts its entries. */
 export class AgentLines {
   readonly agent: number;
@@ -79,6 +91,8 @@ export class AgentLines {
   /** The version of the saved state this maker is at (0: none saved yet). */
   private version = 0;
   private changed = false;
+  /** Error and fatal lines written since the owner last took them (for live error notices). */
+  private errors: NewErrorLine[] = [];
 
   private constructor(s: LineStatements, agent: number, classify: Classifier, maker: ScreenLineMaker) {
     this.s = s;
@@ -144,6 +158,13 @@ export class AgentLines {
     this.batch.clear();
   }
 
+  /** The error and fatal lines (not system ones) written since the last call. */
+  takeErrorLines(): NewErrorLine[] {
+    const taken = this.errors;
+    this.errors = [];
+    return taken;
+  }
+
   dispose(): void {
     this.maker.dispose();
   }
@@ -178,5 +199,8 @@ export class AgentLines {
     this.n = n;
     this.s.insertLineText.run(id, text);
     this.lastId = id;
+    if ((level === 'error' || level === 'fatal') && type !== 'system' && this.errors.length < MAX_ERROR_LINES_HELD) {
+      this.errors.push({ sequence: seq, time: ts, text });
+    }
   }
 }

@@ -6,7 +6,7 @@
  */
 import { nowMicros, parseTimestamp } from '../../../shared/entry.js';
 import { rootClassifier } from '../capture/classify.js';
-import type { Indexer } from '../index/indexer.js';
+import type { IndexView } from '../api/rootIndexes.js';
 import { matchesLine, type EntryFilter } from '../log/filter.js';
 import { LogFollower } from '../log/follow.js';
 import { agentLogOfFile, type AgentLog } from '../log/paths.js';
@@ -27,7 +27,7 @@ export interface LineTailOptions {
   /** The caller will follow: lines still changing at the end are left to settle. */
   follow?: boolean;
   /** An index the caller keeps up to date for the root (`loupe serve`, the app); else one is opened. */
-  indexerOf?: (root: string) => Promise<Indexer | undefined>;
+  indexerOf?: (root: string) => Promise<IndexView | undefined>;
 }
 
 /** The lines of a tail, and how to follow them. */
@@ -46,17 +46,19 @@ export async function tailLines(file: string, options: LineTailOptions): Promise
 
 async function indexedTail(log: AgentLog, options: LineTailOptions): Promise<LineTail> {
   const shared = await options.indexerOf?.(log.root);
-  let indexer: Indexer;
+  let indexer: IndexView;
+  let own: { dispose(): void } | null = null;
   if (shared !== undefined) indexer = shared;
   else {
     const { Indexer } = await import('../index/indexer.js');
-    indexer = new Indexer(log.root);
+    const opened = new Indexer(log.root);
     try {
-      indexer.indexPending();
+      opened.indexPending();
     } catch (err) {
-      indexer.dispose();
+      opened.dispose();
       throw err;
     }
+    indexer = own = opened;
   }
   const agent = () => agentRowId(indexer.db, log.taskId, log.agentId);
   const first = agent();
@@ -69,10 +71,16 @@ async function indexedTail(log: AgentLog, options: LineTailOptions): Promise<Lin
   return {
     lines,
     follow(onLines) {
-      const pass = () => {
-        indexer.indexPending();
+      let stopped = false;
+      const pass = async () => {
+        if (stopped) return;
+        try {
+          await indexer.indexPending();
+        } catch {
+          return; // the index is busy or closing: the next pass tries again
+        }
         const id = agent();
-        if (id === null) return;
+        if (id === null || stopped) return;
         for (;;) {
           const page = linesAfter(indexer.db, id, after, options.filter);
           if (page.last === after) break;
@@ -81,18 +89,25 @@ async function indexedTail(log: AgentLog, options: LineTailOptions): Promise<Lin
           if (fresh.length > 0) onLines(fresh);
         }
       };
+      // Passes run one after another, so two never read the same page of lines.
+      let passes = Promise.resolve();
       let queued: NodeJS.Timeout | null = null;
-      const schedule = () => (queued ??= setTimeout(() => ((queued = null), pass()), 30));
+      const schedule = () =>
+        (queued ??= setTimeout(() => {
+          queued = null;
+          passes = passes.then(pass);
+        }, 30));
       const follower = new LogFollower(log.file, { from: 'end', onEntries: schedule, onCorrupt: options.onCorrupt });
       const timer = setInterval(schedule, SETTLE_POLL_MS);
       return () => {
+        stopped = true;
         follower.close();
         clearInterval(timer);
         if (queued !== null) clearTimeout(queued);
       };
     },
     dispose: () => {
-      if (shared === undefined) indexer.dispose();
+      own?.dispose();
     },
   };
 }
