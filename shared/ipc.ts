@@ -106,6 +106,11 @@ export interface TailResult {
   entries: LogEntry[];
   /** The same entries rendered in the requested format. */
   text: string;
+  /**
+   * True when older matching entries were left out to keep the reply under
+   * `MAX_TAIL_REPLY_BYTES`; read further back with `agent:entries`.
+   */
+  truncated: boolean;
 }
 
 export interface EntriesResult {
@@ -557,6 +562,8 @@ const filter = {
 
 /** Upper bounds that keep one call's reply a sensible size. */
 export const MAX_TAIL_LINES = 100_000;
+/** A tail reply holds at most about this much log (the newest lines that fit), however many lines were asked for. */
+export const MAX_TAIL_REPLY_BYTES = 8 * 1024 * 1024;
 export const MAX_ENTRIES_PER_READ = 10_000;
 export const MAX_SEARCH_LIMIT = 10_000;
 /** Histogram buckets a timeline may ask for (one per pixel column of a wide scrubber). */

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { CONTROL_CHANNELS, type ControlChannel, type WireResult } from '../../shared/ipc.js';
+import { CONTROL_CHANNELS, MAX_TAIL_REPLY_BYTES, type ControlChannel, type WireResult } from '../../shared/ipc.js';
 import { startBackend, type Backend } from '../core/api/backend.js';
 import { RootIndexes } from '../core/api/rootIndexes.js';
 import { coreServices } from '../core/api/services.js';
@@ -319,7 +319,7 @@ describe('loupe serve: a client that floods calls (W7)', () => {
           most = Math.max(most, active);
           await new Promise((r) => setTimeout(r, 100));
           active--;
-          return { entries: [], text: 'x'.repeat(100_000) };
+          return { entries: [], text: 'x'.repeat(100_000), truncated: false };
         },
       },
     });
@@ -342,6 +342,35 @@ describe('loupe serve: a client that floods calls (W7)', () => {
     expect(busy[0].ok === false && busy[0].error.message).toMatch(/too many calls in flight/);
     expect(replies.filter((r) => r.ok).length).toBeGreaterThanOrEqual(MAX_CALLS_IN_FLIGHT);
   });
+});
+
+describe('loupe serve: replies have a size cap (W7)', () => {
+  it('answers a 100,000-line tail of a 20 MB log with the newest 8 MB, marked truncated', async () => {
+    const w = new LogWriter(streamPath(root, TASK, 'big'), { agentId: 'big' });
+    for (let i = 1; i <= 100_000; i++) {
+      w.append({ type: 'stdout', content: `${i} ${'y'.repeat(180)}` });
+      if (i % 5000 === 0) w.flush();
+    }
+    w.closeSync();
+    await start();
+    const ws = await authed();
+    const reply = new Promise<{ size: number; result: WireResult }>((resolve) =>
+      ws.on('message', (d) => {
+        const m = JSON.parse(d.toString());
+        if (m.kind === 'result') resolve({ size: d.toString().length, result: m });
+      }),
+    );
+    ws.send(JSON.stringify({ kind: 'invoke', id: 1, channel: 'agent:tail', args: { root, taskId: TASK, agentId: 'big', lines: 100_000 } }));
+    const { size, result } = await reply;
+    ws.close();
+    expect(result.ok).toBe(true);
+    const tail = (result as { result: { entries: { sequence: number }[]; truncated: boolean } }).result;
+    expect(tail.truncated).toBe(true);
+    expect(tail.entries.at(-1)!.sequence).toBe(100_000);
+    expect(tail.entries.length).toBeLessThan(100_000);
+    // Entries and their JSONL text: about twice the cap, never the whole 20 MB twice.
+    expect(size).toBeLessThan(2.5 * MAX_TAIL_REPLY_BYTES);
+  }, 60_000);
 });
 
 async function waitUntil(condition: () => boolean, timeoutMs = 20_000): Promise<void> {

@@ -20,6 +20,7 @@ import type {
   TailResult,
   Workspace,
 } from '../../../shared/ipc.js';
+import { MAX_TAIL_REPLY_BYTES } from '../../../shared/ipc.js';
 import { agentIdOfLogFile } from '../log/paths.js';
 import { compileUserRegex } from '../regex/userRegex.js';
 import { LogCursor } from './logCursor.js';
@@ -70,16 +71,24 @@ export async function tailAgent(
     const filter = { types: args.types, minLevel: args.minLevel, regex };
     const tail = await tailLines(file, { n: args.lines, filter, indexerOf: indexes && ((root) => indexes.indexerOf(root)) });
     tail.dispose();
+    // The newest lines that fit the reply's size cap (RELIABILITY W7).
+    let from = tail.lines.length;
+    for (let bytes = 0; from > 0; from--) {
+      bytes += Buffer.byteLength(tail.lines[from - 1].text) + 1;
+      if (bytes > MAX_TAIL_REPLY_BYTES && from < tail.lines.length) break;
+    }
+    const lines = tail.lines.slice(from);
     const agentId = agentIdOfLogFile(file);
-    return { entries: tail.lines.map((l) => lineAsEntry(l, agentId)), text: tail.lines.map((l) => `${l.text}\n`).join('') };
+    return { entries: lines.map((l) => lineAsEntry(l, agentId)), text: lines.map((l) => `${l.text}\n`).join(''), truncated: from > 0 };
   }
   const { tailEntries } = await import('../log/tail.js');
   const result = await tailEntries(file, {
     n: args.lines,
     filter: { types: args.types, minLevel: args.minLevel, regex },
+    maxBytes: MAX_TAIL_REPLY_BYTES,
   });
   const entries = result.entries.map((r) => r.entry);
-  return { entries, text: await formatEntries(entries, args.format ?? 'jsonl') };
+  return { entries, text: await formatEntries(entries, args.format ?? 'jsonl'), truncated: result.truncated };
 }
 
 async function formatEntries(entries: LogEntry[], format: Exclude<TailFormat, 'text'>): Promise<string> {

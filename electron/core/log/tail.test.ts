@@ -89,6 +89,23 @@ describe('tailEntries', () => {
     }
   });
 
+  it('W7: stops at maxBytes with the newest entries that fit, through rotated files, and says so', async () => {
+    const file = await makeLog(3000, 32 * 1024);
+    const whole = await tailEntries(file, { n: 3000 });
+    expect(whole.truncated).toBe(false);
+    for (const maxBytes of [1, 10_000, 100_000]) {
+      const got = await tailEntries(file, { n: 3000, maxBytes });
+      const bytes = got.entries.reduce((sum, e) => sum + e.length, 0);
+      expect(got.truncated).toBe(true);
+      expect(got.entries.length).toBeGreaterThan(0); // at least one, however long
+      if (got.entries.length > 1) expect(bytes).toBeLessThanOrEqual(maxBytes);
+      // Newest first: exactly the last ones of the whole tail, and the next older one would not have fit.
+      expect(got.entries.map((e) => e.entry.sequence)).toEqual(whole.entries.slice(-got.entries.length).map((e) => e.entry.sequence));
+      const nextOlder = whole.entries[whole.entries.length - got.entries.length - 1];
+      expect(bytes + nextOlder.length).toBeGreaterThan(maxBytes);
+    }
+  });
+
   it('skips a torn tail and reports corrupt lines on the way', async () => {
     const file = await makeLog(50);
     const lines = fs.readFileSync(file, 'utf8').split('\n');

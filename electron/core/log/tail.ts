@@ -22,6 +22,8 @@ export interface TailOptions {
   includeRotated?: boolean;
   /** Called for each corrupt line met on the way (they are skipped). */
   onCorrupt?: (corrupt: CorruptLine) => void;
+  /** Stop at this many bytes of JSONL (the newest entries that fit; at least one). Default: no limit. */
+  maxBytes?: number;
 }
 
 export interface TailResult {
@@ -31,6 +33,17 @@ export interface TailResult {
   end: number;
   /** Identity of the live file that was read, for a follower to check it is still the same. */
   identity: FileIdentity | null;
+  /** True when older matching entries were left out to stay under `maxBytes`. */
+  truncated: boolean;
+}
+
+/** What a tail still wants: entries, and bytes before `maxBytes`. */
+interface Budget {
+  entries: number;
+  bytes: number;
+  /** Entries taken so far (the first always fits, however long). */
+  taken: number;
+  truncated: boolean;
 }
 
 /**
@@ -42,12 +55,13 @@ export async function tailEntries(file: string, options: TailOptions): Promise<T
   const n = Math.max(0, Math.floor(options.n));
   const filter = options.filter ?? {};
   const onCorrupt = options.onCorrupt ?? (() => {});
+  const budget: Budget = { entries: n, bytes: options.maxBytes ?? Number.POSITIVE_INFINITY, taken: 0, truncated: false };
   if (file.endsWith('.gz')) {
     // A rotated, compressed file on its own: final, so there is nothing to follow after it.
-    return { entries: await tailGzipFile(file, n, filter, onCorrupt), end: 0, identity: null };
+    const entries = await tailGzipFile(file, budget, filter, onCorrupt);
+    return { entries, end: 0, identity: null, truncated: budget.truncated };
   }
   const newestFirst: ReadEntry[][] = [];
-  let found = 0;
 
   let end = 0;
   let identity: FileIdentity | null = null;
@@ -62,30 +76,38 @@ export async function tailEntries(file: string, options: TailOptions): Promise<T
       const stat = fs.fstatSync(fd);
       identity = identifyFile(fd, stat);
       end = completeEnd(fd, stat.size);
-      const got = tailPlainFile(fd, file, end, n, filter, onCorrupt);
-      newestFirst.push(got);
-      found += got.length;
+      newestFirst.push(tailPlainFile(fd, file, end, budget, filter, onCorrupt));
     } finally {
       fs.closeSync(fd);
     }
   }
 
-  if (found < n && options.includeRotated !== false) {
+  if (budget.entries > 0 && !budget.truncated && options.includeRotated !== false) {
     for (const rotated of rotatedFiles(file).reverse()) {
-      const got = rotated.endsWith('.gz')
-        ? await tailGzipFile(rotated, n - found, filter, onCorrupt)
-        : tailPlainRotated(rotated, n - found, filter, onCorrupt);
-      newestFirst.push(got);
-      found += got.length;
-      if (found >= n) break;
+      newestFirst.push(
+        rotated.endsWith('.gz') ? await tailGzipFile(rotated, budget, filter, onCorrupt) : tailPlainRotated(rotated, budget, filter, onCorrupt),
+      );
+      if (budget.entries === 0 || budget.truncated) break;
     }
   }
-  return { entries: newestFirst.reverse().flat(), end, identity };
+  return { entries: newestFirst.reverse().flat(), end, identity, truncated: budget.truncated };
+}
+
+/** Takes one entry of `bytes` from the budget; false (and truncated) when it does not fit. */
+function take(budget: Budget, bytes: number): boolean {
+  if (budget.taken > 0 && bytes > budget.bytes) {
+    budget.truncated = true;
+    return false;
+  }
+  budget.entries--;
+  budget.bytes -= bytes;
+  budget.taken++;
+  return true;
 }
 
 function tailPlainRotated(
   file: string,
-  want: number,
+  budget: Budget,
   filter: EntryFilter,
   onCorrupt: (c: CorruptLine) => void,
 ): ReadEntry[] {
@@ -97,23 +119,23 @@ function tailPlainRotated(
   }
   try {
     const size = fs.fstatSync(fd).size;
-    return tailPlainFile(fd, file, size, want, filter, onCorrupt);
+    return tailPlainFile(fd, file, size, budget, filter, onCorrupt);
   } finally {
     fs.closeSync(fd);
   }
 }
 
-/** The last `want` matching entries of an open plain file, oldest first, read backwards from `end`. */
+/** The last matching entries of an open plain file that fit the budget, oldest first, read backwards from `end`. */
 function tailPlainFile(
   fd: number,
   file: string,
   end: number,
-  want: number,
+  budget: Budget,
   filter: EntryFilter,
   onCorrupt: (c: CorruptLine) => void,
 ): ReadEntry[] {
   const out: ReadEntry[] = [];
-  if (want === 0) return out;
+  if (budget.entries === 0) return out;
   const unfiltered = isEmptyFilter(filter);
   for (const line of linesBackward(fd, end)) {
     if (line.length === 0) continue;
@@ -131,19 +153,22 @@ function tailPlainFile(
       continue;
     }
     if (!unfiltered && !matchesFilter(parsed.entry, filter)) continue;
+    if (!take(budget, line.length)) break;
     out.push({ entry: parsed.entry, file, offset: line.offset, length: line.length, line: line.text, lineNumber: null });
-    if (out.length >= want) break;
+    if (budget.entries === 0) break;
   }
   return out.reverse();
 }
 
-/** A gzip stream cannot be read backwards: read it forwards, keeping the last `want` matches. */
+/** A gzip stream cannot be read backwards: read it forwards, keeping the last matches that fit the budget. */
 async function tailGzipFile(
   file: string,
-  want: number,
+  budget: Budget,
   filter: EntryFilter,
   onCorrupt: (c: CorruptLine) => void,
 ): Promise<ReadEntry[]> {
+  const want = budget.entries;
+  if (want === 0) return [];
   const ring: ReadEntry[] = [];
   let next = 0;
   const unfiltered = isEmptyFilter(filter);
@@ -160,5 +185,8 @@ async function tailGzipFile(
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     return [];
   }
-  return ring.length < want ? ring : [...ring.slice(next), ...ring.slice(0, next)];
+  const last = ring.length < want ? ring : [...ring.slice(next), ...ring.slice(0, next)];
+  let from = last.length;
+  while (from > 0 && take(budget, last[from - 1].length)) from--;
+  return last.slice(from);
 }
