@@ -40,9 +40,10 @@ describe('RootIndexes with watch (the app, loupe serve)', () => {
     const w = writer('big');
     const line = 'x'.repeat(180);
     for (let i = 0; i < 50_000; i++) {
-      w.append({ type: 'stdout', content: `${i} ${line}` });
+      w.append({ type: 'stdout', content: `${i} ${line}\r\n` });
       if (i % 5000 === 4999) w.flush();
     }
+    w.append({ type: 'system', content: 'exited', metadata: { event: 'terminated', exit_status: 0 } });
     w.closeSync();
     indexes = new RootIndexes([root], { watch: true });
     // In this thread, indexing 10 MB would hold the event loop for seconds.
