@@ -391,17 +391,26 @@ export class CaptureHost {
         await capture.finalPoll(how === 'exited');
       }
       const record = capture.record;
+      // A run that lost output never ends as if it were complete (RELIABILITY D10).
+      const { gaps, lostEntries } = capture.losses;
+      const incomplete =
+        gaps === 0
+          ? ''
+          : `; output is incomplete: ${gaps === 1 ? '1 gap' : `${gaps} gaps`}${lostEntries > 0 ? `, ${lostEntries} entries lost` : ''} (see the gap entries)`;
+      const level = exitStatus !== null && exitStatus !== 0 ? 'error' : exitStatus === 0 && gaps === 0 ? 'info' : 'warn';
       capture.writeEvent({
         type: 'system',
         content:
           how === 'detached'
-            ? `[loupe] ${reason}`
-            : `[loupe] terminated: ${reason}${exitStatus === null ? ' (exit status unknown)' : ` with status ${exitStatus}`}`,
+            ? `[loupe] ${reason}${incomplete}`
+            : `[loupe] terminated: ${reason}${exitStatus === null ? ' (exit status unknown)' : ` with status ${exitStatus}`}${incomplete}`,
         metadata: {
           event: how === 'detached' ? 'detached' : 'terminated',
           exit_status: exitStatus,
-          level: exitStatus === 0 ? 'info' : exitStatus === null ? 'warn' : 'error',
+          level,
           reason,
+          complete: gaps === 0,
+          ...(gaps > 0 ? { gaps, lost_entries: lostEntries } : {}),
         },
       });
       capture.dispose();

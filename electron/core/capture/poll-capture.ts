@@ -9,7 +9,7 @@
  * - lines are the rendered screen, not the byte stream: `\r` overwrites and cursor movement are lost.
  */
 import type { EntryMetadata, LogEntry } from '../../../shared/entry.js';
-import { LogWriter } from '../log/writer.js';
+import { addLosses, LogWriter, NO_LOSSES, type Losses } from '../log/writer.js';
 import type { CaptureWriterOptions } from './spool-capture.js';
 import { linesAfterOverlap, screenText } from './backfill.js';
 import type { Classifier } from './classify.js';
@@ -24,6 +24,8 @@ const REMEMBERED_LINES = 500;
 export class PollCapture {
   readonly record: CaptureRecord;
   readonly writer: LogWriter;
+  /** What earlier hosts of this capture lost (from its record), before this writer's own. */
+  private readonly lossesBefore: Losses;
   private readonly dir: string;
   private readonly classify: Classifier;
   private readonly tmux: Tmux;
@@ -43,6 +45,12 @@ export class PollCapture {
       onError: options.onWriteError,
       rotateBytes: options.rotateBytes,
     });
+    this.lossesBefore = record.losses ?? NO_LOSSES;
+  }
+
+  /** Output this capture knows is missing from its log, over every host that ran it. */
+  get losses(): Losses {
+    return addLosses(this.lossesBefore, this.writer.losses);
   }
 
   start(): void {
@@ -110,6 +118,7 @@ export class PollCapture {
   private commit(): void {
     this.writer.flush();
     this.record.sequence = this.writer.lastSequence;
+    this.record.losses = this.losses;
     saveRecordIfPossible(this.dir, this.record);
   }
 

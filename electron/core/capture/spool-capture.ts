@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import type { EntryMetadata, LogEntry } from '../../../shared/entry.js';
 import { nowMicros, parseEntryLine } from '../../../shared/entry.js';
 import { linesBackward } from '../log/backwards.js';
-import { LogWriter, type CapturedKind, type LogWriteError } from '../log/writer.js';
+import { addLosses, LogWriter, NO_LOSSES, type CapturedKind, type Losses, type LogWriteError } from '../log/writer.js';
 import type { Classifier } from './classify.js';
 import { saveRecordIfPossible, type CaptureRecord } from './state.js';
 
@@ -91,6 +91,8 @@ export interface CaptureWriterOptions {
 export class SpoolCapture {
   readonly record: CaptureRecord;
   readonly writer: LogWriter;
+  /** What earlier hosts of this capture lost (from its record), before this writer's own. */
+  private readonly lossesBefore: Losses;
   private readonly dir: string;
   private readonly spool: string;
   private readonly classify: Classifier;
@@ -115,8 +117,14 @@ export class SpoolCapture {
       onError: options.onWriteError,
       rotateBytes: options.rotateBytes,
     });
+    this.lossesBefore = record.losses ?? NO_LOSSES;
     this.openSpool();
     this.reconcile();
+  }
+
+  /** Output this capture knows is missing from its log, over every host that ran it. */
+  get losses(): Losses {
+    return addLosses(this.lossesBefore, this.writer.losses);
   }
 
   /** Starts following the spool with inotify (fs.watch); the host's tick is the safety poll. */
@@ -299,6 +307,7 @@ export class SpoolCapture {
     this.writer.flush();
     this.record.offset = offset;
     this.record.sequence = this.writer.lastSequence;
+    this.record.losses = this.losses;
     saveRecordIfPossible(this.dir, this.record);
     this.punchHoles();
   }

@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { CaptureMethod } from '../../../shared/entry.js';
+import type { Losses } from '../log/writer.js';
 
 export function stateDir(): string {
   if (process.env.LOUPE_STATE_DIR) return path.resolve(process.env.LOUPE_STATE_DIR);
@@ -59,6 +60,8 @@ export interface CaptureRecord {
   offset: number;
   /** The log's last sequence when `offset` was recorded. */
   sequence: number;
+  /** Output this capture knows it lost so far (over host restarts); absent: none. */
+  losses?: Losses;
 }
 
 export function recordPath(dir: string, captureId: string): string {

@@ -152,6 +152,8 @@ describe('LogWriter', () => {
       const kept = linesOf(file).length;
       expect(kept).toBeGreaterThan(4000);
       expect(kept).toBeLessThan(total);
+      // Until the gap entry is written, the writer already counts the loss (a run ending now is incomplete).
+      expect(writer.losses).toEqual({ gaps: 1, lostEntries: total - kept });
       // Space comes back: the next write starts with a gap entry that counts exactly what was lost.
       fs.rmSync(filler);
       writer.append({ type: 'stdout', content: 'after' });
@@ -162,6 +164,7 @@ describe('LogWriter', () => {
       expect(gap.metadata).toMatchObject({ gap: 'disk full', lost_entries: total - kept });
       expect(entries[kept + 1].content).toBe('after');
       expect(entries.map((e) => e.sequence)).toEqual(entries.map((_, i) => i + 1));
+      expect(writer.losses).toEqual({ gaps: 1, lostEntries: total - kept }); // counted once, not again for the gap entry
     } finally {
       spawnSync('umount', [mnt]);
     }

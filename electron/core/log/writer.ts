@@ -51,6 +51,18 @@ export interface CapturedKind {
   readonly metadata?: EntryMetadata;
 }
 
+/** Output known to be missing from a log: gap entries, and how many entries could not be written. */
+export interface Losses {
+  gaps: number;
+  lostEntries: number;
+}
+
+export const NO_LOSSES: Losses = { gaps: 0, lostEntries: 0 };
+
+export function addLosses(a: Losses, b: Losses): Losses {
+  return { gaps: a.gaps + b.gaps, lostEntries: a.lostEntries + b.lostEntries };
+}
+
 export interface LogWriterOptions {
   agentId: string;
   rotateBytes?: number;
@@ -99,6 +111,9 @@ export class LogWriter {
   private timer: NodeJS.Timeout | null = null;
   private lostEntries = 0;
   private lostReason = '';
+  /** Gap entries appended or written by this writer, and the entries its write_failed gaps counted. */
+  private gapsSoFar = 0;
+  private lostSoFar = 0;
   private readonly rotateBytes: number;
   private readonly flushDelayMs: number;
   private readonly onError: (error: LogWriteError) => void;
@@ -131,6 +146,16 @@ export class LogWriter {
     return this.sequence;
   }
 
+  /**
+   * Output known to be missing from what this writer was given: gap entries (its own `write_failed`
+   * ones and any appended with `metadata.gap`), and the entries lost, including those whose gap
+   * entry is still waiting for space.
+   */
+  get losses(): Losses {
+    const waiting = this.lostEntries > 0 ? 1 : 0;
+    return { gaps: this.gapsSoFar + waiting, lostEntries: this.lostSoFar + this.lostEntries };
+  }
+
   /** Bytes in the current (unrotated) file. */
   get fileSize(): number {
     return this.size;
@@ -139,6 +164,7 @@ export class LogWriter {
   /** Queues an entry; it is on disk within `flushDelayMs`, or at once for a large batch. */
   append(entry: NewEntry): void {
     if (this.closed) throw new Error(`log writer for ${this.file} is closed`);
+    if (typeof entry.metadata?.gap === 'string') this.gapsSoFar++;
     this.queue.push({ entry, time: entry.timeMicros ?? nowMicros() });
     this.queuedBytes += entry.content.length + 100;
     if (this.queuedBytes >= MAX_BATCH_BYTES) this.flush();
@@ -239,6 +265,12 @@ export class LogWriter {
    */
   private land(bytes: Buffer, lostOnFailure: number, lastSeq: number, gapFirst: boolean): number {
     const lines = lastSeq - this.sequence;
+    const reported = gapFirst ? this.lostEntries : 0; // what the gap entry at the front says
+    const gapLanded = () => {
+      if (!gapFirst) return;
+      this.gapsSoFar++;
+      this.lostSoFar += reported;
+    };
     try {
       if (this.size > 0 && this.size + bytes.length > this.rotateBytes) this.rotate();
       writeAll(this.fd, bytes);
@@ -250,6 +282,7 @@ export class LogWriter {
       const lostNow = kept > 0 ? lostOnFailure - (kept - (gapFirst ? 1 : 0)) : lostOnFailure;
       if (kept > 0) {
         // The gap entry (if first) is on disk and covers the earlier losses: only these remain.
+        gapLanded();
         this.size += keptBytes;
         this.sequence += kept;
         this.lostEntries = lostNow;
@@ -264,6 +297,7 @@ export class LogWriter {
       }
       return kept;
     }
+    gapLanded();
     this.size += bytes.length;
     this.sequence = lastSeq;
     this.lostEntries = 0;
