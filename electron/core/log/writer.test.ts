@@ -72,6 +72,27 @@ describe('LogWriter', () => {
     }
   });
 
+  it("D9: leaves alone a tail that is still growing (another writer mid-write), instead of cutting that writer's line", async () => {
+    const file = path.join(dir, 'g_stream.jsonl');
+    const w = new LogWriter(file, { agentId: 'g' });
+    w.append({ type: 'stdout', content: 'first' });
+    await w.close();
+    const line = serializeEntry({ timestamp: '2026-01-01T00:00:00+00:00', agent_id: 'g', type: 'stdout', sequence: 2, content: 'x'.repeat(2000) });
+    // Another process writes its line in pieces over about 400 ms, as a long write() looks from outside.
+    const script = `const fs = require('fs'); const line = ${JSON.stringify(line)}; let at = 0;
+      const step = () => { const n = Math.min(100, line.length - at); fs.appendFileSync(${JSON.stringify(file)}, line.slice(at, at + n)); at += n; if (at < line.length) setTimeout(step, 20); };
+      step();`;
+    const other = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 150));
+    const writer = new LogWriter(file, { agentId: 'g' });
+    await new Promise((r) => other.once('exit', r));
+    writer.append({ type: 'stdout', content: 'mine' });
+    await writer.close();
+    const lines = linesOf(file);
+    expect(lines.every((l) => parseEntryLine(l).ok)).toBe(true);
+    expect(lines).toContain(line.trimEnd());
+  });
+
   it('rotates past the threshold, gzips the rotated file and continues the sequence', async () => {
     const file = path.join(dir, 'a_stream.jsonl');
     const writer = new LogWriter(file, { agentId: 'a', rotateBytes: 4096 });

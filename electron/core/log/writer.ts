@@ -32,6 +32,8 @@ import { rotatedFiles } from './paths.js';
 export const DEFAULT_ROTATE_BYTES = 100 * 1024 * 1024;
 /** Entries are on disk within this long of being queued (SPEC: flushed within 50 ms). */
 export const DEFAULT_FLUSH_DELAY_MS = 10;
+/** How long a torn tail must stay as it is before a new writer cuts it (another writer may be mid-write). */
+const TORN_TAIL_SETTLE_MS = 100;
 /** After a failed write, how soon to try again (writing the gap entry) without new output. */
 const RETRY_AFTER_FAILURE_MS = 1000;
 /** A batch this large is written at once instead of waiting for the timer. */
@@ -437,7 +439,14 @@ export async function gzipFile(file: string): Promise<void> {
 export function repairTornTail(fd: number): number {
   const size = fs.fstatSync(fd).size;
   const end = completeEnd(fd, size);
-  if (end < size) fs.ftruncateSync(fd, end);
+  if (end === size) return size;
+  // Another writer of this file (RELIABILITY D9) may be in the middle of a write(): Linux grows a
+  // file page by page, so its line can look torn for a moment. Only a tail that stays torn is
+  // a crashed writer's, and only that is cut; a growing file is left to its writer.
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, TORN_TAIL_SETTLE_MS);
+  const now = fs.fstatSync(fd).size;
+  if (now !== size) return now;
+  fs.ftruncateSync(fd, end);
   return end;
 }
 
