@@ -1,10 +1,10 @@
 // 20 live panes at 1 MB/s each (SPEC §10, issue 4): 20 agents, each a program in its own tmux pane
 // writing realistic colored log text at a fixed rate, all 20 panes open in the app's auto grid in
 // Chromium through `loupe serve`. Measures the page's frames per second (requestAnimationFrame
-// callbacks per second) beside the same panes idle, the memory of the renderer (JS heap) and of
-// `loupe serve` every 10 s (it captures too: it embeds the capture host; a separate `loupe daemon`
-// on the socket is sampled when there is one), and checks that every generated line reached each
-// agent's JSONL exactly once.
+// callbacks per second) beside the same panes idle, the memory of the renderer (JS heap), of
+// `loupe serve` and of the `loupe daemon` that captures, and how far capture is behind the writers
+// (lines written into tmux and not yet in the JSONL, in seconds of output) every 10 s, and checks
+// that every generated line reached each agent's JSONL exactly once.
 //
 // Sizes: LOUPE_BENCH_PANES (default 20), LOUPE_BENCH_PANES_RATE (bytes/s per pane, default 1000000),
 // LOUPE_BENCH_PANES_SECONDS (default 120), LOUPE_BENCH_PANES_DRAIN_SECONDS (default 300).
@@ -28,7 +28,7 @@ const SAMPLE_EVERY_MS = 10_000;
 /**
  * The agent program: waits for the go file, then writes numbered, colored log lines at `rate`
  * bytes/s for `seconds`, then `DONE <lines>`. It reports what it has written to the report file
- * every second and at the end. It tops up to the target every tick, so a blocked write (tmux not
+ * every 200 ms and at the end. It tops up to the target every tick, so a blocked write (tmux not
  * draining the pane) shows as a lower rate written, not as a burst.
  */
 const WRITER = `
@@ -68,7 +68,7 @@ const wait = setInterval(() => {
     }
     if (out.length > 0) process.stdout.write(out.join(''));
     if (elapsed < seconds * 1000) {
-      if (Date.now() - reported >= 1000) {
+      if (Date.now() - reported >= 200) {
         reported = Date.now();
         fs.writeFileSync(report, JSON.stringify({ lines: n, bytes, ms: Date.now() - t0, done: false }));
       }
@@ -118,7 +118,18 @@ try {
     const { metrics } = await cdp.send('Performance.getMetrics');
     const heap = metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? 0;
     const daemon = live.daemonPids().reduce((sum, pid) => sum + rssMb(pid), 0);
-    return { at: Date.now(), heapMb: heap / 2 ** 20, serveMb: rssMb(live.serverPid), daemonMb: daemon };
+    return { at: Date.now(), heapMb: heap / 2 ** 20, serveMb: rssMb(live.serverPid), daemonMb: daemon, lagSeconds: captureLag() };
+  };
+  /** How far capture is behind: per pane, lines in tmux and not yet in the JSONL, as seconds of that pane's output; the worst pane. */
+  const captureLag = () => {
+    let worst = 0;
+    for (const a of agents) {
+      const w = fs.existsSync(a.report) ? JSON.parse(fs.readFileSync(a.report, 'utf8')) : null;
+      if (w === null || w.ms === 0) continue;
+      const linesPerSecond = w.lines / (w.ms / 1000);
+      worst = Math.max(worst, Math.max(0, w.lines - lastLineNumber(a.logFile)) / linesPerSecond);
+    }
+    return worst;
   };
 
   // Baseline: the same page with the same panes open, idle.
@@ -136,7 +147,7 @@ try {
     samples.push(await sample());
     const s = samples[samples.length - 1];
     const daemon = s.daemonMb > 0 ? `  daemon RSS ${s.daemonMb.toFixed(0)} MB` : '';
-    console.log(`  t=${((s.at - start) / 1000).toFixed(0)}s  renderer heap ${s.heapMb.toFixed(0)} MB  serve RSS ${s.serveMb.toFixed(0)} MB${daemon}  (${loadNote()})`);
+    console.log(`  t=${((s.at - start) / 1000).toFixed(0)}s  renderer heap ${s.heapMb.toFixed(0)} MB  serve RSS ${s.serveMb.toFixed(0)} MB${daemon}  capture lag ${s.lagSeconds.toFixed(1)} s  (${loadNote()})`);
   }
   const end = Date.now();
   const cpu1 = cpuNow();
@@ -164,7 +175,9 @@ try {
   row(`fps with ${PANES} live panes, min`, `${Math.min(...fps)}`, `${fps.filter((n) => n < 30).length} of ${fps.length} s below 30`, '>= 30 fps', Math.min(...fps) >= 30);
   row('CPU during the window: Chromium', cpuPercent('browser'), `loupe serve: ${cpuPercent('serve')}`, '', null);
   row('renderer JS heap, first → last', `${mb(first.heapMb)} → ${mb(last.heapMb)}`, `max ${mb(max('heapMb'))}`, 'flat', null);
-  row('loupe serve RSS (captures too), first → last', `${mb(first.serveMb)} → ${mb(last.serveMb)}`, `max ${mb(max('serveMb'))}`, 'flat', null);
+  const lags = samples.slice(1).map((s) => s.lagSeconds);
+  row('capture lag during the window (worst pane), median / max', `${percentile(lags, 50).toFixed(1)} s / ${Math.max(...lags).toFixed(1)} s`, 'lines written, not yet in the JSONL', '<= 1 s', Math.max(...lags) <= 1);
+  row('loupe serve RSS, first → last', `${mb(first.serveMb)} → ${mb(last.serveMb)}`, `max ${mb(max('serveMb'))}`, 'flat', null);
   if (max('daemonMb') > 0) row('capture daemon RSS, first → last', `${mb(first.daemonMb)} → ${mb(last.daemonMb)}`, `max ${mb(max('daemonMb'))}`, 'flat', null);
 
   // After the window: the writers finish (tmux may not have drained them), capture drains into the

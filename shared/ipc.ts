@@ -39,6 +39,19 @@ export interface AgentRef {
 
 export type AgentState = 'live' | 'ended' | 'error';
 
+/** Whether an agent needs the user now (SPEC §13). */
+export type AttentionState = 'working' | 'waiting' | 'idle' | 'ended';
+
+export interface Attention {
+  state: AttentionState;
+  /** ISO 8601: when the agent entered this state. */
+  since: string;
+  /** Which signal decided it, in words. */
+  reason: string;
+  /** For `waiting`: the question as the user would read it (a prompt line, or a dialog's lines). */
+  prompt: string | null;
+}
+
 export interface WorkspaceAgent extends AgentRef {
   state: AgentState;
   /** Entries in the log (the last sequence). */
@@ -51,6 +64,7 @@ export interface WorkspaceAgent extends AgentRef {
   exitStatus: number | null;
   /** The tmux pane being captured, while live. */
   paneId: string | null;
+  attention: Attention;
 }
 
 export interface WorkspaceTask {

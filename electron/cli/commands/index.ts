@@ -14,5 +14,6 @@ import { registerSearch } from './search.js';
 import { registerServe } from './serve.js';
 import { registerStats } from './stats.js';
 import { registerTail } from './tail.js';
+import { registerWait } from './wait.js';
 
-export const commands: ((program: Command) => void)[] = [registerRun, registerAttach, registerDetach, registerDaemon, registerLs, registerDemo, registerTail, registerSearch, registerStats, registerReindex, registerServe, registerExport, registerScreen, registerReplay];
+export const commands: ((program: Command) => void)[] = [registerRun, registerAttach, registerDetach, registerDaemon, registerLs, registerWait, registerDemo, registerTail, registerSearch, registerStats, registerReindex, registerServe, registerExport, registerScreen, registerReplay];

@@ -23,16 +23,27 @@ export function registerLs(program: Command): void {
     .option('--socket <name>', 'tmux -L socket to look at (repeatable; default: the default server and every socket Loupe captures on)', collect)
     .option('--json', 'print the listing as JSON (see Workspace in electron/core/workspace/list.ts)')
     .action(async (options: LsOptions) => {
-      const { listWorkspace } = await import('../../core/workspace/list.js');
       const sockets = options.socket ?? [];
       sockets.forEach(checkSocketName);
-      const workspace = await listWorkspace({
-        roots: options.root ?? [process.cwd()],
-        sockets,
-        includePaneRoots: options.root === undefined,
-      });
+      const workspace = await listWithAttention({ roots: options.root ?? [process.cwd()], sockets, includePaneRoots: options.root === undefined });
       process.stdout.write(options.json ? JSON.stringify(workspace, null, 2) + '\n' : formatWorkspace(workspace, Date.now()));
     });
+}
+
+/** The workspace listing, each live agent's attention read from its root's index brought up to date first (as `search` and `stats` do). */
+export async function listWithAttention(options: { roots: string[]; sockets: string[]; includePaneRoots: boolean }): Promise<Workspace> {
+  const [{ listWorkspace }, { RootIndexes }] = await Promise.all([import('../../core/workspace/list.js'), import('../../core/api/rootIndexes.js')]);
+  return listWorkspace({
+    ...options,
+    attentionFacts: async (root) => {
+      const indexes = new RootIndexes([root]);
+      try {
+        return await indexes.attentionFacts(root);
+      } finally {
+        await indexes.dispose();
+      }
+    },
+  });
 }
 
 /** The human listing: one block per root, a table of agents per task, then uncaptured panes. */
@@ -48,12 +59,20 @@ export function formatWorkspace(workspace: Workspace, nowMillis: number): string
       out.push(`  ${task.taskId}  (${plural(task.agents.length, 'agent')})`);
       const rows = task.agents.map((a) => [
         a.agentId,
-        stateLabel(a),
+        stateLabel(a, nowMillis),
         String(a.entries),
         a.lastActivity === null ? '-' : timeLabel(a.lastActivity, nowMillis),
         a.pane === null ? '' : `${a.pane.paneId} ${a.pane.target}`,
       ]);
-      out.push(...table(['AGENT', 'STATE', 'ENTRIES', 'LAST ACTIVITY', 'PANE'], rows, [2]).map((l) => `    ${l}`));
+      const lines = table(['AGENT', 'STATE', 'ENTRIES', 'LAST ACTIVITY', 'PANE'], rows, [2]);
+      out.push(`    ${lines[0]}`);
+      task.agents.forEach((a, i) => {
+        out.push(`    ${lines[i + 1]}`);
+        // A waiting agent's question, as its screen asks it.
+        if (a.attention.state === 'waiting' && a.attention.prompt !== null) {
+          for (const line of a.attention.prompt.split('\n').slice(0, MAX_PROMPT_LINES)) out.push(`      │ ${line}`);
+        }
+      });
     }
     out.push('');
   }
@@ -75,9 +94,16 @@ export function formatWorkspace(workspace: Workspace, nowMillis: number): string
   return out.join('\n') + '\n';
 }
 
-function stateLabel(agent: WorkspaceAgent): string {
+/** Lines of a waiting agent's question shown under its row. */
+const MAX_PROMPT_LINES = 8;
+
+/** A live agent's attention (`waiting 12s`, `working`, `idle 3m`), else how it ended. */
+function stateLabel(agent: WorkspaceAgent, nowMillis: number): string {
   if (agent.state === 'ended' && agent.exitStatus !== null) return `ended (exit ${agent.exitStatus})`;
-  return agent.state;
+  if (agent.state !== 'live') return agent.state;
+  const { state, since } = agent.attention;
+  if (state === 'working' || state === 'ended') return state;
+  return `${state} ${ago(nowMillis - parseTimestamp(since) / 1000).replace(' ago', '')}`;
 }
 
 function serverName(socket: string): string {

@@ -11,6 +11,7 @@ import type { RunSummary, SearchQuery, SearchResult, StatsQuery } from '../../..
 import type { Indexer } from '../index/indexer.js';
 import type { IndexThread, RootErrorLine } from '../index/indexThread.js';
 import type { IndexDb } from '../index/schema.js';
+import type { AttentionFacts } from '../attention/attention.js';
 
 export interface RootIndexesOptions {
   watch?: boolean;
@@ -97,6 +98,14 @@ export class RootIndexes {
     }
     merged.histogram.buckets = [...buckets].sort(([a], [b]) => (a < b ? -1 : 1)).map(([start, count]) => ({ start, count }));
     return merged;
+  }
+
+  /** The attention facts of one open root's agents (SPEC §13), by `taskId/agentId`; undefined for another folder. */
+  async attentionFacts(root: string): Promise<Map<string, AttentionFacts> | null> {
+    const indexer = (await this.fresh()).get(root);
+    if (indexer === undefined) return null;
+    const { attentionFactsOf } = await import('../attention/attention.js');
+    return attentionFactsOf(indexer.db, root);
   }
 
   /** Run summaries over every root. */

@@ -109,7 +109,7 @@ async function formatEntries(entries: LogEntry[], format: Exclude<TailFormat, 't
  */
 export function coreServices(indexes: RootIndexes): BackendServices {
   return {
-    listWorkspace,
+    listWorkspace: (roots, sockets) => listWorkspace(roots, sockets, indexes),
     tail: (file, args) => tailAgent(file, args, indexes),
     readEntries,
     search: (_roots, query) => indexes.search(query),
@@ -160,9 +160,9 @@ function captureStarted(
 }
 
 /** The workspace listing (core/workspace), in the contract's shape. */
-async function listWorkspace(roots: string[], sockets: string[]): Promise<Workspace> {
+async function listWorkspace(roots: string[], sockets: string[], indexes?: RootIndexes): Promise<Workspace> {
   const { listWorkspace: list } = await import('../workspace/list.js');
-  const ws = await list({ roots, sockets });
+  const ws = await list({ roots, sockets, attentionFacts: indexes && ((root) => indexes.attentionFacts(root)) });
   return {
     roots: ws.roots.map((r) => ({
       root: r.root,
@@ -180,6 +180,7 @@ async function listWorkspace(roots: string[], sockets: string[]): Promise<Worksp
           rows: null,
           exitStatus: a.exitStatus,
           paneId: a.pane?.paneId ?? null,
+          attention: a.attention,
         })),
       })),
     })),

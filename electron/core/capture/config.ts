@@ -9,6 +9,10 @@
  *     "defaults": true,
  *     "rules": [{ "pattern": "^BUILD FAILED", "type": "stderr", "level": "error" }]
  *   },
+ *   "attention": {
+ *     "defaults": true,
+ *     "rules": [{ "name": "deploy-confirm", "pattern": "^Deploy to production\\?", "near": "cursor" }]
+ *   },
  *   "rotateBytes": 104857600
  * }
  * ```
@@ -21,6 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { RE2JS } from 're2js';
 import { ENTRY_TYPES, LEVELS, type EntryType, type Level } from '../../../shared/entry.js';
+import type { PromptRule } from '../attention/attention.js';
 import { compileUserRegex } from '../regex/userRegex.js';
 
 /** The per-root config file name. */
@@ -48,6 +53,11 @@ export interface LoupeConfig {
     defaults: boolean;
     rules: ClassifyRule[];
   };
+  /** Prompt rules for attention (SPEC §13): tried before Loupe's defaults, which `defaults: false` drops. */
+  attention: {
+    defaults: boolean;
+    rules: PromptRule[];
+  };
   /** Rotate a log past this many bytes; undefined means the writer's default. */
   rotateBytes?: number;
   /** Reserved for export redaction (issue 6): extra secret patterns, RE2 syntax. */
@@ -67,6 +77,7 @@ export class ConfigError extends Error {
 
 export const DEFAULT_CONFIG: LoupeConfig = Object.freeze({
   classify: Object.freeze({ defaults: true, rules: [] }),
+  attention: Object.freeze({ defaults: true, rules: [] }),
 }) as LoupeConfig;
 
 /** The config files Loupe looks at for `root`, in the order it looks. */
@@ -117,6 +128,7 @@ export function parseConfig(text: string, file: string): LoupeConfig {
   const parsed = result.data;
   return {
     classify: { defaults: parsed.classify?.defaults ?? true, rules: parsed.classify?.rules ?? [] },
+    attention: { defaults: parsed.attention?.defaults ?? true, rules: parsed.attention?.rules ?? [] },
     ...(parsed.rotateBytes !== undefined && { rotateBytes: parsed.rotateBytes }),
     ...(parsed.redact !== undefined && { redact: { patterns: parsed.redact.patterns ?? [] } }),
   };
@@ -176,6 +188,21 @@ function buildSchema({ z }: Zod) {
       .strictObject({
         defaults: z.boolean().optional(),
         rules: z.array(rule).optional(),
+      })
+      .optional(),
+    attention: z
+      .strictObject({
+        defaults: z.boolean().optional(),
+        rules: z
+          .array(
+            z.strictObject({
+              name: z.string().min(1, 'must name the rule (it is shown as the reason)').max(80),
+              pattern: regex.refine((p) => p.length > 0, 'must be a non-empty regex (RE2 syntax)'),
+              near: z.enum(['cursor', 'screen']).optional(),
+              rows: z.int().min(1).max(200).optional(),
+            }),
+          )
+          .optional(),
       })
       .optional(),
     rotateBytes: z.int().min(4096, 'must be at least 4096 bytes').optional(),

@@ -26,6 +26,8 @@ import { headHash, readGzipped, statLogFile, type DiskFile } from './fileIdentit
 import { refreshRuns } from './runs.js';
 import { deleteIndexFiles, indexPath, openIndexDb, type IndexDb } from './schema.js';
 import { compileClassifier, loadClassifierFactory, type ClassifierFactory } from '../capture/classify.js';
+import type { CompiledPromptRule } from '../attention/attention.js';
+import { promptRulesFor } from '../attention/rules.js';
 import { AgentLines, prepareLineStatements, type LineStatements, type NewErrorLine } from './lineIndex.js';
 
 /** Bytes of JSONL read and committed per transaction: big enough to amortise the commit, small enough to stay responsive. */
@@ -157,6 +159,7 @@ export class Indexer {
   /** Screen-line makers of the agents indexed by this process, by agent row. */
   private readonly agentLines = new Map<number, AgentLines>();
   private classifiers: ClassifierFactory | null = null;
+  private prompts: CompiledPromptRule[] | null = null;
   private readonly screenLines: boolean;
   private watcher: fs.FSWatcher | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
@@ -242,7 +245,14 @@ export class Indexer {
 
   /** The agent's screen-line index, continuing from where the index says it is. */
   private linesOf(agent: number): AgentLines {
-    const lines = AgentLines.open(this.lineStatements, agent, () => this.classifierFactory()(), this.agentLines.get(agent), this.screenLines);
+    const lines = AgentLines.open(
+      this.lineStatements,
+      agent,
+      () => this.classifierFactory()(),
+      () => (this.prompts ??= promptRulesFor(this.root)),
+      this.agentLines.get(agent),
+      this.screenLines,
+    );
     this.agentLines.set(agent, lines);
     return lines;
   }

@@ -6,6 +6,8 @@
 import { ENTRY_TYPES, LEVELS, type EntryType, type Level, type LogEntry } from '../../../shared/entry.js';
 import type { Classifier } from '../capture/classify.js';
 import { classifyScreenLine, systemLine } from '../screen/lineRecord.js';
+import { NO_FACTS, type AttentionFacts, type CompiledPromptRule } from '../attention/attention.js';
+import { AttentionTracker } from '../attention/tracker.js';
 import { ScreenLineMaker, type ScreenLine, type ScreenState } from '../screen/screenLines.js';
 import type { Statement } from 'better-sqlite3';
 import type { IndexDb } from './schema.js';
@@ -48,10 +50,11 @@ export function prepareLineStatements(db: IndexDb): Record<LineStatementName, St
     lastN: db.prepare('SELECT coalesce(max(n), 0) AS n FROM lines WHERE agent = ?'),
     insertLineText: db.prepare('INSERT INTO lines_fts (rowid, text) VALUES (?, ?)'),
     entryAt: db.prepare('SELECT file, offset, length FROM entries WHERE agent = ? AND seq = ?'),
-    stateOf: db.prepare('SELECT seq, state FROM screen_states WHERE agent = ?'),
+    stateOf: db.prepare('SELECT seq, state, attention FROM screen_states WHERE agent = ?'),
     saveState: db.prepare(
-      `INSERT INTO screen_states (agent, seq, version, state, settle_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (agent) DO UPDATE SET seq = excluded.seq, version = excluded.version, state = excluded.state, settle_at = excluded.settle_at`,
+      `INSERT INTO screen_states (agent, seq, version, state, settle_at, attention) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (agent) DO UPDATE SET seq = excluded.seq, version = excluded.version, state = excluded.state,
+         settle_at = excluded.settle_at, attention = excluded.attention`,
     ),
     stateVersion: db.prepare('SELECT version FROM screen_states WHERE agent = ?'),
     dropState: db.prepare('DELETE FROM screen_states WHERE agent = ?'),
@@ -91,14 +94,19 @@ export class AgentLines {
   /** The version of the saved state this maker is at (0: none saved yet). */
   private version = 0;
   private changed = false;
+  /** The agent's attention facts (SPEC §13), kept as its entries are played. */
+  private readonly attention: AttentionTracker;
+  private readonly prompts: CompiledPromptRule[];
   /** Error and fatal lines written since the owner last took them (for live error notices). */
   private errors: NewErrorLine[] = [];
 
-  private constructor(s: LineStatements, agent: number, classify: Classifier, maker: ScreenLineMaker) {
+  private constructor(s: LineStatements, agent: number, classify: Classifier, maker: ScreenLineMaker, attention: AttentionTracker, prompts: CompiledPromptRule[]) {
     this.s = s;
     this.agent = agent;
     this.classify = classify;
     this.maker = maker;
+    this.attention = attention;
+    this.prompts = prompts;
     this.n = (s.lastN.get(agent) as { n: number }).n;
   }
 
@@ -106,14 +114,22 @@ export class AgentLines {
    * The agent's line index, continuing from `cached` when it is where the index says this agent
    * is, else from the state the last pass saved (possibly another process's), else from scratch.
    */
-  static open(s: LineStatements, agent: number, classify: () => Classifier, cached: AgentLines | undefined, screen = true): AgentLines {
+  static open(
+    s: LineStatements,
+    agent: number,
+    classify: () => Classifier,
+    prompts: () => CompiledPromptRule[],
+    cached: AgentLines | undefined,
+    screen = true,
+  ): AgentLines {
     // Another process may have saved since (more entries, or lines settled): then reload.
     const savedVersion = (s.stateVersion.get(agent) as { version: number } | undefined)?.version ?? 0;
     if (cached !== undefined && cached.version === savedVersion) return cached;
     cached?.dispose();
-    const saved = s.stateOf.get(agent) as { seq: number; state: string } | undefined;
+    const saved = s.stateOf.get(agent) as { seq: number; state: string; attention: string | null } | undefined;
     const maker = saved === undefined ? new ScreenLineMaker() : ScreenLineMaker.restore(JSON.parse(saved.state) as ScreenState);
-    const lines = new AgentLines(s, agent, classify(), maker);
+    const facts = saved?.attention ? (JSON.parse(saved.attention) as AttentionFacts) : NO_FACTS;
+    const lines = new AgentLines(s, agent, classify(), maker, new AttentionTracker(facts), prompts());
     lines.screen = screen;
     lines.version = savedVersion;
     return lines;
@@ -134,6 +150,7 @@ export class AgentLines {
     }
     this.batch.set(e.entry.sequence, e);
     this.maker.apply(e.entry, e.ts);
+    this.attention.entry(e.entry, e.ts);
     this.writeLines(this.maker.take());
     if (e.entry.type === 'system') {
       const line = systemLine(e.entry, e.ts);
@@ -152,9 +169,10 @@ export class AgentLines {
   save(): void {
     if (!this.changed) return;
     this.changed = false;
+    if (this.screen) this.attention.look(this.maker.snapshot(), this.prompts);
     const state = this.maker.save();
     this.version++;
-    this.s.saveState.run(this.agent, this.maker.seq, this.version, JSON.stringify(state), this.maker.nextSettle());
+    this.s.saveState.run(this.agent, this.maker.seq, this.version, JSON.stringify(state), this.maker.nextSettle(), JSON.stringify(this.attention.facts));
     this.batch.clear();
   }
 

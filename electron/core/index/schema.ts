@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { workspaceDir } from '../log/paths.js';
 
 /** Bump when the schema or what is stored changes: an index of another version is rebuilt. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 export const INDEX_FILE_NAME = 'index.sqlite';
 
@@ -41,7 +41,8 @@ export function indexPath(root: string): string {
  * - `screen_states`: per agent, the screen-line maker's state after the last indexed entry, so
  *   the next pass (in any process) continues where this one stopped; `version` counts its saves
  *   (a process whose cached maker has another version reloads it); `settle_at` is when a line
- *   still on the screen would settle, for passes that find no new output.
+ *   still on the screen would settle, for passes that find no new output; `attention` the
+ *   agent's attention facts (SPEC §13) as JSON, saved with the state they were read from.
  * - `events`: the metadata of system entries (started, terminated, gaps...), for run summaries.
  * - `runs`: one row per run of an agent, rebuilt from `events` whenever they change.
  */
@@ -94,7 +95,7 @@ CREATE TABLE lines (
 );
 CREATE INDEX lines_by_agent ON lines (agent, n);
 CREATE VIRTUAL TABLE lines_fts USING fts5 (text, tokenize = 'trigram', detail = none, columnsize = 0);
-CREATE TABLE screen_states (agent INTEGER PRIMARY KEY, seq INTEGER NOT NULL, version INTEGER NOT NULL, state TEXT NOT NULL, settle_at INTEGER);
+CREATE TABLE screen_states (agent INTEGER PRIMARY KEY, seq INTEGER NOT NULL, version INTEGER NOT NULL, state TEXT NOT NULL, settle_at INTEGER, attention TEXT);
 CREATE TABLE events (
   id INTEGER PRIMARY KEY,
   agent INTEGER NOT NULL,

@@ -348,6 +348,14 @@ export class ScreenLineMaker {
     return lines;
   }
 
+  /** The visible screen as rows of text (trailing blanks trimmed) and the cursor's row. */
+  snapshot(): { rows: string[]; cursorRow: number } {
+    const buf = this.term.buffer.active;
+    const rows: string[] = [];
+    for (let r = 0; r < this.term.rows; r++) rows.push(buf.getLine(buf.baseY + r)?.translateToString(true) ?? '');
+    return { rows, cursorRow: buf.cursorY };
+  }
+
   dispose(): void {
     this.term.dispose();
   }

@@ -10,7 +10,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { SOCKET_NAME_PATTERN } from '../../../shared/entry.js';
+import { formatTimestamp, parseTimestamp, SOCKET_NAME_PATTERN } from '../../../shared/entry.js';
+import { attentionOf, NO_FACTS, type Attention, type AttentionFacts } from '../attention/attention.js';
 import { ConfigError, configCandidates, loadConfig } from '../capture/config.js';
 import { listCaptureIds, stateDir } from '../capture/state.js';
 import { listTaskAgents, listTasks, taskDir } from '../log/paths.js';
@@ -41,6 +42,8 @@ export interface WorkspaceAgent {
   bytes: number;
   /** The tmux pane capturing it, while it is live. */
   pane: { socket: string; paneId: string; target: string } | null;
+  /** Whether it needs the user now (SPEC §13). */
+  attention: Attention;
 }
 
 export interface WorkspaceTask {
@@ -99,6 +102,12 @@ export interface ListWorkspaceOptions {
   sockets?: string[];
   /** Also list roots that live panes on these sockets capture into. Default false. */
   includePaneRoots?: boolean;
+  /**
+   * The attention facts of a root's agents, by `taskId/agentId`, from its index brought up to
+   * date (null when the index cannot be opened: live agents then count as working or idle by
+   * their last output).
+   */
+  attentionFacts?: (root: string) => Promise<Map<string, AttentionFacts> | null>;
 }
 
 /** Lists roots, tasks, agents and uncaptured panes. Never throws for tmux trouble: see `tmux[].error`. */
@@ -121,14 +130,18 @@ export async function listWorkspace(options: ListWorkspaceOptions): Promise<Work
     }
   }
 
-  const roots = rootPaths.map((root) => ({
+  const facts = await Promise.all(
+    rootPaths.map((root) => (listTasks(root).length === 0 ? null : (options.attentionFacts?.(root).catch(() => null) ?? null))),
+  );
+  const now = Date.now() * 1000;
+  const roots = rootPaths.map((root, i) => ({
     root,
     fromTmux: fromTmux.has(root),
     ...checkConfig(root),
     tasks: listTasks(root).map((taskId) => ({
       taskId,
       dir: taskDir(root, taskId),
-      agents: listTaskAgents(root, taskId).map((log) => describeAgent(log, captured, tmuxAnswered)),
+      agents: listTaskAgents(root, taskId).map((log) => describeAgent(log, captured, tmuxAnswered, facts[i]?.get(`${taskId}/${log.agentId}`), now)),
     })),
   }));
 
@@ -197,6 +210,8 @@ function describeAgent(
   log: { root: string; taskId: string; agentId: string; file: string },
   captured: Map<string, { socket: string; pane: TmuxPane }>,
   tmuxAnswered: boolean,
+  facts: AttentionFacts | undefined,
+  now: number,
 ): WorkspaceAgent {
   const summary = summarizeAgentLog(log.file);
   const holder = captured.get(path.resolve(log.file));
@@ -228,7 +243,22 @@ function describeAgent(
       state === 'live' && holder !== undefined
         ? { socket: holder.socket, paneId: holder.pane.paneId, target: holder.pane.target }
         : null,
+    attention: agentAttention(state, summary?.lastActivity ?? null, facts, now),
   };
+}
+
+/**
+ * An agent's attention: from the index's facts while its capture runs; an agent that is not
+ * captured any more is `ended` whatever its screen showed last.
+ */
+function agentAttention(state: AgentState, lastActivity: string | null, facts: AttentionFacts | undefined, now: number): Attention {
+  const last = lastActivity === null ? null : parseTimestamp(lastActivity);
+  if (state === 'ended' || state === 'stopped') {
+    const since = facts?.ended ?? last ?? now;
+    return { state: 'ended', since: formatTimestamp(since), reason: state === 'ended' ? 'the run ended' : 'nothing captures it any more', prompt: null };
+  }
+  // Not indexed yet (or no index): its last entry is the last output we know of.
+  return attentionOf(facts ?? { ...NO_FACTS, lastOutput: last, activeSince: last }, now);
 }
 
 /** `loupe attach %3 --socket work --root /src/app`, quoted for a POSIX shell. */
