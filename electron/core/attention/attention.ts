@@ -131,14 +131,19 @@ export function questionAt(rows: string[], r: number): string {
   if (TOP.test(rows[top]) && BOTTOM.test(rows[bottom]) && top < r && r < bottom) {
     return tidy(rows.slice(top + 1, bottom).map((row) => row.replace(SIDE, '')));
   }
-  // Not boxed: the row, the lines of the same question above it, and its choices below.
+  // Not boxed: the question's paragraph above the row (above the menu, when the row is one of
+  // its choices, past one blank row), the row, and the choices below it.
   let start = r;
-  while (start > 0 && r - start < 4 && rows[start - 1].trim() !== '' && !CHOICE.test(rows[start - 1]) && !isRule(rows[start - 1])) start--;
+  while (start > 0 && CHOICE.test(rows[start - 1])) start--;
+  if (CHOICE.test(rows[r]) && start > 1 && rows[start - 1].trim() === '') start--;
+  while (start > 0 && r - start < MAX_QUESTION_ROWS && rows[start - 1].trim() !== '' && !CHOICE.test(rows[start - 1]) && !isRule(rows[start - 1])) start--;
   let end = r;
-  while (end + 1 < rows.length && end - r < 12 && (CHOICE.test(rows[end + 1]) || (rows[end + 1].trim() !== '' && CHOICE.test(rows[end])))) end++;
-  // A question line right above a match on a choice (the match was the menu's cursor row).
+  while (end + 1 < rows.length && end - start < MAX_QUESTION_ROWS && CHOICE.test(rows[end + 1])) end++;
   return tidy(rows.slice(start, end + 1));
 }
+
+/** Rows a question can take, outside a box. */
+const MAX_QUESTION_ROWS = 12;
 
 function isBoxRow(row: string): boolean {
   return /^\s*[│┃║|╭┌┏╔╰└┗╚]/.test(row);

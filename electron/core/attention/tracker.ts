@@ -5,13 +5,11 @@
  */
 import { entryTerminalText, type LogEntry } from '../../../shared/entry.js';
 import { visibleText } from '../redact/terminalEscapes.js';
-import { findPrompt, IDLE_AFTER_QUIET_US, NO_FACTS, type AttentionFacts, type CompiledPromptRule, type ScreenSnapshot } from './attention.js';
+import { findPrompt, IDLE_AFTER_QUIET_US, questionAt, NO_FACTS, type AttentionFacts, type CompiledPromptRule, type ScreenSnapshot } from './attention.js';
 import { notificationsIn } from './notifications.js';
 
 export class AttentionTracker {
   facts: AttentionFacts;
-  /** Whether the facts changed since the last `take()`. */
-  private changed = false;
 
   constructor(facts: AttentionFacts = NO_FACTS) {
     this.facts = { ...facts };
@@ -45,6 +43,11 @@ export class AttentionTracker {
   /** The screen after the entries played so far: is it asking something? */
   look(screen: ScreenSnapshot, rules: CompiledPromptRule[]): void {
     if (this.facts.ended !== null) return;
+    const bell = this.facts.notification;
+    if (bell !== null && bell.text === '') {
+      // A bell says nothing: what it asks is what the screen shows where the cursor is.
+      this.set({ ...this.facts, notification: { ...bell, text: questionAt(screen.rows, lastRowWithText(screen)) } });
+    }
     const found = findPrompt(screen, rules);
     const current = this.facts.prompt;
     if (found === null) {
@@ -56,15 +59,15 @@ export class AttentionTracker {
     this.set({ ...this.facts, prompt: { ...found, since: this.facts.lastOutput ?? 0 } });
   }
 
-  /** The facts, when they changed since the last call; else null. */
-  take(): AttentionFacts | null {
-    if (!this.changed) return null;
-    this.changed = false;
-    return this.facts;
-  }
-
   private set(facts: AttentionFacts): void {
     this.facts = facts;
-    this.changed = true;
   }
 }
+
+/** The cursor's row, or the nearest row above it with text. */
+function lastRowWithText(screen: ScreenSnapshot): number {
+  let r = Math.min(screen.cursorRow, screen.rows.length - 1);
+  while (r > 0 && screen.rows[r].trim() === '') r--;
+  return r;
+}
+

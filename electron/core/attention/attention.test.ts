@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { attentionOf, compilePromptRules, findPrompt, NO_FACTS, questionAt, type AttentionFacts } from './attention.js';
+import { notificationsIn } from './notifications.js';
+import { DEFAULT_PROMPT_RULES } from './rules.js';
+
+const S = 1_000_000; // µs
+const T0 = Date.UTC(2026, 11, 1, 12) * 1000;
+const rules = compilePromptRules(DEFAULT_PROMPT_RULES);
+
+function screen(rows: string[], cursorRow = rows.length - 1) {
+  return { rows, cursorRow };
+}
+
+describe('attentionOf', () => {
+  const facts = (f: Partial<AttentionFacts>): AttentionFacts => ({ ...NO_FACTS, ...f });
+
+  it('is working while output arrives, idle once it has been quiet, ended once the run ended', () => {
+    const f = facts({ lastOutput: T0, activeSince: T0 - 10 * S });
+    expect(attentionOf(f, T0 + S)).toMatchObject({ state: 'working', reason: 'output is arriving', prompt: null });
+    expect(attentionOf(f, T0 + S).since).toBe('2026-12-01T11:59:50.000000+00:00');
+    expect(attentionOf(f, T0 + 6 * S)).toMatchObject({ state: 'idle', since: '2026-12-01T12:00:05.000000+00:00' });
+    expect(attentionOf({ ...f, ended: T0 + 2 * S }, T0 + 3 * S)).toMatchObject({ state: 'ended', reason: 'the run ended' });
+  });
+
+  it('is waiting with the question once a prompt has stood without output after it', () => {
+    const f = facts({ lastOutput: T0, activeSince: T0, prompt: { rule: 'yes-no', text: 'Do you want to proceed? [y/N]', since: T0 } });
+    expect(attentionOf(f, T0 + 0.5 * S).state).toBe('working'); // output may still be coming
+    expect(attentionOf(f, T0 + 1.5 * S)).toEqual({
+      state: 'waiting',
+      since: '2026-12-01T12:00:00.000000+00:00',
+      reason: 'prompt on screen (rule yes-no)',
+      prompt: 'Do you want to proceed? [y/N]',
+    });
+  });
+
+  it('is waiting after a notification escape that no output followed', () => {
+    const f = facts({ lastOutput: T0, notification: { kind: 'osc9', text: 'Claude needs your permission', at: T0 } });
+    expect(attentionOf(f, T0 + 2 * S)).toMatchObject({ state: 'waiting', reason: 'a notification (OSC9) after the last output', prompt: 'Claude needs your permission' });
+  });
+});
+
+describe('prompt rules on real screens', () => {
+  it("finds a shell's [y/N] on the cursor's row, with the lines of the question above it", () => {
+    // The cursor sits right after the question.
+    expect(findPrompt(screen(['$ ./deploy.sh', 'Plan: delete 3 files', 'Do you want to proceed? [y/N]'], 2), rules)).toEqual({
+      rule: 'yes-no',
+      text: '$ ./deploy.sh\nPlan: delete 3 files\nDo you want to proceed? [y/N]',
+    });
+    // The cursor two rows below it, on empty rows: the question was answered (or printed), not asked.
+    expect(findPrompt(screen(['$ ./upgrade.sh', 'Upgrade the database? [y/N] y', 'upgrading', '', ''], 4), rules)).toBeNull();
+  });
+
+  it('ignores (y/n) and "? " in output that is not at the cursor', () => {
+    const rows = ['building...', 'prompt (y/n) was answered by the script', '? 3 files changed', 'step 7 of 9', 'step 8 of 9'];
+    expect(findPrompt(screen(rows), rules)).toBeNull();
+  });
+
+  it("reads Claude Code's folder-trust dialog, cursor hidden elsewhere", () => {
+    const rows = [
+      '────────────────────────────────────────────',
+      ' Accessing workspace:',
+      '',
+      ' /home/user/project',
+      '',
+      ' Quick safety check: Is this a project you created or one you trust? (Like your own code, a',
+      ' well-known open source project, or work from your team). If not, take a moment to review',
+      " what's in this folder first.",
+      '',
+      ' ❯ 1. Yes, I trust this folder',
+      '   2. No, exit',
+      '',
+      ' Enter to confirm · Esc to cancel',
+    ];
+    const found = findPrompt(screen(rows, 0), rules);
+    expect(found?.rule).toBe('claude-code-trust');
+    expect(found?.text).toContain('Quick safety check');
+    expect(found?.text).toContain('❯ 1. Yes, I trust this folder\n  2. No, exit');
+  });
+
+  it("takes a boxed dialog's lines without its borders", () => {
+    const rows = [
+      'some output',
+      '╭──────────────────────────────────────╮',
+      '│ Bash command                         │',
+      '│   rm -rf build/                      │',
+      '│ Do you want to proceed?              │',
+      '│ ❯ 1. Yes                             │',
+      '│   2. No, and tell Claude what to do  │',
+      '╰──────────────────────────────────────╯',
+      '',
+    ];
+    expect(findPrompt(screen(rows, 8), rules)).toEqual({
+      rule: 'claude-code-permission',
+      text: 'Bash command\n  rm -rf build/\nDo you want to proceed?\n❯ 1. Yes\n  2. No, and tell Claude what to do',
+    });
+  });
+
+  it('finds numbered menus, Aider questions, passwords and ssh host keys', () => {
+    expect(findPrompt(screen(['Pick one:', '› 1. Sign in with ChatGPT', '  2. Provide your own API key', '', '  Press Enter to continue'], 0), rules)?.rule).toBe('codex-sign-in');
+    expect(findPrompt(screen(['Pick a color', '❯ 1. red', '  2. blue'], 0), rules)?.rule).toBe('menu');
+    expect(findPrompt(screen(["Add file to the chat? (Y)es/(N)o/(D)on't ask again [Yes]: "]), rules)?.rule).toBe('aider-confirm');
+    expect(findPrompt(screen(['[sudo] password for bob: ']), rules)?.rule).toBe('password');
+    expect(findPrompt(screen(['Are you sure you want to continue connecting (yes/no/[fingerprint])? ']), rules)?.rule).toBe('ssh-host-key');
+  });
+
+  it('questionAt keeps a menu together with the question above it', () => {
+    expect(questionAt(['Which database?', '❯ 1. Postgres', '  2. SQLite', '', 'done'], 1)).toBe('Which database?\n❯ 1. Postgres\n  2. SQLite');
+  });
+});
+
+describe('notification escapes', () => {
+  it('tells a bare BEL from the BEL that ends an OSC string', () => {
+    expect(notificationsIn('\x1b]0;my title\x07')).toEqual([]);
+    expect(notificationsIn('done\x07')).toEqual([{ kind: 'bell', text: '' }]);
+  });
+
+  it('reads OSC 9, 777 and 99, and skips ConEmu progress (OSC 9;4)', () => {
+    expect(notificationsIn('\x1b]9;Claude needs your permission\x07')).toEqual([{ kind: 'osc9', text: 'Claude needs your permission' }]);
+    expect(notificationsIn('\x1b]9;4;3;\x07\x1b]9;4;0;\x07')).toEqual([]);
+    expect(notificationsIn('\x1b]777;notify;Gemini CLI;Action required\x07')).toEqual([{ kind: 'osc777', text: 'Gemini CLI: Action required' }]);
+    expect(notificationsIn('\x1b]99;i=1:d=0:p=title;Claude Code\x1b\\')).toEqual([{ kind: 'osc99', text: 'Claude Code' }]);
+  });
+
+  it("unwraps tmux's passthrough", () => {
+    expect(notificationsIn('\x1bPtmux;\x1b\x1b]9;needs you\x07\x1b\\')).toEqual([{ kind: 'osc9', text: 'needs you' }]);
+  });
+});
