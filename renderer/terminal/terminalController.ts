@@ -59,13 +59,42 @@ type QueuedOp =
 
 export type RendererKind = 'webgl' | 'dom';
 
+/**
+ * Terminal bytes handed to xterm per animation frame, over all panes. xterm parses what it is
+ * given in tasks of its own, and every pane that changed is redrawn: with 20 busy panes, giving
+ * each everything it has every frame let parsing and redrawing take the whole main thread (2 fps
+ * in `bench panes`). Panes take turns within this budget instead, oldest first; what does not fit
+ * waits for the next frame, and since the live feed is acknowledged only once parsed, the backend
+ * holds back what a pane cannot take yet (SPEC §7).
+ */
+export const MAX_BYTES_PER_FRAME = 64 * 1024;
+
+/** Controllers with queued bytes, in the order they queued them (a Set keeps insertion order). */
+const waitingForFrame = new Set<TerminalController>();
+let frame = 0;
+
+function scheduleFrame(): void {
+  if (frame === 0 && waitingForFrame.size > 0) frame = requestAnimationFrame(runFrame);
+}
+
+function runFrame(): void {
+  frame = 0;
+  let budget = MAX_BYTES_PER_FRAME;
+  for (const controller of [...waitingForFrame]) {
+    if (budget <= 0) break;
+    waitingForFrame.delete(controller);
+    budget -= controller.flush(budget);
+    if (controller.hasQueued()) waitingForFrame.add(controller); // back of the line
+  }
+  scheduleFrame();
+}
+
 export class TerminalController {
   private readonly terminal: Terminal;
   private readonly search = new SearchAddon({ highlightLimit: SEARCH_HIGHLIGHT_LIMIT });
   private readonly disposables: IDisposable[] = [];
   private webgl: WebglAddon | null = null;
   private queue: QueuedOp[] = [];
-  private frame = 0;
   private theme: ThemeName;
   private lastQuery: SearchQuery | null = null;
   private disposed = false;
@@ -117,7 +146,7 @@ export class TerminalController {
     }
   }
 
-  /** Queues terminal bytes; they reach xterm at most once per animation frame. */
+  /** Queues terminal bytes; they reach xterm on this pane's next turn in an animation frame. */
   write(text: string): void {
     if (text.length > 0) this.enqueue({ kind: 'text', text });
   }
@@ -135,29 +164,49 @@ export class TerminalController {
   private enqueue(op: QueuedOp): void {
     if (this.disposed) return;
     this.queue.push(op);
-    if (this.frame === 0) this.frame = requestAnimationFrame(() => this.flush());
+    waitingForFrame.add(this);
+    scheduleFrame();
   }
 
-  private flush(): void {
-    this.frame = 0;
-    if (this.disposed) return;
-    const ops = this.queue;
-    this.queue = [];
+  /**
+   * Hands queued bytes to xterm, in order, up to about `budget` of them (called by the frame
+   * scheduler on this pane's turn); returns how many it handed over.
+   */
+  flush(budget: number): number {
+    if (this.disposed) return 0;
+    let used = 0;
     let text = '';
     const writeText = () => {
       if (text.length > 0) this.terminal.write(text);
       text = '';
     };
-    for (const op of ops) {
+    while (this.queue.length > 0 && used < budget) {
+      const op = this.queue[0];
       if (op.kind === 'text') {
-        text += op.text;
+        const room = budget - used;
+        if (op.text.length <= room) {
+          text += op.text;
+          used += op.text.length;
+          this.queue.shift();
+        } else {
+          // xterm takes a sequence split across writes; keep the rest for the next turn.
+          text += op.text.slice(0, room);
+          op.text = op.text.slice(room);
+          used = budget;
+        }
         continue;
       }
       writeText();
+      this.queue.shift();
       if (op.kind === 'resize') this.terminal.write('', () => this.resize(op.cols, op.rows));
       else this.terminal.write('', op.callback);
     }
     writeText();
+    return used;
+  }
+
+  hasQueued(): boolean {
+    return this.queue.length > 0;
   }
 
   /** Clears screen and scrollback, e.g. before loading a run from another point. */
@@ -267,7 +316,7 @@ export class TerminalController {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.frame !== 0) cancelAnimationFrame(this.frame);
+    waitingForFrame.delete(this);
     this.dropWebgl();
     for (const d of this.disposables) d.dispose();
     this.terminal.dispose();
