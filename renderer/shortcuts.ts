@@ -4,6 +4,7 @@
  * in a field (xterm's hidden textarea does not count: panes take no input).
  */
 import type { AppActions, AppState, PaneFilter } from './store/appStore.js';
+import { nextWaiting } from './store/attention.js';
 import { appStore } from './store/useApp.js';
 import { replayFor } from './replay/replayController.js';
 import { controllerFor } from './terminal/paneRegistry.js';
@@ -72,6 +73,7 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: ['Escape'], description: 'Close find, filter, dialog or search view', group: 'App', global: true, run: (s) => closeTopmost(s) },
   { keys: [']', 'Alt+ArrowRight'], description: 'Focus the next pane', group: 'Panes', run: (s) => s.cycleFocus(1) },
   { keys: ['[', 'Alt+ArrowLeft'], description: 'Focus the previous pane', group: 'Panes', run: (s) => s.cycleFocus(-1) },
+  { keys: ['A'], description: 'Go to the next agent that needs you (waiting)', group: 'Panes', run: (s) => { const next = nextWaiting(s.workspace, s.focusedKey); if (next) s.openAgent(next); } },
   { keys: ['M'], description: 'Maximize or restore the focused pane', group: 'Panes', run: (s) => s.toggleMaximize() },
   { keys: ['W'], description: 'Close the focused pane', group: 'Panes', run: (s) => { const p = focused(s); if (p) s.closePane(p.key); } },
   { keys: ['1'], description: 'Layout: one pane', group: 'Panes', run: (s) => s.setLayout(1) },

@@ -261,7 +261,8 @@ export interface LiveBatch {
 /** An agent exited or printed an error: the UI shows a notification or a toast. */
 export interface AgentNotice {
   agent: AgentRef;
-  kind: 'exited' | 'error';
+  /** exited; error: an error line showed; waiting: it has been asking the user something for 2 s (the message says what). */
+  kind: 'exited' | 'error' | 'waiting';
   exitStatus: number | null;
   message: string;
 }

@@ -46,7 +46,8 @@ let backend: Backend | null = null;
 
 function showNotice(notice: Push['agent:notice']): void {
   if (!Notification.isSupported()) return;
-  new Notification({ title: notice.kind === 'exited' ? 'Agent exited' : 'Agent error', body: notice.message }).show();
+  const title = notice.kind === 'exited' ? 'Agent exited' : notice.kind === 'waiting' ? `${notice.agent.agentId} needs you` : 'Agent error';
+  new Notification({ title, body: notice.message }).show();
 }
 
 function openWindow(): void {

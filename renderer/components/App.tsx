@@ -3,6 +3,8 @@ import { useEffect } from 'react';
 import { invoke, onConnectionState, onPush } from '../bridge.js';
 import { installDeepLinks } from '../replay/deepLinks.js';
 import { installShortcuts } from '../shortcuts.js';
+import type { AgentNotice } from '../../shared/ipc.js';
+import { waitingAgents } from '../store/attention.js';
 import { appStore, useApp } from '../store/useApp.js';
 import { ExportDialog } from './ExportDialog.js';
 import { GlobalSearch } from './GlobalSearch.js';
@@ -35,6 +37,12 @@ export function App() {
 
   useEffect(() => installDeepLinks(), []);
 
+  // The count of agents waiting for you, in the window or tab title.
+  const waiting = useApp((s) => waitingAgents(s.workspace).length);
+  useEffect(() => {
+    document.title = waiting > 0 ? `(${waiting}) Loupe` : 'Loupe';
+  }, [waiting]);
+
   return (
     <div className="app">
       <Sidebar />
@@ -51,17 +59,28 @@ export function App() {
   );
 }
 
+function noticeTitle(notice: AgentNotice): string {
+  if (notice.kind === 'waiting') return `${notice.agent.agentId} needs you`;
+  if (notice.kind === 'error') return `${notice.agent.agentId}: error`;
+  return `${notice.agent.agentId} exited${notice.exitStatus === null ? '' : ` (status ${notice.exitStatus})`}`;
+}
+
 /** Loads app info and the workspace, and keeps them current; returns the cleanup. */
 function connectBackend(): () => void {
   const s = () => appStore.getState();
   let stopped = false;
   let listing = false;
 
+  let firstListing = true;
   const refresh = async () => {
     if (listing || stopped) return;
     listing = true;
     try {
       s().setWorkspace(await invoke('workspace:list', {}));
+      if (firstListing) {
+        firstListing = false;
+        s().openLiveAgents();
+      }
       s().setError(null);
     } catch (err) {
       s().setError(`could not list the workspace: ${(err as Error).message}`);
@@ -86,10 +105,14 @@ function connectBackend(): () => void {
     onPush('agent:notice', (notice) => {
       s().pushToast({
         kind: notice.kind === 'error' || (notice.exitStatus ?? 0) !== 0 ? 'error' : 'info',
-        title: notice.kind === 'error' ? `${notice.agent.agentId}: error` : `${notice.agent.agentId} exited${notice.exitStatus === null ? '' : ` (status ${notice.exitStatus})`}`,
+        title: noticeTitle(notice),
         message: notice.message,
         agent: notice.agent,
       });
+      // The desktop app notifies from its main process; a browser does here, with permission.
+      if (notice.kind === 'waiting' && window.loupe === undefined && typeof Notification !== 'undefined' && Notification.permission === 'granted') {
+        new Notification(noticeTitle(notice), { body: notice.message, tag: `loupe-${notice.agent.agentId}` });
+      }
       void refresh();
     }),
     onConnectionState((state) => s().setConnection(state)),

@@ -6,6 +6,8 @@ import { agentKey } from '../store/agentKey.js';
 import { appStore, useApp } from '../store/useApp.js';
 import { openExport } from '../export/exportTarget.js';
 import { formatCount } from './format.js';
+import { NeedsYou } from './NeedsYou.js';
+import { shownState } from '../store/attention.js';
 import { ExportIcon } from './Icons.js';
 
 export function Sidebar() {
@@ -29,6 +31,7 @@ export function Sidebar() {
         )}
       </div>
       <div className="sidebar-scroll">
+        <NeedsYou />
         <div className="section-title">Workspaces</div>
         {workspace === null && <div className="muted pad">Loading…</div>}
         {workspace?.roots.length === 0 && <div className="muted pad">No roots open. Start `loupe serve --root DIR`.</div>}
@@ -88,17 +91,23 @@ function AgentRow({ agent }: { agent: WorkspaceAgent }) {
   const key = agentKey(agent);
   const isOpen = useApp((s) => s.panes.some((p) => p.key === key));
   const isFocused = useApp((s) => s.focusedKey === key);
+  // Printed since you last looked at its pane.
+  const unseen = useApp((s) => !isOpen && s.seenEntries[key] !== undefined && agent.entries > s.seenEntries[key]);
+  const state = shownState(agent);
+  const why = agent.state === 'live' ? `: ${agent.attention.reason}` : '';
   return (
     <button
-      className={`tree-row agent-row${isOpen ? ' is-open' : ''}${isFocused ? ' is-focused' : ''}`}
+      className={`tree-row agent-row${isOpen ? ' is-open' : ''}${isFocused ? ' is-focused' : ''}${unseen ? ' has-unseen' : ''}`}
       data-agent={agent.agentId}
       data-state={agent.state}
-      title={`${agent.agentId} — ${agent.state}${agent.exitStatus !== null ? `, exit ${agent.exitStatus}` : ''}`}
+      data-attention={agent.attention.state}
+      title={`${agent.agentId} — ${state}${why}${agent.exitStatus !== null ? `, exit ${agent.exitStatus}` : ''}${unseen ? ' (new output since you looked)' : ''}`}
       onClick={() => appStore.getState().openAgent({ root: agent.root, taskId: agent.taskId, agentId: agent.agentId })}
     >
-      <span className={`state-dot state-${agent.state}`} aria-label={agent.state} />
+      <span className={`state-dot state-${agent.state} attention-${agent.attention.state}`} aria-label={state} />
       <span className="agent-name">{agent.agentId}</span>
-      <span className={`state-badge state-${agent.state}`}>{agent.state}</span>
+      {unseen && <span className="unseen-dot" aria-label="new output" />}
+      <span className={`state-badge state-${agent.state} attention-${agent.attention.state}`}>{state}</span>
       <span className="count" title={`${agent.entries} entries`}>{formatCount(agent.entries)}</span>
     </button>
   );

@@ -94,7 +94,9 @@ export function TerminalPane({ pane, visible, order }: { pane: PaneModel; visibl
 
   const s = appStore.getState;
   const state = agentInfo?.state ?? 'ended';
-  const className = ['pane', focused && 'is-focused', maximized && 'is-maximized', !visible && 'is-parked', state === 'error' && 'has-error']
+  const attention = agentInfo?.attention ?? null;
+  const waiting = agentInfo?.state === 'live' && attention?.state === 'waiting';
+  const className = ['pane', focused && 'is-focused', maximized && 'is-maximized', !visible && 'is-parked', state === 'error' && 'has-error', waiting && 'is-waiting']
     .filter(Boolean)
     .join(' ');
 
@@ -108,8 +110,13 @@ export function TerminalPane({ pane, visible, order }: { pane: PaneModel; visibl
       onMouseDown={() => s().focusPane(key)}
     >
       <header className="pane-head">
-        <span className={`state-dot state-${state}`} />
+        <span className={`state-dot state-${state}${attention ? ` attention-${attention.state}` : ''}`} />
         <span className="pane-title">{agent.agentId}</span>
+        {waiting && (
+          <span className="badge badge-waiting" title={attention?.prompt ?? attention?.reason}>
+            needs you
+          </span>
+        )}
         <span className="pane-sub" title={agent.taskId}>
           {taskLabel(agent.taskId)}
         </span>

@@ -103,9 +103,19 @@ export interface AppState {
   connection: 'connecting' | 'open' | 'closed';
   /** The last backend error worth showing (a failed attach, say). */
   error: string | null;
+  /**
+   * Entries of each agent (by key) the user has seen: counted when its pane is open, and when
+   * the agent first shows up. An agent with more entries than that printed since you looked.
+   */
+  seenEntries: Record<string, number>;
 }
 
 export interface AppActions {
+  /**
+   * On a first visit (no pane open), opens the live agents of the newest task that has any, up
+   * to the layout's size, instead of an empty grid.
+   */
+  openLiveAgents(): void;
   /** Opens (or focuses) an agent's pane; `replay` opens it in Replay mode at that moment. */
   openAgent(agent: AgentRef, options?: { replay?: { seq?: number; time?: number } }): void;
   /** Switches a pane to Replay mode at a moment (the end of the run by default). */
@@ -140,6 +150,9 @@ export interface AppActions {
 }
 
 export type AppStore = StoreApi<AppState & AppActions>;
+
+/** Panes a first visit opens in the auto layout. */
+const FIRST_VISIT_PANES = 4;
 
 /** How many toasts stay on screen; older ones make room. */
 const MAX_TOASTS = 4;
@@ -214,6 +227,18 @@ export function createAppStore(storage: KeyValueStorage | null): AppStore {
       linkRequest: null,
       connection: 'connecting',
       error: null,
+      seenEntries: {},
+
+      openLiveAgents() {
+        const { panes, workspace, layout } = get();
+        if (panes.length > 0 || workspace === null) return;
+        const tasks = workspace.roots.flatMap((r) => r.tasks).sort((a, b) => (a.taskId < b.taskId ? 1 : -1));
+        const live = tasks.map((t) => t.agents.filter((a) => a.state === 'live')).find((agents) => agents.length > 0) ?? [];
+        const fits = live.slice(0, layout === 'auto' ? FIRST_VISIT_PANES : layout);
+        if (fits.length === 0) return;
+        const opened = fits.map((a) => newPane({ root: a.root, taskId: a.taskId, agentId: a.agentId }));
+        set({ panes: opened, focusedKey: opened[0].key, maximizedKey: null, view: 'panes' });
+      },
 
       openAgent(agent, options) {
         const key = agentKey(agent);
@@ -294,7 +319,19 @@ export function createAppStore(storage: KeyValueStorage | null): AppStore {
       },
 
       setWorkspace(workspace) {
-        set({ workspace });
+        set((s) => {
+          const open = new Set(s.panes.map((p) => p.key));
+          const seenEntries = { ...s.seenEntries };
+          for (const root of workspace.roots) {
+            for (const task of root.tasks) {
+              for (const agent of task.agents) {
+                const key = agentKey(agent);
+                if (open.has(key) || seenEntries[key] === undefined) seenEntries[key] = agent.entries;
+              }
+            }
+          }
+          return { workspace, seenEntries };
+        });
       },
 
       setSummary(summary) {

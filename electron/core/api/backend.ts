@@ -10,6 +10,7 @@ import { checkSocketName } from '../../../shared/entry.js';
 import { callChannel } from './dispatch.js';
 import { startCaptureDaemons } from './captureDaemons.js';
 import { createHandlers, type ApiClient, type ApiContext, type Handlers } from './handlers.js';
+import { watchAttention } from './attentionWatch.js';
 import { LiveFeed } from './liveFeed.js';
 import { RootIndexes } from './rootIndexes.js';
 import { coreServices, type BackendServices } from './services.js';
@@ -93,6 +94,19 @@ export function startBackend(options: BackendOptions): Backend {
   // Open the indexes now when embedded, so indexing starts without waiting for a first search.
   if (options.embedded) void indexes.stats({}).catch((err: Error) => log(`cannot open the index: ${err.message}`));
 
+  const attention = options.embedded
+    ? watchAttention({
+        list: () => context.services.listWorkspace(roots, sockets),
+        changed: () => {
+          for (const c of clients) c.send('workspace:changed', {});
+        },
+        notice: (notice) => {
+          for (const c of clients) c.send('agent:notice', notice);
+        },
+        log,
+      })
+    : null;
+
   let signature = workspaceSignature(roots);
   const poll = setInterval(() => {
     const next = workspaceSignature(roots);
@@ -126,6 +140,7 @@ export function startBackend(options: BackendOptions): Backend {
     },
     async dispose() {
       clearInterval(poll);
+      attention?.dispose();
       for (const c of [...clients]) c.close();
       await indexes.dispose();
     },

@@ -22,14 +22,14 @@ describe('loadConfig', () => {
   };
 
   it('gives the defaults when there is no file', () => {
-    expect(loadConfig(dir, env)).toEqual({ config: { classify: { defaults: true, rules: [] } }, file: null });
+    expect(loadConfig(dir, env)).toEqual({ config: { classify: { defaults: true, rules: [] }, attention: { defaults: true, rules: [] } }, file: null });
   });
 
   it('prefers the root file over the user file', () => {
     write(rootFile(), JSON.stringify({ rotateBytes: 5000 }));
     write(userFile(path.join(dir, 'home', '.config')), JSON.stringify({ rotateBytes: 9000 }));
     expect(loadConfig(dir, env)).toEqual({
-      config: { classify: { defaults: true, rules: [] }, rotateBytes: 5000 },
+      config: { classify: { defaults: true, rules: [] }, attention: { defaults: true, rules: [] }, rotateBytes: 5000 },
       file: rootFile(),
     });
   });
@@ -41,6 +41,16 @@ describe('loadConfig', () => {
     write(userFile(xdg), JSON.stringify({ rotateBytes: 7000 }));
     expect(loadConfig(dir, { ...env, XDG_CONFIG_HOME: xdg }).config.rotateBytes).toBe(7000);
     expect(configCandidates(dir, { ...env, XDG_CONFIG_HOME: xdg })).toEqual([rootFile(), userFile(xdg)]);
+  });
+
+  it('keeps attention rules, to be tried before the defaults', async () => {
+    write(rootFile(), JSON.stringify({ attention: { rules: [{ name: 'deploy', pattern: '^Deploy to prod\\?', near: 'cursor' }] } }));
+    expect(loadConfig(dir, env).config.attention).toEqual({ defaults: true, rules: [{ name: 'deploy', pattern: '^Deploy to prod\\?', near: 'cursor' }] });
+    const { promptRulesFor } = await import('../attention/rules.js');
+    const { findPrompt } = await import('../attention/attention.js');
+    expect(findPrompt({ rows: ['Deploy to prod? (y/n) '], cursorRow: 0 }, promptRulesFor(dir))?.rule).toBe('deploy');
+    write(rootFile(), JSON.stringify({ attention: { defaults: false, rules: [] } }));
+    expect(findPrompt({ rows: ['Continue? [y/N] '], cursorRow: 0 }, promptRulesFor(dir))).toBeNull();
   });
 
   it('keeps redaction patterns for export', () => {
@@ -62,6 +72,9 @@ describe('loadConfig', () => {
     ['{"classify": {"rules": [{"pattern": "a", "tool": 1}]}}', /key classify\.rules\[0\]\.tool: unknown key/],
     ['{"classify": {"defaults": "yes"}}', /key classify\.defaults: /],
     ['{"redact": {"patterns": ["("]}}', /key redact\.patterns\[0\]: invalid regex/],
+    ['{"attention": {"rules": [{"name": "x", "pattern": "("}]}}', /key attention\.rules\[0\]\.pattern: invalid regex/],
+    ['{"attention": {"rules": [{"pattern": "Deploy"}]}}', /key attention\.rules\[0\]\.name: /],
+    ['{"attention": {"rules": [{"name": "x", "pattern": "a", "near": "top"}]}}', /key attention\.rules\[0\]\.near: /],
   ])('refuses %s with a message naming the file, the key and the problem', (text, message) => {
     write(rootFile(), text);
     let error: unknown;

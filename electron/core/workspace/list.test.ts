@@ -187,7 +187,7 @@ describe('listWorkspace', () => {
       expect(lines[0]).toBe(root);
       expect(r.stdout).toContain(`  ${TASK}  (4 agents)`);
       expect(lines.find((l) => l.includes(' failed '))).toMatch(/^ {4}failed +ended \(exit 1\) +3 +\S/);
-      expect(lines.find((l) => l.includes(' live '))).toMatch(new RegExp(`^ {4}live +live +5 .*${livePane} agents:0\\.0$`));
+      expect(lines.find((l) => l.includes(' live '))).toMatch(new RegExp(`^ {4}live +idle \\d+d +5 .*${livePane} agents:0\\.0$`)); // quiet for days: idle
       expect(lines.find((l) => l.includes(' stopped '))).toMatch(/^ {4}stopped +stopped +2 /);
       expect(r.stdout).toContain(`tmux panes not captured (socket ${socket}):`);
       expect(lines.find((l) => l.includes(plainPane))).toMatch(
