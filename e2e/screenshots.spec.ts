@@ -44,3 +44,19 @@ test('screenshots of the main views in both themes', async ({ page, loupe }) => 
   await expect(page.locator('.gs-hit').first()).toBeVisible();
   await page.screenshot({ path: `${DIR}/global-search.png` });
 });
+
+test('screenshots of agents that need you, at device scale factors 1 and 2', async ({ browser, loupe }) => {
+  // A deploy script and an Ink app ask something; a build keeps working beside them.
+  await loupe.runAgent('deploy', 'echo "Plan: migrate 3 tables, drop users_old"; printf "Do you want to proceed? [y/N] "; read a; sleep 600');
+  await loupe.runAgent('claude-ui', `node ${process.cwd()}/electron/core/screen/fixtures/ink-reply.mjs 0.5 hold`);
+  await loupe.runAgent('build', 'i=0; while true; do i=$((i+1)); echo "[build] compiling module $i of 900"; sleep 0.3; done');
+  for (const scale of [1, 2]) {
+    const context = await browser.newContext({ viewport: { width: 1360, height: 820 }, deviceScaleFactor: scale });
+    const page = await context.newPage();
+    await openApp(page, loupe);
+    await expect(page.locator('.needs-you-row')).toHaveCount(2, { timeout: 60_000 });
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: `${DIR}/needs-you${scale === 2 ? '@2x' : ''}.png` });
+    await context.close();
+  }
+});

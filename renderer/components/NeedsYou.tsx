@@ -44,7 +44,7 @@ function WaitingRow({ agent, now }: { agent: WorkspaceAgent; now: number }) {
       onClick={() => appStore.getState().openAgent({ root: agent.root, taskId: agent.taskId, agentId: agent.agentId })}
     >
       <span className="needs-you-head">
-        <span className="state-dot state-waiting" aria-hidden />
+        <span className="state-dot state-live attention-waiting" aria-hidden />
         <span className="agent-name">{agent.agentId}</span>
         <span className="muted needs-you-since">waiting {waitedFor(now - Date.parse(agent.attention.since))}</span>
       </span>
