@@ -73,8 +73,18 @@ describe('prompt rules on real screens', () => {
     ];
     const found = findPrompt(screen(rows, 0), rules);
     expect(found?.rule).toBe('claude-code-trust');
-    expect(found?.text).toContain('Quick safety check');
-    expect(found?.text).toContain('❯ 1. Yes, I trust this folder\n  2. No, exit');
+    // The whole dialog under its rule, as Claude Code 2.1.197 draws it (seen with `loupe screen`).
+    expect(found?.text).toBe(
+      [
+        'Accessing workspace:',
+        '/home/user/project',
+        'Quick safety check: Is this a project you created or one you trust? (Like your own code, a',
+        'well-known open source project, or work from your team). If not, take a moment to review',
+        "what's in this folder first.",
+        '❯ 1. Yes, I trust this folder',
+        '  2. No, exit',
+      ].join('\n'),
+    );
   });
 
   it("takes a boxed dialog's lines without its borders", () => {

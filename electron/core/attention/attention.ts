@@ -131,19 +131,25 @@ export function questionAt(rows: string[], r: number): string {
   if (TOP.test(rows[top]) && BOTTOM.test(rows[bottom]) && top < r && r < bottom) {
     return tidy(rows.slice(top + 1, bottom).map((row) => row.replace(SIDE, '')));
   }
-  // Not boxed: the question's paragraph above the row (above the menu, when the row is one of
-  // its choices, past one blank row), the row, and the choices below it.
+  // Under a horizontal rule close above (Claude Code draws its dialogs so): the dialog from the
+  // rule down. Else the question's paragraph above the row (above the menu, when the row is one
+  // of its choices, past one blank row). Then the row, and the choices below it.
   let start = r;
-  while (start > 0 && CHOICE.test(rows[start - 1])) start--;
-  if (CHOICE.test(rows[r]) && start > 1 && rows[start - 1].trim() === '') start--;
-  while (start > 0 && r - start < MAX_QUESTION_ROWS && rows[start - 1].trim() !== '' && !CHOICE.test(rows[start - 1]) && !isRule(rows[start - 1])) start--;
+  let rule = r - 1;
+  while (rule >= 0 && r - rule <= MAX_QUESTION_ROWS && !isRule(rows[rule])) rule--;
+  if (rule >= 0 && r - rule <= MAX_QUESTION_ROWS) start = rule + 1;
+  else {
+    while (start > 0 && CHOICE.test(rows[start - 1])) start--;
+    if (CHOICE.test(rows[r]) && start > 1 && rows[start - 1].trim() === '') start--;
+    while (start > 0 && r - start < MAX_QUESTION_ROWS && rows[start - 1].trim() !== '' && !CHOICE.test(rows[start - 1]) && !isRule(rows[start - 1])) start--;
+  }
   let end = r;
-  while (end + 1 < rows.length && end - start < MAX_QUESTION_ROWS && CHOICE.test(rows[end + 1])) end++;
+  while (end + 1 < rows.length && end - r < MAX_QUESTION_ROWS && CHOICE.test(rows[end + 1])) end++;
   return tidy(rows.slice(start, end + 1));
 }
 
-/** Rows a question can take, outside a box. */
-const MAX_QUESTION_ROWS = 12;
+/** Rows a question can take, outside a box (a dialog under a rule, or a paragraph and its menu). */
+const MAX_QUESTION_ROWS = 16;
 
 function isBoxRow(row: string): boolean {
   return /^\s*[│┃║|╭┌┏╔╰└┗╚]/.test(row);
