@@ -1,4 +1,6 @@
 // Attention (SPEC §13): which agent needs you, and what it asks, without opening its pane.
+import fs from 'node:fs';
+import path from 'node:path';
 import { expect, openApp, test } from './support/loupe.js';
 
 test('the Needs-you group shows a waiting agent\'s question and the title counts it; answering clears it', async ({ page, loupe }) => {
@@ -26,4 +28,26 @@ test('a first visit with live agents opens their panes instead of an empty grid'
   await loupe.runAgent('first-b', 'echo "hello from b"; sleep 120');
   await openApp(page, loupe);
   await expect(page.locator('.pane')).not.toHaveCount(0);
+});
+
+test('the reply bar answers a waiting agent, and the answer is in its log as user input', async ({ page, loupe }) => {
+  const { agentId } = await loupe.runAgent('asker', 'printf "Which environment? (1. staging / 2. production) [y/N] "; read a; echo "chose: $a"; sleep 120');
+  await openApp(page, loupe);
+  await page.locator(`.agent-row[data-agent="${agentId}"]`).click();
+  const pane = page.locator(`.pane[data-agent="${agentId}"]`);
+  const bar = pane.locator('.reply-bar');
+  await expect(bar).toBeVisible({ timeout: 30_000 });
+  await bar.getByLabel('Answer text').fill('staging please');
+  await bar.getByLabel('Answer text').press('Enter');
+  await expect(bar).toHaveCount(0, { timeout: 15_000 });
+  const log = () => {
+    const ws = path.join(loupe.root, '.agent-workspace');
+    const task = fs.readdirSync(ws).find((t) => fs.existsSync(path.join(ws, t, 'logs', `${agentId}_stream.jsonl`)))!;
+    return fs.readFileSync(path.join(ws, task, 'logs', `${agentId}_stream.jsonl`), 'utf8');
+  };
+  await expect.poll(log, { timeout: 15_000 }).toMatch(/chose: staging please/);
+  await expect.poll(log, { timeout: 15_000 }).toMatch(/"user_input"/);
+  const entries = log().trim().split('\n').map((l) => JSON.parse(l));
+  const input = entries.find((e) => e.type === 'control' && e.metadata?.event === 'user_input');
+  expect(input).toMatchObject({ content: 'staging please\r', metadata: { by: 'loupe serve' } });
 });

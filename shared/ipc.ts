@@ -62,8 +62,9 @@ export interface WorkspaceAgent extends AgentRef {
   cols: number | null;
   rows: number | null;
   exitStatus: number | null;
-  /** The tmux pane being captured, while live. */
+  /** The tmux pane being captured, while live, and its tmux `-L` socket. */
   paneId: string | null;
+  socket: string | null;
   attention: Attention;
 }
 
@@ -212,6 +213,14 @@ export interface AttachRequest {
 export interface DetachRequest {
   target: string;
   socket?: string;
+}
+
+/** An answer typed into a live agent's pane (SPEC §13). */
+export interface ReplyRequest extends AgentRef {
+  /** Typed literally; may be empty when only Enter is sent. */
+  text: string;
+  /** Press Enter after the text. */
+  enter: boolean;
 }
 
 export interface RunAgentRequest {
@@ -420,6 +429,8 @@ export interface Invoke {
   'capture:attach': (args: AttachRequest) => CaptureStarted;
   'capture:detach': (args: DetachRequest) => null;
   'agent:run': (args: RunAgentRequest) => CaptureStarted;
+  /** Types an answer into a live agent's pane; recorded in its log as a `control` entry (user input). */
+  'agent:reply': (args: ReplyRequest) => null;
   /** A run's timeline (cached per log until it grows). */
   'replay:timeline': (args: AgentRef & { buckets?: number }) => ReplayTimeline;
   /** The screen after entry `seq`, or at `time` (µs), or at the end of the run when neither is given. */
@@ -472,6 +483,7 @@ export const INVOKE_ACCESS = {
   'index:stats': 'read',
   'capture:attach': 'control',
   'capture:detach': 'control',
+  'agent:reply': 'control',
   'agent:run': 'control',
   'replay:timeline': 'read',
   'replay:seek': 'read',
@@ -652,6 +664,9 @@ const schemas: { [C in InvokeChannel]: z.ZodType<InvokeArgs<C>> } = {
     name: agentId.optional(),
   }),
   'capture:detach': z.strictObject({ target: tmuxTarget, socket: socketName.optional() }),
+  'agent:reply': z
+    .strictObject({ ...agentRef, text: z.string().max(4096).regex(/^[^\x00-\x1f\x7f]*$/, 'must be plain text: no control characters (use enter for Enter)'), enter: z.boolean() })
+    .refine((r) => r.text !== '' || r.enter, 'send some text, or Enter'),
   'agent:run': z.strictObject({
     command: z.string().min(1).max(16_384),
     root: rootPath.optional(),

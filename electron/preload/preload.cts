@@ -21,6 +21,7 @@ const INVOKE = [
   'capture:attach',
   'capture:detach',
   'agent:run',
+  'agent:reply',
   'replay:timeline',
   'replay:seek',
   'replay:frames',

@@ -16,6 +16,7 @@ import { FilterView } from './FilterView.js';
 import { openPaneExport } from '../export/exportTarget.js';
 import { CloseIcon, ExportIcon, FilterIcon, MaximizeIcon, ReplayIcon, RestoreIcon, SearchIcon } from './Icons.js';
 import { PaneSearchBar } from './PaneSearchBar.js';
+import { ReplyBar } from './ReplyBar.js';
 import { PaneStatus } from './PaneStatus.js';
 import { taskLabel } from './Sidebar.js';
 
@@ -37,6 +38,7 @@ export function TerminalPane({ pane, visible, order }: { pane: PaneModel; visibl
       ?.agents.find((a) => a.agentId === pane.agent.agentId),
   );
   const { key, agent } = pane;
+  const canReply = useApp((s) => s.info?.allowedControl.includes('agent:reply') ?? false);
 
   // Controller and feed live exactly as long as the pane is open.
   useLayoutEffect(() => {
@@ -165,6 +167,7 @@ export function TerminalPane({ pane, visible, order }: { pane: PaneModel; visibl
         <div className="term-mount" ref={mountRef} />
         {loadError && <div className="pane-error">Could not load this agent: {loadError}</div>}
       </div>
+      {waiting && canReply && agentInfo && !pane.replay && <ReplyBar agent={agentInfo} />}
       <PaneStatus pane={pane} />
     </section>
   );

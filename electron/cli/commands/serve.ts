@@ -45,7 +45,7 @@ export function registerServe(program: Command): void {
       ...previous,
       parseSocket(value),
     ])
-    .option('--allow-control', 'let the browser attach and detach captures and start agents (read-only without it)')
+    .option('--allow-control', 'let the browser attach and detach captures, start agents and answer waiting ones (read-only without it)')
     .action(async (options: ServeOptions) => {
       const { CONTROL_CHANNELS } = await import('../../../shared/ipc.js');
       const { startBackend } = await import('../../core/api/backend.js');

@@ -136,6 +136,20 @@ export function createHandlers(ctx: ApiContext): Handlers {
       await services.detach({ ...args, socket: allowedSocket(args.socket) });
       return null;
     },
+    async 'agent:reply'(args, client) {
+      const root = openRoot(args.root);
+      const workspace = await services.listWorkspace(roots, ctx.sockets);
+      const agent = workspace.roots
+        .find((r) => r.root === root)
+        ?.tasks.find((t) => t.taskId === args.taskId)
+        ?.agents.find((a) => a.agentId === args.agentId);
+      if (agent === undefined) throw new NotFoundError(`no agent ${args.agentId} in task ${args.taskId} under ${root}`);
+      if (agent.state !== 'live' || agent.paneId === null || agent.socket === null) {
+        throw new NotFoundError(`${args.agentId} is not running in a captured tmux pane; there is nothing to answer`);
+      }
+      await services.reply({ socket: allowedSocket(agent.socket) ?? agent.socket, paneId: agent.paneId, text: args.text, enter: args.enter, by: client.transport === 'websocket' ? 'loupe serve' : 'app' });
+      return null;
+    },
     async 'agent:run'(args) {
       return services.runAgent({ ...args, root: openRoot(args.root), socket: allowedSocket(args.socket) });
     },

@@ -36,6 +36,8 @@ export interface BackendServices {
   attach(request: AttachRequest & { root: string }): Promise<CaptureStarted>;
   detach(request: DetachRequest): Promise<void>;
   runAgent(request: RunAgentRequest & { root: string }): Promise<CaptureStarted>;
+  /** Types into the live pane of an agent (its socket and pane from the workspace listing). */
+  reply(request: { socket: string; paneId: string; text: string; enter: boolean; by: string }): Promise<void>;
 }
 
 /** Default and upper bound of entries one `agent:entries` call returns. */
@@ -129,6 +131,10 @@ export function coreServices(indexes: RootIndexes): BackendServices {
       const { detachPane } = await import('../capture/session.js');
       await detachPane({ target: request.target, socket: request.socket });
     },
+    async reply(request) {
+      const { replyToPane } = await import('../capture/session.js');
+      await replyToPane(request);
+    },
     async runAgent(request) {
       const { runAgent } = await import('../capture/session.js');
       const words = commandWords(request.command);
@@ -180,6 +186,7 @@ async function listWorkspace(roots: string[], sockets: string[], indexes?: RootI
           rows: null,
           exitStatus: a.exitStatus,
           paneId: a.pane?.paneId ?? null,
+          socket: a.pane?.socket ?? null,
           attention: a.attention,
         })),
       })),

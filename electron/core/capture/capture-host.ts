@@ -13,7 +13,7 @@
  */
 import fs from 'node:fs';
 import type { LogWriteError } from '../log/writer.js';
-import type { EntryMetadata } from '../../../shared/entry.js';
+import { formatTimestamp, type EntryMetadata } from '../../../shared/entry.js';
 import { compileClassifier, type ClassifierFactory } from './classify.js';
 import { loadConfig } from './config.js';
 import { acquireHostLock, type HostLock } from './host-lock.js';
@@ -28,6 +28,7 @@ import {
   removeCapture,
   socketStateDir,
   spoolPath,
+  takeReplies,
   type CaptureRecord,
 } from './state.js';
 import { EXIT_STATUS_OPTION } from './session.js';
@@ -308,6 +309,14 @@ export class CaptureHost {
 
   private async checkLivePane(capture: PaneCapture, pane: PaneState): Promise<void> {
     const record = capture.record;
+    // Replies sent from Loupe: recorded as user input, so the log shows who answered what.
+    for (const reply of takeReplies(this.dir, record.captureId)) {
+      capture.writeEvent({
+        type: 'control',
+        content: reply.text + (reply.enter ? '\r' : ''),
+        metadata: { event: 'user_input', by: reply.by, sent_at: formatTimestamp(reply.at) },
+      });
+    }
     if (pane.cols !== record.cols || pane.rows !== record.rows) {
       record.cols = pane.cols;
       record.rows = pane.rows;

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkAgentId, checkTaskId, isAgentId, sanitizeAgentId, type CaptureMethod } from '../../../shared/entry.js';
+import { checkAgentId, checkTaskId, isAgentId, nowMicros, sanitizeAgentId, type CaptureMethod } from '../../../shared/entry.js';
 import { ensureLogsDir, newTaskId, streamPath } from '../log/paths.js';
 import { LogWriter } from '../log/writer.js';
 import { loadConfig } from './config.js';
@@ -25,6 +25,8 @@ import {
   socketStateDir,
   spoolPath,
   type CaptureRecord,
+  repliesPath,
+  type PaneReply,
 } from './state.js';
 import { DEFAULT_SOCKET_NAME, Tmux, TmuxError, tmuxBinary, tmuxLiteral } from './tmux.js';
 
@@ -388,6 +390,25 @@ export async function detachPane(opts: { target: string; socket?: string }): Pro
   if (record !== null && record.killDeadPane) unset.push(';', 'set-option', '-p', '-u', '-t', tmuxLiteral(paneId), 'remain-on-exit');
   await tmux.run(unset);
   return { paneId, agentId: record?.agentId ?? null };
+}
+
+/**
+ * Types a reply into a captured pane (SPEC §13: answering a waiting agent from Loupe): `text`
+ * literally, then Enter when asked. The capture host records it in the agent's log as a
+ * `control` entry marked as user input, with who sent it.
+ */
+export async function replyToPane(opts: { paneId: string; socket: string; text: string; enter: boolean; by: string }): Promise<void> {
+  const tmux = new Tmux(opts.socket);
+  const record = await captureOfPane(tmux, opts.paneId);
+  if (record === null) throw new TmuxError(`pane ${opts.paneId} is not captured any more; nothing was sent`);
+  const target = tmuxLiteral(opts.paneId);
+  const keys: string[] = [];
+  if (opts.text !== '') keys.push('send-keys', '-t', target, '-l', opts.text);
+  if (opts.enter) keys.push(...(keys.length > 0 ? [';'] : []), 'send-keys', '-t', target, 'Enter');
+  if (keys.length === 0) return;
+  await tmux.run(keys);
+  const reply: PaneReply = { text: opts.text, enter: opts.enter, by: opts.by, at: nowMicros() };
+  fs.appendFileSync(repliesPath(socketStateDir(opts.socket), record.captureId), JSON.stringify(reply) + '\n', { mode: 0o600 });
 }
 
 /** Capture ids recorded for a socket (for `loupe ls` and tests). */

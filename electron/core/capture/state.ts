@@ -72,6 +72,51 @@ export function spoolPath(dir: string, captureId: string): string {
   return path.join(dir, `${captureId}.spool`);
 }
 
+/**
+ * Replies sent to a captured pane from Loupe (SPEC §13), one JSON line each, for the capture
+ * host to write into the agent's log as `control` entries: the host is the log's only writer.
+ */
+export function repliesPath(dir: string, captureId: string): string {
+  return path.join(dir, `${captureId}.replies.jsonl`);
+}
+
+/** A reply as the host takes it from `repliesPath`. */
+export interface PaneReply {
+  text: string;
+  enter: boolean;
+  /** Who sent it: `app` or `loupe serve`. */
+  by: string;
+  /** µs since the epoch. */
+  at: number;
+}
+
+/** Takes the replies waiting for a capture (oldest first); a torn last line waits for the next take. */
+export function takeReplies(dir: string, captureId: string): PaneReply[] {
+  const file = repliesPath(dir, captureId);
+  const taking = `${file}.${process.pid}.taking`;
+  try {
+    fs.renameSync(file, taking);
+  } catch {
+    return []; // none
+  }
+  try {
+    return fs
+      .readFileSync(taking, 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .flatMap((line) => {
+        try {
+          const r = JSON.parse(line) as PaneReply;
+          return typeof r.text === 'string' && typeof r.at === 'number' ? [r] : [];
+        } catch {
+          return [];
+        }
+      });
+  } finally {
+    fs.rmSync(taking, { force: true });
+  }
+}
+
 export function eofMarkerPath(spool: string): string {
   return `${spool}.eof`;
 }
@@ -125,5 +170,5 @@ export function listCaptureIds(dir: string): string[] {
 /** Removes a finished capture's record, spool and markers. */
 export function removeCapture(dir: string, captureId: string): void {
   const spool = spoolPath(dir, captureId);
-  for (const f of [recordPath(dir, captureId), spool, eofMarkerPath(spool)]) fs.rmSync(f, { force: true });
+  for (const f of [recordPath(dir, captureId), spool, eofMarkerPath(spool), repliesPath(dir, captureId)]) fs.rmSync(f, { force: true });
 }
