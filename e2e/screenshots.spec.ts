@@ -57,6 +57,15 @@ test('screenshots of agents that need you, at device scale factors 1 and 2', asy
     await expect(page.locator('.needs-you-row')).toHaveCount(2, { timeout: 60_000 });
     await page.mouse.move(0, 0);
     await page.screenshot({ path: `${DIR}/needs-you${scale === 2 ? '@2x' : ''}.png` });
+    if (scale === 1) {
+      // Open it from the group: its pane has the reply bar, with the menu's choices as buttons.
+      await page.locator('.needs-you-row[data-agent="claude-ui"]').click();
+      await expect(page.locator('.pane[data-agent="claude-ui"] .reply-choice')).toHaveCount(2);
+      await page.locator('[data-agent="build"] .pane-head').getByRole('button', { name: 'Close pane' }).click();
+      for (const dismiss of await page.locator('.toast').getByRole('button', { name: 'Dismiss' }).all()) await dismiss.click();
+      await page.mouse.move(0, 0);
+      await page.screenshot({ path: `${DIR}/reply-bar.png` });
+    }
     await context.close();
   }
 });

@@ -131,6 +131,14 @@ describe('notification escapes', () => {
     expect(notificationsIn('\x1b]99;i=1:d=0:p=title;Claude Code\x1b\\')).toEqual([{ kind: 'osc99', text: 'Claude Code' }]);
   });
 
+  it('takes the BEL that ends an OSC string begun in an earlier chunk for its terminator, not the bell', () => {
+    const state = { inOsc: false };
+    expect(notificationsIn('\x1b]1337;' + 'A'.repeat(1000), state)).toEqual([]);
+    expect(notificationsIn('A'.repeat(1000), state)).toEqual([]);
+    expect(notificationsIn('AAAA\x07after-hostile\r\n', state)).toEqual([]);
+    expect(notificationsIn('then a real bell\x07', state)).toEqual([{ kind: 'bell', text: '' }]);
+  });
+
   it("unwraps tmux's passthrough", () => {
     expect(notificationsIn('\x1bPtmux;\x1b\x1b]9;needs you\x07\x1b\\')).toEqual([{ kind: 'osc9', text: 'needs you' }]);
   });

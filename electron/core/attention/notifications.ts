@@ -19,10 +19,26 @@ const OSC = /(?:\x1b\]|\x9d)([^\x07\x1b\x9c]*)(?:\x07|\x1b\\|\x9c)/g;
 /** tmux's passthrough: `ESC P tmux;` then the sequence with each ESC doubled, then ST. */
 const TMUX_PASSTHROUGH = /\x1bPtmux;((?:[^\x1b]|\x1b\x1b)*)\x1b\\/g;
 
-/** The notifications in one chunk of terminal output, in order. */
-export function notificationsIn(raw: string): Notification[] {
-  if (!raw.includes('\x07') && !raw.includes('\x1b]') && !raw.includes('\x9d')) return [];
-  const text = raw.includes('\x1bPtmux;') ? raw.replace(TMUX_PASSTHROUGH, (_m, inner: string) => inner.replace(/\x1b\x1b/g, '\x1b')) : raw;
+/** Where a stream is between two chunks: inside an OSC string that a later chunk ends. */
+export interface EscapeState {
+  inOsc: boolean;
+}
+
+/**
+ * The notifications in one chunk of terminal output, in order. Pass the same `state` for every
+ * chunk of a stream: an OSC string split across chunks (a 1 MB one is) ends with a BEL that is
+ * its terminator, not the bell.
+ */
+export function notificationsIn(raw: string, state: EscapeState = { inOsc: false }): Notification[] {
+  let text = raw;
+  if (state.inOsc) {
+    const end = text.search(/\x07|\x1b\\|\x9c/);
+    if (end < 0) return []; // still inside it
+    text = text.slice(end + (text[end] === '\x1b' ? 2 : 1));
+    state.inOsc = false;
+  }
+  if (!text.includes('\x07') && !text.includes('\x1b]') && !text.includes('\x9d')) return [];
+  if (text.includes('\x1bPtmux;')) text = text.replace(TMUX_PASSTHROUGH, (_m, inner: string) => inner.replace(/\x1b\x1b/g, '\x1b'));
   const found: Notification[] = [];
   let rest = '';
   let last = 0;
@@ -33,6 +49,12 @@ export function notificationsIn(raw: string): Notification[] {
     if (n !== null) found.push(n);
   }
   rest += text.slice(last);
+  // An OSC string that this chunk starts and does not end: the next chunk ends it.
+  const open = Math.max(rest.lastIndexOf('\x1b]'), rest.lastIndexOf('\x9d'));
+  if (open >= 0) {
+    state.inOsc = true;
+    rest = rest.slice(0, open);
+  }
   // A BEL left outside every OSC string is the terminal bell.
   if (rest.includes('\x07')) found.push({ kind: 'bell', text: '' });
   return found;

@@ -6,10 +6,12 @@
 import { entryTerminalText, type LogEntry } from '../../../shared/entry.js';
 import { visibleText } from '../redact/terminalEscapes.js';
 import { findPrompt, IDLE_AFTER_QUIET_US, questionAt, NO_FACTS, type AttentionFacts, type CompiledPromptRule, type ScreenSnapshot } from './attention.js';
-import { notificationsIn } from './notifications.js';
+import { notificationsIn, type EscapeState } from './notifications.js';
 
 export class AttentionTracker {
   facts: AttentionFacts;
+  /** Inside an OSC string that the next entry ends (not saved: a restart may see one stray BEL at most). */
+  private readonly escapes: EscapeState = { inOsc: false };
 
   constructor(facts: AttentionFacts = NO_FACTS) {
     this.facts = { ...facts };
@@ -28,7 +30,7 @@ export class AttentionTracker {
     }
     const text = entryTerminalText(entry);
     if (text === '') return;
-    const notification = notificationsIn(text).at(-1);
+    const notification = notificationsIn(text, this.escapes).at(-1);
     const visible = visibleText(text).visible.replace(/[\x00-\x1f\x7f]/g, '');
     const facts = { ...this.facts };
     if (visible !== '') {
