@@ -105,6 +105,41 @@ describe('prompt rules on real screens', () => {
     });
   });
 
+  it("reads Codex's first-run sign-in menu, its cursor left at the bottom of an otherwise empty screen", () => {
+    // As Codex CLI 0.x draws it (seen with `loupe screen`); the cursor is on row 31 of 32.
+    const rows = [
+      "  Welcome to Codex, OpenAI's command-line coding agent",
+      ' ',
+      '  Choose how you want to use Codex.',
+      ' ',
+      '> 1. Sign in with ChatGPT',
+      '     Usage included with Plus, Pro, Business, and Enterprise plans',
+      ' ',
+      '  2. Sign in with Device Code',
+      '     Sign in from another device with a one-time code',
+      ' ',
+      '  3. Sign in another way',
+      '     Use an API key or another provider',
+      ' ',
+      '  Press enter to continue',
+      ...Array.from({ length: 18 }, () => ' '),
+    ];
+    const found = findPrompt(screen(rows, 31), rules);
+    expect(found?.rule).toBe('codex-sign-in');
+    expect(found?.text).toBe(
+      [
+        '  Choose how you want to use Codex.',
+        '> 1. Sign in with ChatGPT',
+        '     Usage included with Plus, Pro, Business, and Enterprise plans',
+        '  2. Sign in with Device Code',
+        '     Sign in from another device with a one-time code',
+        '  3. Sign in another way',
+        '     Use an API key or another provider',
+        '  Press enter to continue',
+      ].join('\n'),
+    );
+  });
+
   it('finds numbered menus, Aider questions, passwords and ssh host keys', () => {
     expect(findPrompt(screen(['Pick one:', '› 1. Sign in with ChatGPT', '  2. Provide your own API key', '', '  Press Enter to continue'], 0), rules)?.rule).toBe('codex-sign-in');
     expect(findPrompt(screen(['Pick a color', '❯ 1. red', '  2. blue'], 0), rules)?.rule).toBe('menu');

@@ -107,10 +107,11 @@ export function findPrompt(screen: ScreenSnapshot, rules: CompiledPromptRule[]):
   return null;
 }
 
+/** The last row with text: a dialog's bottom, wherever the cursor was left (Codex leaves it at the screen's end). */
 function lastTextRow(screen: ScreenSnapshot): number {
   let last = screen.rows.length - 1;
   while (last > 0 && screen.rows[last].trim() === '') last--;
-  return Math.max(last, Math.min(screen.cursorRow, screen.rows.length - 1));
+  return last;
 }
 
 /** Box-drawing side borders (light, heavy, rounded and double) and a plain `|`. */
@@ -143,8 +144,17 @@ export function questionAt(rows: string[], r: number): string {
     if (CHOICE.test(rows[r]) && start > 1 && rows[start - 1].trim() === '') start--;
     while (start > 0 && r - start < MAX_QUESTION_ROWS && rows[start - 1].trim() !== '' && !CHOICE.test(rows[start - 1]) && !isRule(rows[start - 1])) start--;
   }
+  // The menu below: its choices, their description lines (indented further) and the blank rows
+  // between choices.
   let end = r;
-  while (end + 1 < rows.length && end - r < MAX_QUESTION_ROWS && CHOICE.test(rows[end + 1])) end++;
+  const indent = (row: string) => row.length - row.trimStart().length;
+  const choiceIndent = indent(rows[r]);
+  for (let next = r + 1; next < rows.length && next - r <= MAX_QUESTION_ROWS; next++) {
+    const row = rows[next];
+    if (row.trim() === '') continue;
+    if (CHOICE.test(row) || indent(row) > choiceIndent + 1) end = next;
+    else break;
+  }
   return tidy(rows.slice(start, end + 1));
 }
 
