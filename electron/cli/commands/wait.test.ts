@@ -115,3 +115,44 @@ describe('attention of real programs (loupe wait, loupe ls --json)', () => {
     expect(missing.stderr).toMatch(/no agent "nobody"/);
   });
 });
+
+/**
+ * The real agents, installed from npm in a scratch folder (they start without network):
+ * `LOUPE_AGENTS_BIN=/tmp/agents/node_modules/.bin` after
+ * `npm install @anthropic-ai/claude-code @openai/codex` there. Skipped, saying so, without them.
+ */
+const AGENTS_BIN = process.env.LOUPE_AGENTS_BIN ?? '';
+const hasAgent = (name: string) => AGENTS_BIN !== '' && fs.existsSync(path.join(AGENTS_BIN, name));
+
+describe('attention of real agents (LOUPE_AGENTS_BIN)', () => {
+  it("Claude Code's folder-trust dialog is waiting with its question, and not once answered", (ctx) => {
+    if (!hasAgent('claude')) {
+      console.log('Claude Code test skipped: set LOUPE_AGENTS_BIN to a folder with the claude binary');
+      return ctx.skip();
+    }
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-claude-home-'));
+    fs.writeFileSync(path.join(home, '.claude.json'), JSON.stringify({ hasCompletedOnboarding: true }));
+    run('claude', `HOME=${home} exec ${path.join(AGENTS_BIN, 'claude')}`);
+    const waiting = JSON.parse(waitFor('claude', 'waiting', 60).stdout) as Attention;
+    expect(waiting.reason).toBe('prompt on screen (rule claude-code-trust)');
+    expect(waiting.prompt).toMatch(/Quick safety check[\s\S]*❯ 1\. Yes, I trust this folder\n {2}2\. No, exit/);
+    spawnSync('tmux', ['-L', SOCKET, 'send-keys', '-t', 'loupe-claude', 'Enter']);
+    const deadline = Date.now() + 15_000;
+    let state = attentionOf('claude').state;
+    while (state === 'waiting' && Date.now() < deadline) state = attentionOf('claude').state;
+    expect(state).not.toBe('waiting');
+  });
+
+  it("Codex's first-run sign-in menu is waiting", (ctx) => {
+    if (!hasAgent('codex')) {
+      console.log('Codex test skipped: set LOUPE_AGENTS_BIN to a folder with the codex binary');
+      return ctx.skip();
+    }
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-codex-home-'));
+    fs.mkdirSync(path.join(home, '.codex'));
+    run('codex', `cd ${root} && HOME=${home} CODEX_HOME=${home}/.codex exec ${path.join(AGENTS_BIN, 'codex')}`);
+    const waiting = JSON.parse(waitFor('codex', 'waiting', 60).stdout) as Attention;
+    expect(waiting.reason).toBe('prompt on screen (rule codex-sign-in)');
+    expect(waiting.prompt).toMatch(/1\. Sign in with ChatGPT/);
+  });
+});
