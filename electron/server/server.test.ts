@@ -263,16 +263,14 @@ describe('loupe serve: only allowed calls run (W5)', () => {
 
   it('by default (no --allow-control), refuses every control channel', async () => {
     await start();
-    const ws = await authed();
-    const replies = await exchange(
-      ws,
-      CONTROL_CHANNELS.map((channel, i) =>
-        JSON.stringify({ kind: 'invoke', id: i + 1, channel, args: channel === 'agent:run' ? { command: 'touch /tmp/pwned' } : { target: '%1' } }),
-      ),
-      CONTROL_CHANNELS.map((_, i) => i + 1),
-    );
-    ws.close();
-    for (const r of replies.filter((x) => x.id !== 999)) expect(r).toMatchObject({ ok: false, error: { name: 'ForbiddenError' } });
+    // One channel per exchange: more calls at once than MAX_CALLS_IN_FLIGHT would be refused as busy instead.
+    for (const [i, channel] of CONTROL_CHANNELS.entries()) {
+      const ws = await authed();
+      const args = channel === 'agent:run' ? { command: 'touch /tmp/pwned' } : channel === 'agent:reply' ? { root, taskId: TASK, agentId: 'alpha', text: 'y', enter: true } : { target: '%1' };
+      const replies = await exchange(ws, [JSON.stringify({ kind: 'invoke', id: i + 1, channel, args })], [i + 1]);
+      ws.close();
+      expect(replies.find((r) => r.id === i + 1), channel).toMatchObject({ ok: false, error: { name: 'ForbiddenError' } });
+    }
     expect(controlCalls).toEqual([]);
   });
 
