@@ -80,6 +80,15 @@ describe('attention of real programs (loupe wait, loupe ls --json)', () => {
     expect(r.stderr).toMatch(/spinner is still working after 3 s/);
   });
 
+  it('a program reading its terminal after a question no rule knows is waiting; a shell at its prompt is not', () => {
+    run('namer', 'echo "Setting up the release"; printf "Release name: "; read name; echo "named $name"; sleep 60');
+    run('shell', 'PS1="$ " exec sh -i');
+    const waiting = JSON.parse(waitFor('namer', 'waiting').stdout) as Attention;
+    expect(waiting).toMatchObject({ reason: 'its program waits to read an answer from the terminal' });
+    expect(waiting.prompt).toContain('Release name:');
+    expect(JSON.parse(waitFor('shell', 'idle').stdout)).toMatchObject({ state: 'idle' });
+  });
+
   it('a build log that prints "(y/n)" and "? " while output keeps flowing is never waiting', () => {
     run('builder', 'i=0; while [ $i -lt 60 ]; do echo "step $i: prompt (y/n) skipped in CI"; echo "? $i files changed"; sleep 0.1; i=$((i+1)); done; sleep 60');
     const seen = new Set<string>();

@@ -178,3 +178,29 @@ describe('notification escapes', () => {
     expect(notificationsIn('\x1bPtmux;\x1b\x1b]9;needs you\x07\x1b\\')).toEqual([{ kind: 'osc9', text: 'needs you' }]);
   });
 });
+
+describe('the foreground process (Linux /proc)', () => {
+  it('sees a program blocked reading its terminal, and not one that sleeps', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { readsTerminal } = await import('./foreground.js');
+    const socket = `loupe-test-fg-${process.pid}`;
+    const tmux = (...args: string[]) => spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+    try {
+      tmux('new-session', '-d', '-s', 'reader', '-x', '80', '-y', '24', "sh -c 'printf \"Name: \"; read name; sleep 60'");
+      tmux('new-session', '-d', '-s', 'sleeper', '-x', '80', '-y', '24', "sh -c 'sleep 60'");
+      const pid = (s: string) => Number(tmux('display', '-p', '-t', s, '#{pane_pid}').stdout.trim());
+      let reading = false;
+      for (let i = 0; i < 50 && !reading; i++) {
+        reading = readsTerminal(pid('reader'));
+        if (!reading) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(reading).toBe(true);
+      expect(readsTerminal(pid('sleeper'))).toBe(false);
+      tmux('send-keys', '-t', 'reader', 'bob', 'Enter');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(readsTerminal(pid('reader'))).toBe(false);
+    } finally {
+      tmux('kill-server');
+    }
+  });
+});

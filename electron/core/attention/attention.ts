@@ -43,17 +43,22 @@ export interface AttentionFacts {
   notification: { kind: Notification['kind']; text: string; at: number } | null;
   /** When the run ended (its `terminated` entry), or null while it runs. */
   ended: number | null;
+  /** The screen around the cursor at the last look: what a program that reads the terminal asks. */
+  cursorText?: string | null;
 }
 
-export const NO_FACTS: AttentionFacts = { lastOutput: null, activeSince: null, prompt: null, notification: null, ended: null };
+export const NO_FACTS: AttentionFacts = { lastOutput: null, activeSince: null, prompt: null, notification: null, ended: null, cursorText: null };
 
 /** A prompt counts once nothing has been printed for this long: a prompt that output scrolls past was no question. */
 export const WAITING_AFTER_QUIET_US = 1_000_000;
 /** Without output for this long, a working agent is idle. */
 export const IDLE_AFTER_QUIET_US = 5_000_000;
 
-/** The state of an agent with these facts at `now` (µs). */
-export function attentionOf(facts: AttentionFacts, now: number): Attention {
+/**
+ * The state of an agent with these facts at `now` (µs). `readsInput`: its pane's foreground
+ * process is blocked reading the terminal (see `foreground.ts`), when that is known.
+ */
+export function attentionOf(facts: AttentionFacts, now: number, readsInput = false): Attention {
   if (facts.ended !== null) return { state: 'ended', since: iso(facts.ended), reason: 'the run ended', prompt: null };
   const quietFor = facts.lastOutput === null ? Number.POSITIVE_INFINITY : now - facts.lastOutput;
   if (facts.prompt !== null && quietFor >= WAITING_AFTER_QUIET_US) {
@@ -62,6 +67,12 @@ export function attentionOf(facts: AttentionFacts, now: number): Attention {
   if (facts.notification !== null && now - facts.notification.at >= WAITING_AFTER_QUIET_US && quietFor >= WAITING_AFTER_QUIET_US) {
     const what = facts.notification.kind === 'bell' ? 'the terminal bell' : `a notification (${facts.notification.kind.toUpperCase()})`;
     return { state: 'waiting', since: iso(facts.notification.at), reason: `${what} after the last output`, prompt: facts.notification.text || null };
+  }
+  // A program reading its terminal after a line that asks (ends in `?` or `:`) is waiting for an
+  // answer; at a shell's `$ ` or a REPL's `> ` it is only idle.
+  if (readsInput && quietFor >= WAITING_AFTER_QUIET_US && /[?:]\s*$/.test(facts.cursorText?.split('\n').at(-1) ?? '')) {
+    const since = facts.lastOutput ?? now;
+    return { state: 'waiting', since: iso(since), reason: 'its program waits to read an answer from the terminal', prompt: facts.cursorText ?? null };
   }
   if (quietFor < IDLE_AFTER_QUIET_US) {
     return { state: 'working', since: iso(facts.activeSince ?? facts.lastOutput!), reason: 'output is arriving', prompt: null };

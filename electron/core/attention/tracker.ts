@@ -50,6 +50,8 @@ export class AttentionTracker {
       // A bell says nothing: what it asks is what the screen shows where the cursor is.
       this.set({ ...this.facts, notification: { ...bell, text: questionAt(screen.rows, lastRowWithText(screen)) } });
     }
+    const cursorText = questionAt(screen.rows, lastRowWithText(screen));
+    if (cursorText !== this.facts.cursorText) this.set({ ...this.facts, cursorText });
     const found = findPrompt(screen, rules);
     const current = this.facts.prompt;
     if (found === null) {

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { formatTimestamp, parseTimestamp, SOCKET_NAME_PATTERN } from '../../../shared/entry.js';
 import { attentionOf, NO_FACTS, type Attention, type AttentionFacts } from '../attention/attention.js';
+import { readsTerminal } from '../attention/foreground.js';
 import { ConfigError, configCandidates, loadConfig } from '../capture/config.js';
 import { listCaptureIds, stateDir } from '../capture/state.js';
 import { listTaskAgents, listTasks, taskDir } from '../log/paths.js';
@@ -243,7 +244,7 @@ function describeAgent(
       state === 'live' && holder !== undefined
         ? { socket: holder.socket, paneId: holder.pane.paneId, target: holder.pane.target }
         : null,
-    attention: agentAttention(state, summary?.lastActivity ?? null, facts, now),
+    attention: agentAttention(state, summary?.lastActivity ?? null, facts, now, state === 'live' ? (holder?.pane.pid ?? null) : null),
   };
 }
 
@@ -251,14 +252,14 @@ function describeAgent(
  * An agent's attention: from the index's facts while its capture runs; an agent that is not
  * captured any more is `ended` whatever its screen showed last.
  */
-function agentAttention(state: AgentState, lastActivity: string | null, facts: AttentionFacts | undefined, now: number): Attention {
+function agentAttention(state: AgentState, lastActivity: string | null, facts: AttentionFacts | undefined, now: number, panePid: number | null): Attention {
   const last = lastActivity === null ? null : parseTimestamp(lastActivity);
   if (state === 'ended' || state === 'stopped') {
     const since = facts?.ended ?? last ?? now;
     return { state: 'ended', since: formatTimestamp(since), reason: state === 'ended' ? 'the run ended' : 'nothing captures it any more', prompt: null };
   }
   // Not indexed yet (or no index): its last entry is the last output we know of.
-  return attentionOf(facts ?? { ...NO_FACTS, lastOutput: last, activeSince: last }, now);
+  return attentionOf(facts ?? { ...NO_FACTS, lastOutput: last, activeSince: last }, now, panePid !== null && readsTerminal(panePid));
 }
 
 /** `loupe attach %3 --socket work --root /src/app`, quoted for a POSIX shell. */
