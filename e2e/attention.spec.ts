@@ -51,3 +51,14 @@ test('the reply bar answers a waiting agent, and the answer is in its log as use
   const input = entries.find((e) => e.type === 'control' && e.metadata?.event === 'user_input');
   expect(input).toMatchObject({ content: 'staging please\r', metadata: { by: 'loupe serve' } });
 });
+
+test('a read-only web view shows who is waiting but has no reply bar', async ({ page, loupe }) => {
+  const { agentId } = await loupe.runAgent('readonly-asker', 'printf "Ship it? [y/N] "; read a; sleep 120');
+  const readOnly = await loupe.serveReadOnly();
+  await page.goto(readOnly);
+  await expect(page.locator('.conn-open')).toBeVisible();
+  await expect(page.locator(`.needs-you-row[data-agent="${agentId}"]`)).toBeVisible({ timeout: 30_000 });
+  await page.locator(`.needs-you-row[data-agent="${agentId}"]`).click();
+  await expect(page.locator(`.pane[data-agent="${agentId}"] .badge-waiting`)).toBeVisible();
+  await expect(page.locator('.reply-bar')).toHaveCount(0);
+});

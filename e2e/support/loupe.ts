@@ -26,26 +26,15 @@ export interface LoupeEnv {
   tmux(...args: string[]): Promise<string>;
   /** Starts an agent with `loupe run` and returns its agent id and tmux pane id. */
   runAgent(name: string, command: string, options?: { cols?: number; rows?: number }): Promise<{ agentId: string; paneId: string }>;
+  /** Starts a second, read-only `loupe serve` (no --allow-control) on the same root and socket; returns its URL. */
+  serveReadOnly(): Promise<string>;
   stop(): Promise<void>;
 }
 
-/** Starts a private tmux socket, a temp root and `loupe serve` on them. */
-export async function startLoupe(): Promise<LoupeEnv> {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-e2e-'));
-  const socket = `loupe-test-${randomBytes(4).toString('hex')}`;
-  // Capture daemons keep their records here, not in the user's ~/.local/state/loupe.
-  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-e2e-state-'));
-  const env = { ...process.env, NO_COLOR: '1', LOUPE_STATE_DIR: stateDir };
-  const tmux = async (...args: string[]) => (await run('tmux', ['-L', socket, ...args])).stdout;
-  const loupe = async (...args: string[]) => {
-    const [command, ...rest] = args;
-    return (await run(process.execPath, [LOUPE, command, '--root', root, '--socket', socket, ...rest], { env })).stdout;
-  };
-  // --allow-control: the specs attach panes and start agents from the UI.
-  const server: ChildProcess = spawn(process.execPath, [LOUPE, 'serve', '--port', '0', '--root', root, '--socket', socket, '--allow-control'], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** `loupe serve` on a free port; resolves with its printed URL. */
+async function startServe(root: string, socket: string, env: NodeJS.ProcessEnv, allowControl: boolean): Promise<{ server: ChildProcess; url: string }> {
+  const args = [LOUPE, 'serve', '--port', '0', '--root', root, '--socket', socket, ...(allowControl ? ['--allow-control'] : [])];
+  const server: ChildProcess = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   server.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
@@ -61,11 +50,34 @@ export async function startLoupe(): Promise<LoupeEnv> {
     });
     server.once('exit', (code) => reject(new Error(`loupe serve exited (${code}): ${stderr}`)));
   });
+  return { server, url };
+}
+
+/** Starts a private tmux socket, a temp root and `loupe serve` on them. */
+export async function startLoupe(): Promise<LoupeEnv> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-e2e-'));
+  const socket = `loupe-test-${randomBytes(4).toString('hex')}`;
+  // Capture daemons keep their records here, not in the user's ~/.local/state/loupe.
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-e2e-state-'));
+  const env = { ...process.env, NO_COLOR: '1', LOUPE_STATE_DIR: stateDir };
+  const tmux = async (...args: string[]) => (await run('tmux', ['-L', socket, ...args])).stdout;
+  const loupe = async (...args: string[]) => {
+    const [command, ...rest] = args;
+    return (await run(process.execPath, [LOUPE, command, '--root', root, '--socket', socket, ...rest], { env })).stdout;
+  };
+  // --allow-control: the specs attach panes and start agents from the UI.
+  const { server, url } = await startServe(root, socket, env, true);
+  const extraServers: ChildProcess[] = [];
 
   return {
     root,
     socket,
     url,
+    async serveReadOnly() {
+      const started = await startServe(root, socket, env, false);
+      extraServers.push(started.server);
+      return started.url;
+    },
     loupe,
     tmux,
     async runAgent(name, command, options = {}) {
@@ -78,6 +90,7 @@ export async function startLoupe(): Promise<LoupeEnv> {
       return { agentId, paneId: line.split(' ')[0] };
     },
     async stop() {
+      for (const extra of extraServers) if (extra.exitCode === null) extra.kill('SIGTERM');
       if (server.exitCode === null) {
         const exited = new Promise((r) => server.once('exit', r));
         server.kill('SIGTERM');
