@@ -195,6 +195,19 @@ describe('listWorkspace', () => {
       );
     });
 
+    it('lists a root of ended runs from the ends of its logs, without indexing it', () => {
+      const archive = fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-archive-'));
+      try {
+        writeLog(archive, TASK, 'old', [started('old', 'make'), entry('old', 2, 'stdout', 'built'), terminated('old', 3, 0)]);
+        const r = loupe('--root', archive, '--socket', socket);
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toMatch(/old +ended \(exit 0\) +3/);
+        expect(fs.existsSync(path.join(archive, '.agent-workspace', 'index.sqlite'))).toBe(false);
+      } finally {
+        fs.rmSync(archive, { recursive: true, force: true });
+      }
+    });
+
     it('prints the same listing as JSON with --json', () => {
       const r = loupe('--root', root, '--socket', socket, '--json');
       expect(r.status).toBe(0);

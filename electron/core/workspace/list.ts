@@ -131,9 +131,10 @@ export async function listWorkspace(options: ListWorkspaceOptions): Promise<Work
     }
   }
 
-  const facts = await Promise.all(
-    rootPaths.map((root) => (listTasks(root).length === 0 ? null : (options.attentionFacts?.(root).catch(() => null) ?? null))),
-  );
+  // Only live agents have an attention worth reading the index for: a root of ended runs (an
+  // archive) is listed from the ends of its logs alone.
+  const hasLiveAgent = (root: string) => [...captured.values()].some(({ pane }) => !pane.dead && pane.root !== null && path.resolve(pane.root) === root);
+  const facts = await Promise.all(rootPaths.map((root) => (hasLiveAgent(root) ? (options.attentionFacts?.(root).catch(() => null) ?? null) : null)));
   const now = Date.now() * 1000;
   const roots = rootPaths.map((root, i) => ({
     root,
