@@ -7,7 +7,9 @@
  * `MAX_BATCH_BYTES` per frame, and stops reading while more than `windowBytes` of what it sent
  * is unacknowledged. When acks arrive it continues from the file where it stopped. So a slow
  * client catches up from the log, capture (which only writes the file) never waits for it,
- * and memory per client stays bounded by the window.
+ * and memory per client stays bounded by the window. Subscriptions to one log share its open
+ * file and its watch (`LogCursor`, `watchFile`); error notices come from the index worker,
+ * which plays each agent's screen once for every client (`errorLines`).
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
