@@ -5,11 +5,11 @@
  * Exports a run, a slice of it, or every agent of a task, with secrets redacted unless
  * `--no-redact`. `-o -` writes to stdout. One summary line goes to stderr.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ENTRY_TYPES, isTaskId, LEVELS, type EntryType, type Level } from '../../../shared/entry.js';
 import { UserError } from '../errors.js';
+import { checkRootFolder } from '../rootOption.js';
 
 /** How often the progress line on a terminal is redrawn. */
 const PROGRESS_INTERVAL_MS = 250;
@@ -61,7 +61,7 @@ export function registerExport(program: Command): void {
 }
 
 async function runExport(target: string, options: ExportCommandOptions): Promise<void> {
-  checkRoot(options.root);
+  checkRootFolder(options.root);
   const agents = await resolveAgents(target, options);
   const [{ exportRun, exportRunToFile }, { compileUserRegex }, { parseTimeBound }, { loadConfig }, { describeCorruptLine }, summary] =
     await Promise.all([
@@ -142,15 +142,6 @@ async function resolveAgents(target: string, options: ExportCommandOptions) {
   return [found];
 }
 
-function checkRoot(root: string): void {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(root);
-  } catch {
-    throw new UserError(`--root ${root} does not exist; pass the folder that holds .agent-workspace/`);
-  }
-  if (!stat.isDirectory()) throw new UserError(`--root ${root} is a file, not a folder; pass the folder that holds .agent-workspace/`);
-}
 
 function parseSequence(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { checkSocketName, parseTimestamp } from '../../../shared/entry.js';
 import type { Workspace, WorkspaceAgent } from '../../core/workspace/list.js';
+import { checkRootFolder } from '../rootOption.js';
 
 interface LsOptions {
   root?: string[];
@@ -25,6 +26,7 @@ export function registerLs(program: Command): void {
     .action(async (options: LsOptions) => {
       const sockets = options.socket ?? [];
       sockets.forEach(checkSocketName);
+      options.root?.forEach(checkRootFolder);
       const workspace = await listWithAttention({ roots: options.root ?? [process.cwd()], sockets, includePaneRoots: options.root === undefined });
       process.stdout.write(options.json ? JSON.stringify(workspace, null, 2) + '\n' : formatWorkspace(workspace, Date.now()));
     });

@@ -56,7 +56,7 @@ describe('loupe replay --speed 0', () => {
   it('refuses a bad --speed and a bad --from with one line and status 2', async () => {
     for (const [args, message] of [
       [['--speed', 'fast'], /^loupe: --speed "fast" is not a speed/],
-      [['--from', 'noon'], /^loupe: --from "noon" is not an ISO 8601 time/],
+      [['--from', 'noon'], /^loupe: --from "noon" is neither an entry number nor an ISO 8601 time/],
       [['--idle-limit', '0'], /^loupe: --idle-limit "0" is not a number of seconds/],
     ] as const) {
       const err = await run(process.execPath, [LOUPE, 'replay', 'agent-1', '--root', r.root, ...args]).catch((e) => e);

@@ -30,7 +30,7 @@ export function registerRun(program: Command): void {
   program
     .command('run')
     .description('run a command in a new detached tmux session, capturing everything it prints')
-    .argument('<command...>', 'the command and its arguments (put them after --)')
+    .argument('[command...]', 'the command and its arguments (put them after --)')
     .option('--root <dir>', 'the folder that holds .agent-workspace/', '.')
     .option('--task <id>', 'add the agent to this task (default: a new task)')
     .option('--name <name>', "agent id (default: the command's name, made unique in the task)")
@@ -39,6 +39,7 @@ export function registerRun(program: Command): void {
     .option('--rows <n>', 'terminal height', parseSize('--rows'))
     .addOption(new Option('--method <method>', 'capture method (pipe falls back to poll when pipe-pane fails)').choices(['pipe', 'poll']).default('pipe'))
     .action(async (command: string[], options: RunCommandOptions) => {
+      if (command.length === 0) throw new UserError('no command given: put it after `--`, e.g. `loupe run -- claude` or `loupe run --name build -- make test`');
       const { runAgent } = await import('../../core/capture/session.js');
       const started = await runAgent({
         root: options.root,

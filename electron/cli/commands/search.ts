@@ -12,6 +12,7 @@ import { ENTRY_TYPES, LEVELS, type EntryType, type Level } from '../../../shared
 import type { Indexer } from '../../core/index/indexer.js';
 import type { SearchHit } from '../../core/search/query.js';
 import { UserError } from '../errors.js';
+import { checkRootFolder } from '../rootOption.js';
 
 /** Characters of context shown on each side of the first match. */
 const SNIPPET_CONTEXT_CHARS = 60;
@@ -148,13 +149,7 @@ export function withIndexErrors<T>(indexer: Indexer, work: () => T): T {
 }
 
 export function checkRoot(root: string): void {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(root);
-  } catch {
-    throw new UserError(`--root ${root} does not exist; pass the folder that holds .agent-workspace/`);
-  }
-  if (!stat.isDirectory()) throw new UserError(`--root ${root} is a file, not a folder; pass the folder that holds .agent-workspace/`);
+  checkRootFolder(root);
   if (!fs.existsSync(path.join(root, '.agent-workspace'))) {
     throw new UserError(`${path.resolve(root)} has no .agent-workspace/ folder: run agents with \`loupe run\` there first, or pass --root`);
   }

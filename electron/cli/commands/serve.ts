@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { UserError } from '../errors.js';
+import { checkRootFolder } from '../rootOption.js';
 import { parseSocket, SOCKET_HELP } from './socket-option.js';
 
 /** The port unless --port says otherwise (kept in step with DEFAULT_PORT in electron/server). */
@@ -51,6 +52,8 @@ export function registerServe(program: Command): void {
       const { startBackend } = await import('../../core/api/backend.js');
       const { isLoopbackHost } = await import('../../server/access.js');
       const { startWebServer, rendererBuilt } = await import('../../server/server.js');
+      // A root it cannot use is refused before anything starts (not a green dot over "No tasks yet").
+      (options.root ?? ['.']).forEach(checkRootFolder);
       const host = options.host ?? '127.0.0.1';
       const staticDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../renderer');
       if (!rendererBuilt(staticDir)) {
@@ -79,6 +82,7 @@ export function registerServe(program: Command): void {
         const e = err as NodeJS.ErrnoException;
         if (e.code === 'EADDRINUSE') throw new UserError(`port ${options.port} on ${host} is in use; pass --port with another port (or 0 for any free one)`);
         if (e.code === 'EADDRNOTAVAIL') throw new UserError(`${host} is not an address of this machine; pass --host with one of its interfaces`);
+        if (e.code === 'EACCES') throw new UserError(`port ${options.port} on ${host} needs privileges this user does not have; pass --port 1024 or above (or 0 for any free one)`);
         throw err;
       }
       if (!isLoopbackHost(host)) {

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { checkAgentId, isTaskId } from '../../../shared/entry.js';
 import type { RunSummary } from '../../core/index/runs.js';
+import { UserError } from '../errors.js';
 import { openFreshIndex, withIndexErrors } from './search.js';
 
 interface StatsCommandOptions {
@@ -25,6 +26,10 @@ export function registerStats(program: Command): void {
       const indexer = await openFreshIndex(options.root);
       try {
         const runs = withIndexErrors(indexer, () => runSummaries(indexer.db, query));
+        // As `tail`, `screen` and `export` do: an agent or task that is not there is a usage error.
+        if (target !== undefined && runs.length === 0) {
+          throw new UserError(`no agent or task ${JSON.stringify(target)} under ${indexer.root}; run \`loupe ls --root ${options.root}\` to list them`);
+        }
         if (options.json === true) process.stdout.write(JSON.stringify(runs) + '\n');
         else process.stdout.write(formatRuns(runs, target));
       } finally {

@@ -12,6 +12,7 @@ import type { EntryFilter } from '../../core/log/filter.js';
 import { agentIdOfLogFile, findAgentLog } from '../../core/log/paths.js';
 import type { LineRecord } from '../../core/screen/lineRecord.js';
 import { UserError } from '../errors.js';
+import { checkRootFolder } from '../rootOption.js';
 
 /** Like tail(1). */
 const DEFAULT_LINES = 10;
@@ -237,20 +238,8 @@ function resolveTarget(target: string, options: TailCommandOptions): string {
     if (!fs.statSync(target).isFile()) throw new UserError(`${target} is not a file; pass a .jsonl log or an agent id`);
     return path.resolve(target);
   }
-  checkRoot(options.root);
+  checkRootFolder(options.root);
   return findAgentFile(target, options);
-}
-
-function checkRoot(root: string): void {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(root);
-  } catch {
-    throw new UserError(`--root ${root} does not exist; pass the folder that holds .agent-workspace/`);
-  }
-  if (!stat.isDirectory()) {
-    throw new UserError(`--root ${root} is a file, not a folder; pass the folder that holds .agent-workspace/`);
-  }
 }
 
 function findAgentFile(agentId: string, options: TailCommandOptions): string {

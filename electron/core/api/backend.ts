@@ -89,10 +89,13 @@ export function startBackend(options: BackendOptions): Backend {
 
   if (options.embedded) {
     void loadHandlerModules().catch((err: Error) => log(`cannot load Loupe's modules: ${err.message}`));
-    void startCaptureDaemons(sockets, log);
+    // A state folder it cannot create (no HOME, no permission) is reported, never a crash.
+    void startCaptureDaemons(sockets, log).catch((err: Error) => log(`cannot start the capture daemons: ${err.message}`));
   }
   // Open the indexes now when embedded, so indexing starts without waiting for a first search.
-  if (options.embedded) void indexes.stats({}).catch((err: Error) => log(`cannot open the index: ${err.message}`));
+  let disposed = false;
+  // A backend disposed at once (the port was taken) closes the index under this first pass: no news.
+  if (options.embedded) void indexes.stats({}).catch((err: Error) => disposed || log(`cannot open the index: ${err.message}`));
 
   const attention = options.embedded
     ? watchAttention({
@@ -139,6 +142,7 @@ export function startBackend(options: BackendOptions): Backend {
       return connected;
     },
     async dispose() {
+      disposed = true;
       clearInterval(poll);
       attention?.dispose();
       for (const c of [...clients]) c.close();

@@ -51,5 +51,7 @@ export function parseSeqPoint(option: string, value: string): ReplayPoint {
 
 /** `--from` / `--to`: a sequence number (digits only) or an ISO 8601 time. */
 export function parseTimeOrSeqPoint(option: string, value: string): ReplayPoint {
-  return /^\s*\d+\s*$/.test(value) ? parseSeqPoint(option, value) : parseTimePoint(option, value);
+  if (/^\s*\d+\s*$/.test(value)) return parseSeqPoint(option, value);
+  if (!Number.isNaN(parseTimestamp(value.trim()))) return parseTimePoint(option, value);
+  throw new ReplayError(`${option} ${JSON.stringify(value)} is neither an entry number nor an ISO 8601 time; use e.g. ${option} 1200 or ${option} 2026-11-21T23:54:09Z`);
 }
