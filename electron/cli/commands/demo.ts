@@ -42,7 +42,7 @@ function describeDemo(
     [`loupe ls${rootFlag}${socketFlag}`, 'agents, their state and entry counts'],
     [`loupe tail -f ${first.agentId}${rootFlag}`, 'follow one agent live'],
     [`loupe search Traceback${rootFlag}`, 'find the crash across every agent'],
-    [`loupe serve${rootFlag}`, 'open the app in a browser'],
+    [`loupe serve${rootFlag}${socketFlag}`, 'open the app in a browser'],
     [`${tmux} attach -t ${first.session}`, 'watch it in tmux itself'],
   ];
   const commandWidth = Math.max(...next.map(([command]) => command.length));

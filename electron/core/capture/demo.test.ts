@@ -77,7 +77,8 @@ describe('loupe demo', () => {
     expect(Object.keys(logs).sort()).toEqual(DEMO_AGENTS.map((a) => a.name).sort());
     expect(fs.readdirSync(path.join(root, '.agent-workspace'))).toHaveLength(1);
     expect(stdout).toMatch(/^Started 4 demo agents in task TASK-\d{8}-\d{6}-[0-9a-f]{8}\n/);
-    for (const command of [`loupe ls --socket ${socket}`, 'loupe tail -f claude-refactor', 'loupe search Traceback', 'loupe serve']) {
+    // Commands that ask tmux keep the --socket the demo was given; the others read the logs.
+    for (const command of [`loupe ls --socket ${socket}`, 'loupe tail -f claude-refactor', 'loupe search Traceback', `loupe serve --socket ${socket}`, `tmux -L ${socket} attach`]) {
       expect(stdout).toContain(`  ${command} `);
     }
   });
