@@ -60,6 +60,18 @@ test('filtering by stderr shows only the error lines, and clearing returns to th
   await expect(pane.locator('.term-host')).toBeVisible();
 });
 
+test("E lists exactly the errors the status line counts, Loupe's own exit note included", async ({ page, loupe }) => {
+  const { agentId } = await loupe.runAgent('migrate-like', 'echo "step 1"; echo "Error: column missing" >&2; echo "Traceback (most recent call last):"; exit 1');
+  await openApp(page, loupe);
+  await openAgent(page, agentId);
+  const pane = page.locator(`.pane[data-agent="${agentId}"]`);
+  await expect(pane.locator('.pane-status')).toContainText('exit 1', { timeout: 30_000 });
+  const counted = Number((await pane.locator('.pane-status .status-errors').textContent({ timeout: 15_000 }))!.match(/\d+/)![0]);
+  expect(counted).toBeGreaterThan(1); // the error lines, and the terminated note (exit 1 is an error)
+  await page.locator('body').press('e');
+  await expect(pane.locator('.filter-lines .line')).toHaveCount(counted);
+});
+
 test('a global search hit opens its agent with the hit in view', async ({ page, loupe }) => {
   // The hit is far above the end of the output, so the pane must scroll to show it. The marker is
   // computed by the shell so that the recorded command line does not match the search too.

@@ -24,7 +24,8 @@ export interface Shortcut {
 
 const focused = (s: AppState) => s.panes.find((p) => p.key === s.focusedKey) ?? null;
 
-const ERRORS_ONLY: PaneFilter = { types: ['stderr'], minLevel: null, grep: '' };
+/** The lines the status line counts as errors: screen lines at level error or above, of any type. */
+const ERRORS_ONLY: PaneFilter = { types: [], minLevel: 'error', grep: '' };
 
 function findInFocused(s: AppState & AppActions, direction: 'next' | 'previous') {
   const pane = focused(s);
@@ -68,7 +69,7 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: ['F3', 'Enter'], description: 'Next match (Enter in the find box)', group: 'Find and filter', global: true, run: (s) => findInFocused(s, 'next') },
   { keys: ['Shift+F3', 'Shift+Enter'], description: 'Previous match', group: 'Find and filter', global: true, run: (s) => findInFocused(s, 'previous') },
   { keys: ['F'], description: 'Filter the focused pane (type, level, regex)', group: 'Find and filter', run: (s) => { const p = focused(s); if (p) s.setFilter(p.key, p.filter ?? { types: [], minLevel: null, grep: '' }); } },
-  { keys: ['E'], description: 'Show only errors (stderr) in the focused pane, or back', group: 'Find and filter', run: (s) => { const p = focused(s); if (p) s.setFilter(p.key, p.filter ? null : ERRORS_ONLY); } },
+  { keys: ['E'], description: 'Show only error lines (level error or above: the ones the status line counts), or back', group: 'Find and filter', run: (s) => { const p = focused(s); if (p) s.setFilter(p.key, p.filter ? null : ERRORS_ONLY); } },
   { keys: ['Ctrl+Shift+F', 'S'], description: 'Search all agents and runs', group: 'Find and filter', global: true, run: (s) => s.setView(s.view === 'search' ? 'panes' : 'search') },
   { keys: ['Escape'], description: 'Close find, filter, dialog or search view', group: 'App', global: true, run: (s) => closeTopmost(s) },
   { keys: [']', 'Alt+ArrowRight'], description: 'Focus the next pane', group: 'Panes', run: (s) => s.cycleFocus(1) },

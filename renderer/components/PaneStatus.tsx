@@ -73,7 +73,7 @@ export function PaneStatus({ pane }: { pane: PaneModel }) {
       <span className={`state-badge state-${summary.status}`}>{summary.status}</span>
       {duration !== null && <span title="Duration">{formatDuration(Math.max(0, duration))}</span>}
       <span title="Entries">{formatCount(summary.entries)} entries</span>
-      <span className={summary.errors > 0 ? 'status-errors' : ''} title="Error entries">
+      <span className={summary.errors > 0 ? 'status-errors' : ''} title="Screen lines at level error or fatal, of any type (E lists them)">
         {summary.errors} {summary.errors === 1 ? 'error' : 'errors'}
       </span>
       {summary.warnings > 0 && <span className="status-warnings">{summary.warnings} warn</span>}

@@ -50,6 +50,10 @@ describe('capture on a full disk (D10)', () => {
     const root = path.join(mnt, 'root');
     fs.mkdirSync(root);
     process.env.LOUPE_STATE_DIR = stateDir;
+    // Space held back, to give back once the disk is full: whatever the split between spool and
+    // log when it fills, this much is free again afterwards.
+    const reserve = path.join(mnt, 'reserve');
+    fs.writeFileSync(reserve, Buffer.alloc(1024 * 1024));
     world.tmux('new-session', '-d', '-s', 'keepalive', 'sleep 600');
     const pad = 'p'.repeat(150);
     const started = await runAgent({
@@ -67,10 +71,11 @@ describe('capture on a full disk (D10)', () => {
     daemon = spawn(process.execPath, [BIN, 'daemon', '--socket', world.socket], { stdio: 'ignore', env: process.env });
     await waitFor(() => isHostRunning(world.socket), 10_000, 'the daemon');
     world.tmux('wait-for', '-S', 'd10-go');
-    // About 3.2 MB of output into a 3 MB disk that also holds the spool: it fills.
+    // About 3.2 MB of output into the 2 MB left of a 3 MB disk that also holds the spool: it fills.
     world.tmux('wait-for', 'd10-printed');
     await waitFor(() => freeBytes() < 64 * 1024, 20_000, 'the disk to fill');
     // Space comes back: what the host could not write is counted once it can write again.
+    fs.rmSync(reserve);
     for (const f of fs.readdirSync(path.join(stateDir, 'sockets', world.socket))) {
       if (f.endsWith('.spool')) spawnSync('fallocate', ['--punch-hole', '--offset', '0', '--length', String(fs.statSync(path.join(stateDir, 'sockets', world.socket, f)).size), path.join(stateDir, 'sockets', world.socket, f)]);
     }
