@@ -90,12 +90,12 @@ test("the pane's filter is the default slice, and X opens the dialog", async ({ 
   await openAgent(page, agentId);
   await expectPaneText(page, agentId, 'deploy finished');
   await page.locator(`.pane[data-agent="${agentId}"]`).click();
-  await page.keyboard.press('e'); // errors only (stderr)
+  await page.keyboard.press('e'); // errors only (level error or above)
   await expect(page.locator(`.pane[data-agent="${agentId}"] .badge-filter`)).toBeVisible();
   await page.keyboard.press('x');
   const dialog = page.getByRole('dialog', { name: `Export ${agentId}` });
   await expect(dialog.getByText('From the pane’s filter.')).toBeVisible();
-  await expect(dialog.getByRole('button', { name: 'stderr' })).toHaveAttribute('aria-pressed', 'true');
+  await expect(dialog.getByLabel('Level')).toHaveValue('error');
   await expect(dialog.getByTestId('export-preview')).toContainText('1 entry');
   const { name, text } = await download(page, dialog);
   expect(name).toBe(`${agentId}-slice.txt`);
