@@ -8,8 +8,8 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ENTRY_TYPES, isTaskId, LEVELS, type EntryType, type Level } from '../../../shared/entry.js';
+import { checkRootFolder } from '../../core/log/paths.js';
 import { UserError } from '../errors.js';
-import { checkRootFolder } from '../rootOption.js';
 
 /** How often the progress line on a terminal is redrawn. */
 const PROGRESS_INTERVAL_MS = 250;

@@ -4,8 +4,8 @@
  */
 import type { Command } from 'commander';
 import { checkSocketName, parseTimestamp } from '../../../shared/entry.js';
+import { checkRootFolder } from '../../core/log/paths.js';
 import type { Workspace, WorkspaceAgent } from '../../core/workspace/list.js';
-import { checkRootFolder } from '../rootOption.js';
 
 interface LsOptions {
   root?: string[];

@@ -11,8 +11,8 @@ import type { Command } from 'commander';
 import { ENTRY_TYPES, LEVELS, type EntryType, type Level } from '../../../shared/entry.js';
 import type { Indexer } from '../../core/index/indexer.js';
 import type { SearchHit } from '../../core/search/query.js';
+import { checkRootFolder } from '../../core/log/paths.js';
 import { UserError } from '../errors.js';
-import { checkRootFolder } from '../rootOption.js';
 
 /** Characters of context shown on each side of the first match. */
 const SNIPPET_CONTEXT_CHARS = 60;

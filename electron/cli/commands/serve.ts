@@ -7,8 +7,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { checkRootFolder } from '../../core/log/paths.js';
 import { UserError } from '../errors.js';
-import { checkRootFolder } from '../rootOption.js';
 import { parseSocket, SOCKET_HELP } from './socket-option.js';
 
 /** The port unless --port says otherwise (kept in step with DEFAULT_PORT in electron/server). */

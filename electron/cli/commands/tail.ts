@@ -9,10 +9,9 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ENTRY_TYPES, LEVELS, type EntryType, type Level } from '../../../shared/entry.js';
 import type { EntryFilter } from '../../core/log/filter.js';
-import { agentIdOfLogFile, findAgentLog } from '../../core/log/paths.js';
+import { agentIdOfLogFile, checkRootFolder, findAgentLog } from '../../core/log/paths.js';
 import type { LineRecord } from '../../core/screen/lineRecord.js';
 import { UserError } from '../errors.js';
-import { checkRootFolder } from '../rootOption.js';
 
 /** Like tail(1). */
 const DEFAULT_LINES = 10;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentNotice, Attention, Workspace } from '../../../shared/ipc.js';
+import { waitFor } from '../capture/test-support.js';
 import { watchAttention } from './attentionWatch.js';
 
 function workspace(attention: Attention): Workspace {
@@ -7,13 +8,6 @@ function workspace(attention: Attention): Workspace {
   return { roots: [{ root: '/r', tasks: [{ root: '/r', taskId: agent.taskId, agents: [agent] }] }], panes: [], tmux: [] } as unknown as Workspace;
 }
 
-async function until(what: string, check: () => boolean): Promise<void> {
-  const end = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('watchAttention', () => {
   it('tells clients about state changes, and sends one waiting notice per question, only after 2 s', async () => {
@@ -29,19 +23,19 @@ describe('watchAttention', () => {
       pollMs: 10,
     });
     try {
-      await until('a look', () => looks > 2);
+      await waitFor(() => looks > 2, 5000, 'a look');
       expect(changes).toBe(0);
       // An auto-approver answers within 2 s: a change, but no notice.
       current = { state: 'waiting', since: iso(500), reason: 'prompt on screen (rule yes-no)', prompt: 'Proceed? [y/N]' };
-      await until('the change', () => changes === 1);
+      await waitFor(() => changes === 1, 5000, 'the change');
       current = { state: 'working', since: iso(0), reason: 'output is arriving', prompt: null };
-      await until('the next change', () => changes === 2);
+      await waitFor(() => changes === 2, 5000, 'the next change');
       expect(notices).toEqual([]);
       // A question that stands: one notice with its text, however many looks see it.
       current = { state: 'waiting', since: iso(3000), reason: 'prompt on screen (rule yes-no)', prompt: 'Deploy to production? [y/N]' };
-      await until('the notice', () => notices.length === 1);
+      await waitFor(() => notices.length === 1, 5000, 'the notice');
       const seen = looks;
-      await until('more looks', () => looks > seen + 3);
+      await waitFor(() => looks > seen + 3, 5000, 'more looks');
       expect(notices).toEqual([
         { agent: { root: '/r', taskId: 'TASK-20261201-120000-0a1b2c3d', agentId: 'a1' }, kind: 'waiting', exitStatus: null, message: 'a1 is waiting: Deploy to production? [y/N]' },
       ]);

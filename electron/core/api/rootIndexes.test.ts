@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ensureLogsDir, newTaskId, streamPath } from '../log/paths.js';
 import { LogWriter } from '../log/writer.js';
 import type { RootErrorLine } from '../index/indexThread.js';
+import { waitFor } from '../capture/test-support.js';
 import { RootIndexes } from './rootIndexes.js';
 
 let root: string;
@@ -25,15 +26,6 @@ function writer(agentId: string): LogWriter {
   return new LogWriter(streamPath(root, taskId, agentId), { agentId });
 }
 
-async function until<T>(what: string, get: () => T | undefined | false, deadlineMs = 20_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const value = get();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('RootIndexes with watch (the app, loupe serve)', () => {
   it('indexes in a worker thread: the serving thread keeps ticking while a 10 MB backlog is indexed', async () => {
@@ -75,7 +67,7 @@ describe('RootIndexes with watch (the app, loupe serve)', () => {
     w.append({ type: 'stderr', content: 'Error: cannot find module "left-pad"\r\n' });
     w.append({ type: 'stdout', content: 'next\r\n' });
     w.closeSync();
-    await until('the error line', () => heard.length > 0);
+    await waitFor(() => heard.length > 0, 20_000, 'the error line');
     expect(heard.map((l) => [l.root, l.taskId, l.agentId, l.text])).toEqual([[path.resolve(root), taskId, 'a1', 'Error: cannot find module "left-pad"']]);
   }, 60_000);
 

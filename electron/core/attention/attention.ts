@@ -187,15 +187,13 @@ function tidy(lines: string[]): string {
 }
 
 /** Every agent's attention facts in an index, by `taskId/agentId` (agents not played yet have none). */
-export function attentionFactsOf(db: { prepare(sql: string): { all(): unknown[] } }, root: string): Map<string, AttentionFacts> {
+export function attentionFactsOf(db: { prepare(sql: string): { all(...params: unknown[]): unknown[] } }, root: string): Map<string, AttentionFacts> {
   const rows = db
     .prepare(
-      `SELECT t.task_id AS task, a.agent_id AS agent, s.attention AS facts, r.path AS root
+      `SELECT t.task_id AS task, a.agent_id AS agent, s.attention AS facts
        FROM screen_states s JOIN agents a ON a.id = s.agent JOIN tasks t ON t.id = a.task JOIN roots r ON r.id = t.root
-       WHERE s.attention IS NOT NULL`,
+       WHERE s.attention IS NOT NULL AND r.path = ?`,
     )
-    .all() as { task: string; agent: string; facts: string; root: string }[];
-  const out = new Map<string, AttentionFacts>();
-  for (const row of rows) if (row.root === root) out.set(`${row.task}/${row.agent}`, JSON.parse(row.facts) as AttentionFacts);
-  return out;
+    .all(root) as { task: string; agent: string; facts: string }[];
+  return new Map(rows.map((row) => [`${row.task}/${row.agent}`, JSON.parse(row.facts) as AttentionFacts]));
 }

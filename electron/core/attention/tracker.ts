@@ -21,11 +21,11 @@ export class AttentionTracker {
   entry(entry: LogEntry, time: number): void {
     const event = entry.type === 'system' ? entry.metadata?.event : undefined;
     if (event === 'started') {
-      this.set({ ...NO_FACTS });
+      this.facts = { ...NO_FACTS };
       return;
     }
     if (event === 'terminated') {
-      this.set({ ...this.facts, ended: time, prompt: null, notification: null });
+      this.facts = { ...this.facts, ended: time, prompt: null, notification: null };
       return;
     }
     const text = entryTerminalText(entry);
@@ -39,7 +39,7 @@ export class AttentionTracker {
       facts.notification = null; // output after a notification answers it (or moves on)
     }
     if (notification !== undefined) facts.notification = { kind: notification.kind, text: notification.text, at: time };
-    this.set(facts);
+    this.facts = facts;
   }
 
   /** The screen after the entries played so far: is it asking something? */
@@ -48,23 +48,19 @@ export class AttentionTracker {
     const bell = this.facts.notification;
     if (bell !== null && bell.text === '') {
       // A bell says nothing: what it asks is what the screen shows where the cursor is.
-      this.set({ ...this.facts, notification: { ...bell, text: questionAt(screen.rows, lastRowWithText(screen)) } });
+      this.facts = { ...this.facts, notification: { ...bell, text: questionAt(screen.rows, lastRowWithText(screen)) } };
     }
     const cursorText = questionAt(screen.rows, lastRowWithText(screen));
-    if (cursorText !== this.facts.cursorText) this.set({ ...this.facts, cursorText });
+    if (cursorText !== this.facts.cursorText) this.facts = { ...this.facts, cursorText };
     const found = findPrompt(screen, rules);
     const current = this.facts.prompt;
     if (found === null) {
-      if (current !== null) this.set({ ...this.facts, prompt: null });
+      if (current !== null) this.facts = { ...this.facts, prompt: null };
       return;
     }
     if (current !== null && current.rule === found.rule && current.text === found.text) return;
     // The prompt appeared with the output that drew it.
-    this.set({ ...this.facts, prompt: { ...found, since: this.facts.lastOutput ?? 0 } });
-  }
-
-  private set(facts: AttentionFacts): void {
-    this.facts = facts;
+    this.facts = { ...this.facts, prompt: { ...found, since: this.facts.lastOutput ?? 0 } };
   }
 }
 

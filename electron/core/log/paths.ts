@@ -69,6 +69,17 @@ export class RootError extends Error {
   override name = 'RootError';
 }
 
+/** `--root DIR`, checked the same way everywhere: throws a RootError unless `root` is an existing folder. */
+export function checkRootFolder(root: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(root);
+  } catch {
+    throw new RootError(`--root ${root} does not exist; pass the folder that holds .agent-workspace/`);
+  }
+  if (!stat.isDirectory()) throw new RootError(`--root ${root} is a file, not a folder; pass the folder that holds .agent-workspace/`);
+}
+
 /**
  * Checks that `root` can hold a workspace and creates the task's `logs/` folder.
  * Errors name the path and what to do (a root that is a file, a missing parent, ...).

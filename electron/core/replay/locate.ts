@@ -1,11 +1,11 @@
 /**
  * Finding the run to replay and reading the moment the user asked for (`--at ISO`, `--seq N`,
- * `--from ISO|SEQ`). Errors are `ReplayError`s: one line, naming the input and what to do.
+ * `--from ISO|SEQ`). Errors are `ReplayError`s (a bad `--root` is the shared `RootError`): one
+ * line, naming the input and what to do.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { checkAgentId, checkTaskId, parseTimestamp } from '../../../shared/entry.js';
-import { findAgentLog, type AgentLog } from '../log/paths.js';
+import { checkRootFolder, findAgentLog, type AgentLog } from '../log/paths.js';
 import type { ReplayPoint } from './seek.js';
 
 /** A user error about what to replay; the CLI prints its message and exits 2. */
@@ -17,13 +17,7 @@ export class ReplayError extends Error {
 export function locateRun(root: string, agentId: string, taskId?: string): AgentLog {
   checkAgentId(agentId);
   if (taskId !== undefined) checkTaskId(taskId);
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(root);
-  } catch {
-    throw new ReplayError(`--root ${root} does not exist; pass the folder that holds .agent-workspace/`);
-  }
-  if (!stat.isDirectory()) throw new ReplayError(`--root ${root} is a file, not a folder; pass the folder that holds .agent-workspace/`);
+  checkRootFolder(root);
   const log = findAgentLog(root, agentId, taskId);
   if (log === null) {
     const where = taskId !== undefined ? `task ${taskId} under ${path.resolve(root)}` : path.resolve(root);
