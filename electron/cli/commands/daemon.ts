@@ -6,7 +6,7 @@
  * `loupe attach` start one in the background (with --exit-when-idle) when none runs.
  */
 import { Command } from 'commander';
-import { parseSocket, SOCKET_HELP } from './socket-option.js';
+import { collectSocket, SOCKET_HELP } from './socket-option.js';
 
 interface DaemonCommandOptions {
   socket?: string[];
@@ -17,7 +17,7 @@ export function registerDaemon(program: Command): void {
   program
     .command('daemon')
     .description('run the capture host and supervisor in the foreground (started automatically by run/attach)')
-    .option('--socket <name...>', `${SOCKET_HELP}; repeat for several servers`, (value: string, previous: string[] = []) => [...previous, parseSocket(value)])
+    .option('--socket <name...>', `${SOCKET_HELP}; repeat for several servers`, collectSocket)
     .option('--exit-when-idle', 'exit once there is nothing left to capture')
     .action(async (options: DaemonCommandOptions) => {
       const { CaptureHost } = await import('../../core/capture/capture-host.js');

@@ -3,9 +3,10 @@
  * last activity) and the tmux panes that are not captured yet, with the command to capture them.
  */
 import type { Command } from 'commander';
-import { checkSocketName, parseTimestamp } from '../../../shared/entry.js';
+import { parseTimestamp } from '../../../shared/entry.js';
 import { checkRootFolder } from '../../core/log/paths.js';
 import type { Workspace, WorkspaceAgent } from '../../core/workspace/list.js';
+import { collectSocket } from './socket-option.js';
 
 interface LsOptions {
   root?: string[];
@@ -21,11 +22,10 @@ export function registerLs(program: Command): void {
     .command('ls')
     .description('list roots, tasks and agents (live or ended, entries, last activity) and tmux panes not captured yet')
     .option('--root <dir>', 'a root holding .agent-workspace/ (repeatable; default: the current folder, plus roots live panes capture into)', collect)
-    .option('--socket <name>', 'tmux -L socket to look at (repeatable; default: the default server and every socket Loupe captures on)', collect)
+    .option('--socket <name>', 'tmux -L socket to look at (repeatable; default: the default server and every socket Loupe captures on)', collectSocket)
     .option('--json', 'print the listing as JSON (see Workspace in electron/core/workspace/list.ts)')
     .action(async (options: LsOptions) => {
       const sockets = options.socket ?? [];
-      sockets.forEach(checkSocketName);
       options.root?.forEach(checkRootFolder);
       const workspace = await listWithAttention({ roots: options.root ?? [process.cwd()], sockets, includePaneRoots: options.root === undefined });
       process.stdout.write(options.json ? JSON.stringify(workspace, null, 2) + '\n' : formatWorkspace(workspace, Date.now()));

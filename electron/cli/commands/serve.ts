@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { checkRootFolder } from '../../core/log/paths.js';
 import { UserError } from '../errors.js';
-import { parseSocket, SOCKET_HELP } from './socket-option.js';
+import { collectSocket, SOCKET_HELP } from './socket-option.js';
 
 /** The port unless --port says otherwise (kept in step with DEFAULT_PORT in electron/server). */
 const DEFAULT_PORT = 7420;
@@ -42,10 +42,7 @@ export function registerServe(program: Command): void {
     .option('--port <n>', `port to listen on (0 picks a free one)`, parsePort, DEFAULT_PORT)
     .option('--host <address>', 'interface to bind (default 127.0.0.1); any other exposes the UI to that network', parseHost)
     .option('--root <dir...>', 'folders holding .agent-workspace/ (default: the current folder)')
-    .option('--socket <name...>', `${SOCKET_HELP}; repeat for several servers`, (value: string, previous: string[] = []) => [
-      ...previous,
-      parseSocket(value),
-    ])
+    .option('--socket <name...>', `${SOCKET_HELP}; repeat for several servers`, collectSocket)
     .option('--allow-control', 'let the browser attach and detach captures, start agents and answer waiting ones (read-only without it)')
     .action(async (options: ServeOptions) => {
       const { CONTROL_CHANNELS } = await import('../../../shared/ipc.js');

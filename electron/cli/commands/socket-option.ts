@@ -8,3 +8,8 @@ export const SOCKET_HELP = 'tmux socket name, as in `tmux -L NAME` (default: the
 export function parseSocket(value: string): string {
   return checkSocketName(value);
 }
+
+/** A repeatable --socket (commander's argParser): each name checked as it is read, collected in order. */
+export function collectSocket(value: string, previous: string[] = []): string[] {
+  return [...previous, parseSocket(value)];
+}

@@ -4,10 +4,10 @@
  * prints it and exits 0; exits 1 when the timeout passes first. For scripts and orchestrators.
  */
 import type { Command } from 'commander';
-import { checkSocketName } from '../../../shared/entry.js';
 import type { Attention } from '../../../shared/ipc.js';
 import { UserError } from '../errors.js';
 import { listWithAttention } from './ls.js';
+import { collectSocket } from './socket-option.js';
 
 interface WaitOptions {
   for: string;
@@ -24,8 +24,6 @@ type Target = (typeof TARGETS)[number];
 /** How often the agent is looked at. */
 const POLL_MS = 500;
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
 export function registerWait(program: Command): void {
   program
     .command('wait')
@@ -35,7 +33,7 @@ export function registerWait(program: Command): void {
     .option('--timeout <seconds>', 'give up after this many seconds (exit status 1)')
     .option('--root <dir>', 'the folder holding .agent-workspace/', '.')
     .option('--task <id>', 'the task holding the agent (default: the newest one that does)')
-    .option('--socket <name>', 'tmux -L socket the agent runs on (repeatable; default: every socket Loupe captures on)', collect)
+    .option('--socket <name>', 'tmux -L socket the agent runs on (repeatable; default: every socket Loupe captures on)', collectSocket)
     .option('--json', 'print the attention as JSON: {"state", "since", "reason", "prompt"}')
     .action(async (agentId: string, options: WaitOptions) => {
       if (!(TARGETS as readonly string[]).includes(options.for)) {
@@ -43,7 +41,6 @@ export function registerWait(program: Command): void {
       }
       const timeoutMs = options.timeout === undefined ? Number.POSITIVE_INFINITY : parseTimeout(options.timeout);
       const sockets = options.socket ?? [];
-      sockets.forEach(checkSocketName);
       const { locateRun } = await import('../../core/replay/locate.js');
       const log = locateRun(options.root, agentId, options.task);
       const deadline = Date.now() + timeoutMs;
