@@ -78,8 +78,7 @@ export function loadNote() {
 
 /**
  * Starts tmux on a private socket, `loupe serve` on a temp root and a headless Chromium.
- * @param {{ viewport?: { width: number, height: number }, noWebgl?: boolean }} [options]
- *   noWebgl: hide WebGL from the page, so panes use the DOM renderer.
+ * @param {{ viewport?: { width: number, height: number } }} [options]
  */
 export async function startLive(options = {}) {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-bench-live-'));
@@ -135,15 +134,6 @@ export async function startLive(options = {}) {
     browser = await chromium.launch({ executablePath: process.env.LOUPE_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
     const page = await browser.newPage({ viewport: options.viewport ?? { width: 1440, height: 900 } });
     page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
-    if (options.noWebgl) {
-      // As on a machine without WebGL: every pane falls back to xterm's DOM renderer.
-      await page.addInitScript(() => {
-        const getContext = HTMLCanvasElement.prototype.getContext;
-        HTMLCanvasElement.prototype.getContext = function (type, ...args) {
-          return type === 'webgl2' || type === 'webgl' ? null : getContext.call(this, type, ...args);
-        };
-      });
-    }
 
     return {
       root,

@@ -116,7 +116,7 @@ try {
   const disk = [...onDisk.values()].map((s) => s.disk - s.sent);
   const captured = [...onDisk.values()].map((s) => s.captured - s.sent);
   const fmt = (v) => `${v.toFixed(0)} ms`;
-  console.log(`${LINES} lines, one every ${INTERVAL_MS} ms; ${loadNote()}; pane renderer: ${await live.page.evaluate((id) => window.loupeDebug?.paneRenderer(id), agentId)}`);
+  console.log(`${LINES} lines, one every ${INTERVAL_MS} ms; ${loadNote()}`);
   header();
   row('live latency p50 (tmux → pane)', fmt(percentile(shown, 50)), `on disk ${fmt(percentile(disk, 50))}`, '<= 30 ms', percentile(shown, 50) <= 30);
   row('live latency p99 (tmux → pane)', fmt(percentile(shown, 99)), `on disk ${fmt(percentile(disk, 99))}`, '<= 100 ms', percentile(shown, 99) <= 100);

@@ -8,7 +8,6 @@
 //
 // Sizes: LOUPE_BENCH_PANES (default 20), LOUPE_BENCH_PANES_RATE (bytes/s per pane, default 1000000),
 // LOUPE_BENCH_PANES_SECONDS (default 120), LOUPE_BENCH_PANES_DRAIN_SECONDS (default 300).
-// LOUPE_BENCH_PANES_RENDERER=dom hides WebGL from the page (xterm's DOM renderer in every pane).
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -83,7 +82,7 @@ const wait = setInterval(() => {
 }, 50);
 `;
 
-const live = await startLive({ viewport: { width: 1920, height: 1080 }, noWebgl: process.env.LOUPE_BENCH_PANES_RENDERER === 'dom' });
+const live = await startLive({ viewport: { width: 1920, height: 1080 } });
 try {
   const writerFile = path.join(live.root, 'pane-writer.cjs');
   const goFile = path.join(live.root, 'panes-go');
@@ -99,7 +98,6 @@ try {
   for (const { agentId } of agents) {
     await live.page.waitForFunction((id) => /ready/.test(window.loupeDebug?.paneText(id, 'all') ?? ''), agentId, { timeout: 60_000 });
   }
-  const renderers = await live.page.evaluate((ids) => ids.map((id) => window.loupeDebug?.paneRenderer(id)), agents.map((a) => a.agentId));
 
   // Frames per second: rAF callbacks counted per whole second of the page's clock.
   await live.page.evaluate(() => {
@@ -167,8 +165,7 @@ try {
   const last = samples[samples.length - 1];
   const max = (key) => Math.max(...samples.map((s) => s[key]));
   const mb = (v) => `${v.toFixed(0)} MB`;
-  const rendererCount = (r) => renderers.filter((x) => x === r).length;
-  console.log(`${PANES} panes × ${(RATE / 1e6).toFixed(2)} MB/s for ${SECONDS} s; panes render with webgl: ${rendererCount('webgl')}, dom: ${rendererCount('dom')}; ${loadNote()}`);
+  console.log(`${PANES} panes × ${(RATE / 1e6).toFixed(2)} MB/s for ${SECONDS} s; ${loadNote()}`);
   header();
   row('output written into tmux in the window', `${(bytesInWindow / ((end - start) / 1000) / 1e6).toFixed(1)} MB/s`, `asked ${((PANES * RATE) / 1e6).toFixed(1)} MB/s`, '', null);
   row(`fps with ${PANES} live panes, median`, `${percentile(fps, 50)}`, `same panes idle: ${percentile(idleFps, 50)}`, '>= 30 fps', percentile(fps, 50) >= 30);

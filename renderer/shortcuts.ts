@@ -78,9 +78,15 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: ['M'], description: 'Maximize or restore the focused pane', group: 'Panes', run: (s) => s.toggleMaximize() },
   { keys: ['W'], description: 'Close the focused pane', group: 'Panes', run: (s) => { const p = focused(s); if (p) s.closePane(p.key); } },
   { keys: ['1'], description: 'Layout: one pane', group: 'Panes', run: (s) => s.setLayout(1) },
-  { keys: ['2'], description: 'Layout: two side by side', group: 'Panes', run: (s) => s.setLayout(2) },
-  { keys: ['4'], description: 'Layout: 2 × 2', group: 'Panes', run: (s) => s.setLayout(4) },
+  { keys: ['2'], description: 'Layout: two panes (side by side, or stacked when that gives larger text)', group: 'Panes', run: (s) => s.setLayout(2) },
+  { keys: ['4'], description: 'Layout: four panes (2 × 2, or a row or column when that gives larger text)', group: 'Panes', run: (s) => s.setLayout(4) },
   { keys: ['0'], description: 'Layout: auto grid of every open pane', group: 'Panes', run: (s) => s.setLayout('auto') },
+  { keys: ['+', '='], description: 'Larger text in the focused pane', group: 'Panes', run: (s) => { const p = focused(s); if (p) s.zoom({ pane: p.key }, 1); } },
+  { keys: ['-'], description: 'Smaller text in the focused pane', group: 'Panes', run: (s) => { const p = focused(s); if (p) s.zoom({ pane: p.key }, -1); } },
+  { keys: ['Z'], description: 'Focused pane back to the fitted text size', group: 'Panes', run: (s) => { const p = focused(s); if (p) s.zoom({ pane: p.key }, 0); } },
+  { keys: ['Ctrl+=', 'Ctrl++'], description: 'Larger text in all panes', group: 'Panes', global: true, run: (s) => s.zoom('all', 1) },
+  { keys: ['Ctrl+-'], description: 'Smaller text in all panes', group: 'Panes', global: true, run: (s) => s.zoom('all', -1) },
+  { keys: ['Ctrl+0'], description: 'All panes back to the fitted text size', group: 'Panes', global: true, run: (s) => s.zoom('all', 0) },
   { keys: ['X'], description: 'Export the focused pane’s run (format, slice, redaction)', group: 'Panes', run: (s) => { const p = focused(s); if (p) openPaneExport(p.key); } },
   { keys: ['G'], description: 'Scroll the focused pane to the end', group: 'Panes', run: (s) => { const p = focused(s); if (p) controllerFor(p.key)?.scrollToBottom(); } },
   { keys: ['N'], description: 'New agent', group: 'App', run: (s) => { if (s.info?.allowedControl.includes('agent:run')) s.setOverlay('newAgent'); } },
@@ -101,9 +107,9 @@ function closeTopmost(s: AppState & AppActions): void {
 
 /** Whether a key event matches a combo such as `Ctrl+Shift+F` or `?`. Ctrl also matches Cmd on macOS. */
 export function matchesCombo(event: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'shiftKey' | 'altKey'>, combo: string): boolean {
-  const parts = combo.split('+');
-  const key = parts.pop()!;
-  const want = new Set(parts);
+  // Modifiers, then the key, which may itself be `+` (as in `Ctrl++`).
+  const [, modifiers, key] = /^((?:(?:Ctrl|Alt|Shift)\+)*)(.+)$/.exec(combo)!;
+  const want = new Set(modifiers.split('+').filter(Boolean));
   const ctrl = event.ctrlKey || event.metaKey;
   if (ctrl !== want.has('Ctrl') || event.altKey !== want.has('Alt')) return false;
   // Letters: compare case-insensitively; Shift only matters when the combo names it.

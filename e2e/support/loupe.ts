@@ -187,6 +187,6 @@ export async function openAgent(page: Page, agentId: string): Promise<void> {
 
 declare global {
   interface Window {
-    loupeDebug?: { paneText(agentId: string, scope?: 'screen' | 'all'): string | null; paneRenderer(agentId: string): string | null };
+    loupeDebug?: { paneText(agentId: string, scope?: 'screen' | 'all'): string | null };
   }
 }

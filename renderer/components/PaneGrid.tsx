@@ -2,6 +2,7 @@
  * The grid of open agent panes. Every open pane stays mounted (so it keeps streaming and keeps its
  * scrollback); the layout decides which are on screen, the others are parked off screen.
  */
+import { useEffect, useRef, useState } from 'react';
 import { gridShape, visiblePanes } from '../store/appStore.js';
 import { useApp } from '../store/useApp.js';
 import { TerminalPane } from './TerminalPane.js';
@@ -13,7 +14,17 @@ export function PaneGrid() {
   const maximizedKey = useApp((s) => s.maximizedKey);
   const visible = visiblePanes({ panes, layout, focusedKey, maximizedKey });
   const shown = new Set(visible.map((p) => p.key));
-  const { columns, rows } = gridShape(maximizedKey ? 1 : layout, visible.length);
+  const gridRef = useRef<HTMLDivElement>(null);
+  const [area, setArea] = useState<{ width: number; height: number } | null>(null);
+  useEffect(() => {
+    const grid = gridRef.current;
+    if (!grid) return;
+    const observer = new ResizeObserver(() => setArea({ width: grid.clientWidth, height: grid.clientHeight }));
+    observer.observe(grid);
+    return () => observer.disconnect();
+  }, [panes.length === 0]);
+  const terminals = visible.map((p) => ({ cols: p.cols ?? 80, rows: p.rows ?? 24 }));
+  const { columns, rows } = gridShape(maximizedKey ? 1 : layout, terminals, area);
 
   if (panes.length === 0) {
     return (
@@ -30,7 +41,7 @@ export function PaneGrid() {
   }
 
   return (
-    <div className="pane-grid" style={{ gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))`, gridTemplateRows: `repeat(${rows}, minmax(0, 1fr))` }}>
+    <div className="pane-grid" ref={gridRef} data-columns={columns} data-rows={rows} style={{ gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))`, gridTemplateRows: `repeat(${rows}, minmax(0, 1fr))` }}>
       {panes.map((pane) => (
         <TerminalPane key={pane.key} pane={pane} visible={shown.has(pane.key)} order={visible.findIndex((p) => p.key === pane.key)} />
       ))}

@@ -9,7 +9,6 @@ import { appStore, useApp } from '../store/useApp.js';
 import { AgentFeed } from '../terminal/agentFeed.js';
 import { judgeLink } from '../terminal/hostileOutput.js';
 import { registerController } from '../terminal/paneRegistry.js';
-import { fitTerminal } from '../terminal/fitTerminal.js';
 import { TerminalController } from '../terminal/terminalController.js';
 import { ReplayView } from '../replay/ReplayView.js';
 import { FilterView } from './FilterView.js';
@@ -19,6 +18,8 @@ import { PaneSearchBar } from './PaneSearchBar.js';
 import { ReplyBar } from './ReplyBar.js';
 import { PaneStatus } from './PaneStatus.js';
 import { taskLabel } from './Sidebar.js';
+import { usePaneFit } from './usePaneFit.js';
+import { ZoomBadge } from './ZoomBadge.js';
 
 /** Used until the workspace says what size the agent's terminal was recorded at. */
 const DEFAULT_SIZE = { cols: 80, rows: 24 };
@@ -52,10 +53,7 @@ export function TerminalPane({ pane, visible, order }: { pane: PaneModel; visibl
         appStore.getState().setLinkRequest({ uri, url: verdict.allowed ? verdict.url : null, reason: verdict.allowed ? null : verdict.reason });
       },
       onSearchResult: ({ index, count }) => appStore.getState().setSearchResult(key, index, count),
-      onResize: (cols, rows) => {
-        appStore.getState().setPaneSize(key, cols, rows);
-        fitRef.current();
-      },
+      onResize: (cols, rows) => appStore.getState().setPaneSize(key, cols, rows),
     });
     ctl.open(mountRef.current!);
     s.setPaneSize(key, size.cols, size.rows);
@@ -78,21 +76,8 @@ export function TerminalPane({ pane, visible, order }: { pane: PaneModel; visibl
 
   useEffect(() => controller?.setTheme(theme), [controller, theme]);
 
-  // Fit the recorded cols × rows into the pane's cell by choosing the font size, never by
-  // re-wrapping; below the smallest readable size the pane scrolls instead.
-  const fitRef = useRef(() => undefined as void);
-  fitRef.current = () => {
-    const host = hostRef.current;
-    if (host && controller) fitTerminal(host, controller);
-  };
-  useEffect(() => {
-    const host = hostRef.current;
-    if (!host || !controller) return;
-    const observer = new ResizeObserver(() => fitRef.current());
-    observer.observe(host);
-    fitRef.current();
-    return () => observer.disconnect();
-  }, [controller, visible]);
+  // Fit the recorded cols × rows into the pane by choosing the font size, never by re-wrapping.
+  usePaneFit(hostRef, controller, key, visible);
 
   const s = appStore.getState;
   const state = agentInfo?.state ?? 'ended';
@@ -129,6 +114,7 @@ export function TerminalPane({ pane, visible, order }: { pane: PaneModel; visibl
         )}
         {pane.filter && <span className="badge badge-filter">filtered</span>}
         {pane.replay && <span className="badge badge-replay">replay</span>}
+        <ZoomBadge paneKey={key} />
         <span className="pane-actions">
           <button className="icon-btn" title="Find in pane (Ctrl+F)" aria-label="Find in pane" onClick={() => s().openSearch(key)}>
             <SearchIcon />

@@ -1,6 +1,40 @@
-/** The strip above the grid: view switch, layout, theme, help and connection state. */
+/** The strip above the grid: view switch, layout, text size, theme, help and connection state. */
 import { LAYOUTS, type Layout } from '../store/persistence.js';
+import { MIN_FONT_SIZE_RANGE } from '../terminal/fitTerminal.js';
 import { appStore, useApp } from '../store/useApp.js';
+import { zoomPercent } from './ZoomBadge.js';
+
+const MIN_FONT_CHOICES = Array.from({ length: MIN_FONT_SIZE_RANGE.max - MIN_FONT_SIZE_RANGE.min + 1 }, (_, i) => MIN_FONT_SIZE_RANGE.min + i);
+
+/** Zoom of all panes, and the smallest text panes fit to before they scroll. */
+function TextSize() {
+  const zoomAll = useApp((s) => s.zoomAll);
+  const minFontSize = useApp((s) => s.minFontSize);
+  const s = appStore.getState;
+  return (
+    <div className="segmented text-size" role="group" aria-label="Text size">
+      <button className="seg" title="Smaller text in all panes (Ctrl+−)" aria-label="Smaller text in all panes" onClick={() => s().zoom('all', -1)}>
+        A−
+      </button>
+      <button className="seg seg-value" title="Text size of all panes: click to reset (Ctrl+0)" aria-label="Reset text size" onClick={() => s().zoom('all', 0)}>
+        {zoomPercent(zoomAll)}
+      </button>
+      <button className="seg" title="Larger text in all panes (Ctrl+=)" aria-label="Larger text in all panes" onClick={() => s().zoom('all', 1)}>
+        A+
+      </button>
+      <label className="seg seg-select" title="Smallest text a pane fits to; below it the pane keeps this size and scrolls">
+        min
+        <select aria-label="Smallest text" value={minFontSize} onChange={(e) => { s().setMinFontSize(Number(e.target.value)); e.currentTarget.blur(); }}>
+          {MIN_FONT_CHOICES.map((size) => (
+            <option key={size} value={size}>
+              {size}px
+            </option>
+          ))}
+        </select>
+      </label>
+    </div>
+  );
+}
 
 const LAYOUT_LABELS: Record<string, { label: string; key: string }> = {
   '1': { label: '1', key: '1' },
@@ -57,6 +91,7 @@ export function Toolbar() {
             );
           })}
         </div>
+        <TextSize />
         <button className="btn btn-ghost" title="Switch theme (T)" aria-label="Switch theme" onClick={() => s().toggleTheme()}>
           {theme === 'dark' ? '☀' : '☾'}
         </button>

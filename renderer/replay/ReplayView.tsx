@@ -8,7 +8,7 @@ import { onAgentActivity } from '../store/activity.js';
 import type { PaneModel } from '../store/appStore.js';
 import { NextErrorIcon, PauseIcon, PlayIcon, PreviousErrorIcon, StepBackIcon, StepForwardIcon } from '../components/Icons.js';
 import { appStore, useApp } from '../store/useApp.js';
-import { fitTerminal } from '../terminal/fitTerminal.js';
+import { usePaneFit } from '../components/usePaneFit.js';
 import { judgeLink } from '../terminal/hostileOutput.js';
 import { registerController } from '../terminal/paneRegistry.js';
 import { TerminalController } from '../terminal/terminalController.js';
@@ -39,9 +39,6 @@ export function ReplayView({ pane }: { pane: PaneModel }) {
         appStore.getState().setLinkRequest({ uri, url: verdict.allowed ? verdict.url : null, reason: verdict.allowed ? null : verdict.reason });
       },
       onSearchResult: ({ index, count }) => appStore.getState().setSearchResult(key, index, count),
-      onResize: () => {
-        if (hostRef.current) fitTerminal(hostRef.current, terminal);
-      },
     });
     terminal.open(mountRef.current!);
     const controller = new ReplayController(agent, terminal);
@@ -85,14 +82,7 @@ export function ReplayView({ pane }: { pane: PaneModel }) {
     };
   }, [replay, key]);
 
-  useEffect(() => {
-    const host = hostRef.current;
-    if (!host || !replay) return;
-    const observer = new ResizeObserver(() => fitTerminal(host, replay.terminal));
-    observer.observe(host);
-    fitTerminal(host, replay.terminal);
-    return () => observer.disconnect();
-  }, [replay]);
+  usePaneFit(hostRef, replay?.terminal ?? null, key, true);
 
   return (
     <>
@@ -138,7 +128,7 @@ function ReplayBar({ controller, paneKey }: { controller: ReplayController; pane
         </button>
         <button className="btn btn-small replay-play" title="Play or pause (Space)" aria-label={status.playing ? 'Pause' : 'Play'} onClick={() => controller.togglePlay()}>
           {status.playing ? <PauseIcon /> : <PlayIcon />}
-          {status.playing ? 'Pause' : 'Play'}
+          <span className="replay-label">{status.playing ? 'Pause' : 'Play'}</span>
         </button>
         <button className="icon-btn" title="Step forward one entry (→)" aria-label="Step forward" onClick={() => void controller.stepForward()}>
           <StepForwardIcon />
@@ -159,7 +149,7 @@ function ReplayBar({ controller, paneKey }: { controller: ReplayController; pane
           </select>
         </label>
         <label className="replay-select" title="Idle pauses longer than this are shortened">
-          idle ≤
+          <span className="replay-label">idle ≤</span>
           <select
             aria-label="Idle cap"
             value={status.idleCap ?? 'off'}
@@ -175,14 +165,17 @@ function ReplayBar({ controller, paneKey }: { controller: ReplayController; pane
             ))}
           </select>
         </label>
+        {/* The run time is never cut; the wall clock and entry number give way first in a narrow pane. */}
         <span className="replay-time" title={status.time !== null ? new Date(status.time / 1000).toISOString() : undefined}>
           <span className="replay-position">{position}</span> / {duration}
-          <span className="muted"> · {clock} · #{status.seq}</span>
+        </span>
+        <span className="replay-extra muted">
+          · {clock} · #{status.seq}
         </span>
         {status.seeking && <span className="muted replay-busy">seeking…</span>}
         {status.error && <span className="replay-error">{status.error}</span>}
-        <button className="btn btn-small replay-live" title="Back to live (L)" onClick={() => appStore.getState().closeReplay(paneKey)}>
-          Back to live
+        <button className="btn btn-small replay-live" title="Back to live (L)" aria-label="Back to live" onClick={() => appStore.getState().closeReplay(paneKey)}>
+          <span className="replay-label">Back to </span>live
         </button>
       </div>
     </div>

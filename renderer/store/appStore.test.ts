@@ -65,12 +65,28 @@ describe('app store', () => {
     expect(visiblePanes(store.getState()).map((p) => p.agent.agentId)).toEqual(['e']);
   });
 
-  it('the auto grid is as square as possible', () => {
-    expect(gridShape('auto', 1)).toEqual({ columns: 1, rows: 1 });
-    expect(gridShape('auto', 4)).toEqual({ columns: 2, rows: 2 });
-    expect(gridShape('auto', 5)).toEqual({ columns: 3, rows: 2 });
-    expect(gridShape('auto', 20)).toEqual({ columns: 5, rows: 4 });
-    expect(gridShape(2, 2)).toEqual({ columns: 2, rows: 1 });
+  it('before the grid is measured, the auto grid is as square as possible', () => {
+    const terminals = (n: number) => Array.from({ length: n }, () => ({ cols: 80, rows: 24 }));
+    expect(gridShape('auto', terminals(1), null)).toEqual({ columns: 1, rows: 1 });
+    expect(gridShape('auto', terminals(4), null)).toEqual({ columns: 2, rows: 2 });
+    expect(gridShape('auto', terminals(5), null)).toEqual({ columns: 3, rows: 2 });
+    expect(gridShape('auto', terminals(20), null)).toEqual({ columns: 5, rows: 4 });
+    expect(gridShape(2, terminals(2), null)).toEqual({ columns: 2, rows: 1 });
+    expect(gridShape(1, terminals(3), null)).toEqual({ columns: 1, rows: 1 });
+  });
+
+  it('layouts take the arrangement with the largest text', () => {
+    const laptop = { width: 1090, height: 770 }; // the grid of a 1360 × 820 window
+    const wide = { cols: 120, rows: 32 };
+    const classic = { cols: 80, rows: 24 };
+    // Two 80 × 24 agents fit side by side; two 120-column agents read better stacked.
+    expect(gridShape(2, [classic, classic], laptop)).toEqual({ columns: 2, rows: 1 });
+    expect(gridShape(2, [wide, wide], laptop)).toEqual({ columns: 1, rows: 2 });
+    // Four stay 2 × 2 on a 1920 × 1080 screen; three tall-and-narrow agents go side by side.
+    expect(gridShape(4, [classic, classic, classic, classic], { width: 1650, height: 1030 })).toEqual({ columns: 2, rows: 2 });
+    expect(gridShape('auto', [{ cols: 60, rows: 50 }, { cols: 60, rows: 50 }, { cols: 60, rows: 50 }], laptop)).toEqual({ columns: 3, rows: 1 });
+    // Wide agents on a wide screen: 200 columns stack even on 2560 × 1440.
+    expect(gridShape(2, [{ cols: 200, rows: 50 }, { cols: 200, rows: 50 }], { width: 2290, height: 1390 })).toEqual({ columns: 1, rows: 2 });
   });
 
   it('search and filter state are kept per pane', () => {
@@ -131,6 +147,37 @@ describe('app store', () => {
     expect(second.theme).toBe('light');
     expect(second.collapsedRoots).toEqual(['/tmp/root']);
     expect(second.panes[0].filter).toBeNull(); // filters are per session, not saved
+  });
+
+  it('text size survives a restart: the minimum, the zoom of all panes and of each open pane', () => {
+    const storage = memoryStorage();
+    const first = createAppStore(storage).getState();
+    first.openAgent(agent('a'));
+    first.openAgent(agent('b'));
+    first.setMinFontSize(14);
+    first.zoom('all', 1);
+    first.zoom({ pane: agentKey(agent('a')) }, 1);
+    first.zoom({ pane: agentKey(agent('a')) }, 1);
+    first.zoom({ pane: agentKey(agent('b')) }, -1);
+    first.closePane(agentKey(agent('b'))); // a closed pane's zoom is forgotten
+
+    const second = createAppStore(storage).getState();
+    expect(second.minFontSize).toBe(14);
+    expect(second.zoomAll).toBe(1);
+    expect(second.paneZoom).toEqual({ [agentKey(agent('a'))]: 2 });
+    second.zoom({ pane: agentKey(agent('a')) }, 0);
+    expect(createAppStore(storage).getState().paneZoom).toEqual({});
+    // Zooming all panes starts them from one size again.
+    second.zoom({ pane: agentKey(agent('a')) }, 1);
+    second.zoom('all', -1);
+    expect(createAppStore(storage).getState()).toMatchObject({ zoomAll: 0, paneZoom: {} });
+  });
+
+  it('a saved text size out of range falls back to the default', () => {
+    const odd = createAppStore(memoryStorage({ [STORAGE_KEY]: JSON.stringify({ minFontSize: 2, zoomAll: 1.5, paneZoom: { a: 99, b: 'x', c: 3 } }) })).getState();
+    expect(odd.minFontSize).toBe(11);
+    expect(odd.zoomAll).toBe(0);
+    expect(odd.paneZoom).toEqual({ c: 3 });
   });
 
   it('a corrupt or foreign saved state falls back to defaults instead of failing', () => {

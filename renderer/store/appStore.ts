@@ -8,6 +8,7 @@ import type { EntryType, Level } from '../../shared/entry.js';
 import type { AgentRef, AppInfo, RunSummary, SearchResult, Workspace } from '../../shared/ipc.js';
 import { otherTheme, type ThemeName } from '../theme.js';
 import { agentKey, sameAgent } from './agentKey.js';
+import { MAX_ZOOM_STEPS, MIN_FONT_SIZE_RANGE } from '../terminal/fitTerminal.js';
 import { DEFAULT_UI, loadUi, saveUi, type KeyValueStorage, type Layout, type PersistedUi } from './persistence.js';
 
 export type { Layout } from './persistence.js';
@@ -108,6 +109,10 @@ export interface AppState {
    * the agent first shows up. An agent with more entries than that printed since you looked.
    */
   seenEntries: Record<string, number>;
+  /** Text size (see terminal/fitTerminal.ts): the readable minimum and the zoom steps. */
+  minFontSize: number;
+  zoomAll: number;
+  paneZoom: Record<string, number>;
 }
 
 export interface AppActions {
@@ -128,6 +133,9 @@ export interface AppActions {
   cycleFocus(delta: number): void;
   toggleMaximize(key?: string): void;
   setLayout(layout: Layout): void;
+  /** Zooms one pane (by key) or every pane: +1 larger, -1 smaller, 0 back to the fitted size. */
+  zoom(target: { pane: string } | 'all', step: 1 | -1 | 0): void;
+  setMinFontSize(size: number): void;
   toggleTheme(): void;
   toggleRoot(root: string): void;
   setView(view: MainView): void;
@@ -174,20 +182,55 @@ export function visiblePanes(state: Pick<AppState, 'panes' | 'layout' | 'focused
   return panes.slice(page * layout, page * layout + layout);
 }
 
-/** Grid columns and rows for `count` panes in a layout. */
-export function gridShape(layout: Layout, count: number): { columns: number; rows: number } {
-  if (count <= 1) return { columns: 1, rows: 1 };
-  if (layout === 2) return { columns: 2, rows: 1 };
-  if (layout === 4) return { columns: 2, rows: 2 };
-  if (layout === 1) return { columns: 1, rows: 1 };
-  const columns = Math.ceil(Math.sqrt(count));
-  return { columns, rows: Math.ceil(count / columns) };
+/** Pixels of a pane that are not terminal: header, status line, borders, padding, grid gap. */
+const PANE_CHROME = { width: 16, height: 68 };
+/** A terminal cell per px of font size (the monospace fonts of shared/fonts.ts at line height 1.1). */
+const CELL_PER_PX = { width: 0.6, height: 1.2 };
+
+/** Roughly the font size (px) at which a cols × rows terminal fills a width × height cell. */
+function fittingFontSize(terminal: { cols: number; rows: number }, width: number, height: number): number {
+  return Math.min((width - PANE_CHROME.width) / (terminal.cols * CELL_PER_PX.width), (height - PANE_CHROME.height) / (terminal.rows * CELL_PER_PX.height));
+}
+
+/**
+ * Grid columns and rows for the panes on screen (their terminal sizes) in a grid area. Layout 1
+ * is one pane; 2, 4 and auto take the arrangement (side by side, stacked, or a grid) in which the
+ * smallest text is largest, preferring the usual one (2: side by side, 4: 2 × 2, auto: square)
+ * unless another is clearly better. Wide agents in two panes are stacked, for example.
+ */
+export function gridShape(layout: Layout, terminals: { cols: number; rows: number }[], area: { width: number; height: number } | null): { columns: number; rows: number } {
+  const count = terminals.length;
+  if (count <= 1 || layout === 1) return { columns: 1, rows: 1 };
+  const usualColumns = layout === 'auto' ? Math.ceil(Math.sqrt(count)) : Math.min(count, 2);
+  const shape = (columns: number) => ({ columns, rows: Math.ceil(count / columns) });
+  if (area === null) return shape(usualColumns);
+  const smallestText = (columns: number) => {
+    const { rows } = shape(columns);
+    return Math.min(...terminals.map((t) => fittingFontSize(t, area.width / columns, area.height / rows)));
+  };
+  let best = usualColumns;
+  for (let columns = 1; columns <= count; columns++) {
+    if (columns > 1 && Math.ceil(count / (columns - 1)) === shape(columns).rows) continue; // same rows, narrower panes
+    if (smallestText(columns) > smallestText(best) * 1.1) best = columns;
+  }
+  return shape(best);
 }
 
 /** The state worth keeping across restarts. */
 export function persistedPart(state: AppState): PersistedUi {
   const focused = state.panes.find((p) => p.key === state.focusedKey)?.agent ?? null;
-  return { theme: state.theme, layout: state.layout, openAgents: state.panes.map((p) => p.agent), focused, collapsedRoots: state.collapsedRoots };
+  const open = new Set(state.panes.map((p) => p.key));
+  return {
+    theme: state.theme,
+    layout: state.layout,
+    openAgents: state.panes.map((p) => p.agent),
+    focused,
+    collapsedRoots: state.collapsedRoots,
+    minFontSize: state.minFontSize,
+    zoomAll: state.zoomAll,
+    // Zoom of closed panes is forgotten with them.
+    paneZoom: Object.fromEntries(Object.entries(state.paneZoom).filter(([key]) => open.has(key))),
+  };
 }
 
 /**
@@ -228,6 +271,9 @@ export function createAppStore(storage: KeyValueStorage | null): AppStore {
       connection: 'connecting',
       error: null,
       seenEntries: {},
+      minFontSize: saved.minFontSize,
+      zoomAll: saved.zoomAll,
+      paneZoom: saved.paneZoom,
 
       openLiveAgents() {
         const { panes, workspace, layout } = get();
@@ -294,6 +340,24 @@ export function createAppStore(storage: KeyValueStorage | null): AppStore {
 
       setLayout(layout) {
         set({ layout, maximizedKey: null });
+      },
+
+      zoom(target, step) {
+        const next = (steps: number) => (step === 0 ? 0 : Math.max(-MAX_ZOOM_STEPS, Math.min(MAX_ZOOM_STEPS, steps + step)));
+        if (target === 'all') {
+          // Zooming all panes starts them all from the same size again.
+          set((s) => ({ zoomAll: next(s.zoomAll), paneZoom: {} }));
+          return;
+        }
+        set((s) => {
+          const { [target.pane]: current = 0, ...others } = s.paneZoom;
+          const steps = next(current);
+          return { paneZoom: steps === 0 ? others : { ...others, [target.pane]: steps } };
+        });
+      },
+
+      setMinFontSize(size) {
+        if (Number.isFinite(size)) set({ minFontSize: Math.max(MIN_FONT_SIZE_RANGE.min, Math.min(MIN_FONT_SIZE_RANGE.max, Math.round(size))) });
       },
 
       toggleTheme() {

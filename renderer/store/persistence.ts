@@ -1,10 +1,12 @@
 /**
- * What survives a restart: theme, layout, open panes, focus and the sidebar's collapsed roots.
+ * What survives a restart: theme, layout, open panes, focus, the sidebar's collapsed roots and
+ * text size (the readable minimum, zoom of all panes and of each).
  * Kept in localStorage, which both Electron and the browser have; a corrupt or foreign value is
  * ignored field by field rather than breaking startup.
  */
 import type { AgentRef } from '../../shared/ipc.js';
 import type { ThemeName } from '../theme.js';
+import { DEFAULT_MIN_FONT_SIZE, MAX_ZOOM_STEPS, MIN_FONT_SIZE_RANGE } from '../terminal/fitTerminal.js';
 
 /** Bump when the shape changes incompatibly; old values are then ignored. */
 export const STORAGE_KEY = 'loupe.ui.v1';
@@ -18,6 +20,12 @@ export interface PersistedUi {
   openAgents: AgentRef[];
   focused: AgentRef | null;
   collapsedRoots: string[];
+  /** The smallest font size panes fit to (px); below it they scroll. */
+  minFontSize: number;
+  /** Zoom steps of every pane. */
+  zoomAll: number;
+  /** Zoom steps of single panes, by agent key, on top of `zoomAll`. */
+  paneZoom: Record<string, number>;
 }
 
 /** The subset of the Web Storage API this module needs (tests pass a Map-backed one). */
@@ -26,7 +34,23 @@ export interface KeyValueStorage {
   setItem(key: string, value: string): void;
 }
 
-export const DEFAULT_UI: PersistedUi = { theme: 'dark', layout: 'auto', openAgents: [], focused: null, collapsedRoots: [] };
+export const DEFAULT_UI: PersistedUi = {
+  theme: 'dark',
+  layout: 'auto',
+  openAgents: [],
+  focused: null,
+  collapsedRoots: [],
+  minFontSize: DEFAULT_MIN_FONT_SIZE,
+  zoomAll: 0,
+  paneZoom: {},
+};
+
+const isZoom = (v: unknown): v is number => Number.isInteger(v) && Math.abs(v as number) <= MAX_ZOOM_STEPS;
+
+function paneZoomOf(value: unknown): Record<string, number> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => isZoom(v) && v !== 0));
+}
 
 function isRef(value: unknown): value is AgentRef {
   const v = value as Record<string, unknown> | null;
@@ -48,6 +72,12 @@ export function loadUi(storage: KeyValueStorage | null): PersistedUi {
     openAgents: Array.isArray(v.openAgents) ? v.openAgents.filter(isRef).map(({ root, taskId, agentId }) => ({ root, taskId, agentId })) : [],
     focused: isRef(v.focused) ? { root: v.focused.root, taskId: v.focused.taskId, agentId: v.focused.agentId } : null,
     collapsedRoots: Array.isArray(v.collapsedRoots) ? v.collapsedRoots.filter((r): r is string => typeof r === 'string') : [],
+    minFontSize:
+      typeof v.minFontSize === 'number' && v.minFontSize >= MIN_FONT_SIZE_RANGE.min && v.minFontSize <= MIN_FONT_SIZE_RANGE.max
+        ? v.minFontSize
+        : DEFAULT_UI.minFontSize,
+    zoomAll: isZoom(v.zoomAll) ? v.zoomAll : 0,
+    paneZoom: paneZoomOf(v.paneZoom),
   };
 }
 

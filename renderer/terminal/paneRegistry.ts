@@ -34,8 +34,6 @@ export function controllerFor(key: string): TerminalController | undefined {
 export interface LoupeDebug {
   /** Text of a pane by agent id: the lines on screen, or the whole buffer. */
   paneText(agentId: string, scope?: 'screen' | 'all'): string | null;
-  /** The renderer a pane uses ('webgl' or 'dom'). */
-  paneRenderer(agentId: string): string | null;
 }
 
 function byAgentId(agentId: string): TerminalController | undefined {
@@ -53,5 +51,4 @@ declare global {
 
 window.loupeDebug = {
   paneText: (agentId, scope = 'all') => byAgentId(agentId)?.text(scope) ?? null,
-  paneRenderer: (agentId) => byAgentId(agentId)?.renderer ?? null,
 };

@@ -6,23 +6,17 @@
 import { Terminal, type IDisposable } from '@xterm/xterm';
 import { SearchAddon, type ISearchOptions } from '@xterm/addon-search';
 import { Unicode11Addon } from '@xterm/addon-unicode11';
-import { WebglAddon } from '@xterm/addon-webgl';
+import { MONO_FONT_FAMILY } from '../../shared/fonts.js';
 import { SEARCH_COLORS, TERMINAL_THEMES, type ThemeName } from '../theme.js';
 import { blockHostileSequences } from './hostileOutput.js';
 
 /** Lines kept above the screen; enough for a long agent session without unbounded memory. */
 const SCROLLBACK_LINES = 20_000;
-/** Browsers cap live WebGL contexts per page (16 in Chromium); panes beyond this use the DOM renderer. */
-export const MAX_WEBGL_PANES = 8;
-/** The pane's natural font size; panes shrink their font (never re-wrap) to fit their cell. */
-export const MAX_FONT_SIZE = 13;
-/** Below this text is unreadable, so the pane scrolls instead of shrinking further. */
-export const MIN_FONT_SIZE = 6;
+/** The font size a terminal starts at, before its pane fits it (fitTerminal.ts). */
+const INITIAL_FONT_SIZE = 13;
 
 /** The search addon stops decorating past this many matches; the count is still exact up to it. */
 const SEARCH_HIGHLIGHT_LIMIT = 2000;
-
-let webglPanes = 0;
 
 export interface SearchQuery {
   term: string;
@@ -45,7 +39,7 @@ export interface TerminalControllerOptions {
   onLink: (uri: string) => void;
   onSearchResult: (result: SearchResult) => void;
   /** Called when the terminal size changes (recorded resize entries). */
-  onResize: (cols: number, rows: number) => void;
+  onResize?: (cols: number, rows: number) => void;
 }
 
 /**
@@ -56,8 +50,6 @@ type QueuedOp =
   | { kind: 'text'; text: string }
   | { kind: 'resize'; cols: number; rows: number }
   | { kind: 'parsed'; callback: () => void };
-
-export type RendererKind = 'webgl' | 'dom';
 
 /**
  * Terminal bytes handed to xterm per animation frame, over all panes. xterm parses what it is
@@ -93,12 +85,10 @@ export class TerminalController {
   private readonly terminal: Terminal;
   private readonly search = new SearchAddon({ highlightLimit: SEARCH_HIGHLIGHT_LIMIT });
   private readonly disposables: IDisposable[] = [];
-  private webgl: WebglAddon | null = null;
   private queue: QueuedOp[] = [];
   private theme: ThemeName;
   private lastQuery: SearchQuery | null = null;
   private disposed = false;
-  renderer: RendererKind = 'dom';
 
   constructor(private readonly options: TerminalControllerOptions) {
     this.theme = options.theme;
@@ -107,8 +97,8 @@ export class TerminalController {
       rows: options.rows,
       scrollback: SCROLLBACK_LINES,
       theme: TERMINAL_THEMES[options.theme],
-      fontFamily: '"JetBrains Mono", "Cascadia Mono", "DejaVu Sans Mono", Menlo, Consolas, monospace',
-      fontSize: MAX_FONT_SIZE,
+      fontFamily: MONO_FONT_FAMILY,
+      fontSize: INITIAL_FONT_SIZE,
       lineHeight: 1.1,
       // Output only: keystrokes are never sent to the agent, and onData is never wired (E3).
       disableStdin: true,
@@ -129,21 +119,19 @@ export class TerminalController {
     );
   }
 
-  /** Puts the terminal into `container` and picks the fastest renderer available. */
+  /**
+   * Puts the terminal into `container`. It renders with xterm's DOM renderer: the WebGL addon
+   * (0.19) draws at the wrong scale after a font-size change and at device scale factors above 1
+   * (its canvas and GL viewport disagree: xtermjs/xterm.js#6115), which showed a quarter of the
+   * terminal or hid its last rows. The DOM renderer is exact at every scale.
+   */
   open(container: HTMLElement): void {
     this.terminal.open(container);
-    if (webglPanes < MAX_WEBGL_PANES && supportsWebgl()) {
-      try {
-        const webgl = new WebglAddon();
-        this.terminal.loadAddon(webgl);
-        this.webgl = webgl;
-        this.renderer = 'webgl';
-        webglPanes++;
-        this.disposables.push(webgl.onContextLoss(() => this.dropWebgl()));
-      } catch {
-        this.renderer = 'dom';
-      }
-    }
+  }
+
+  /** The element holding the rendered rows (its size follows the font size). */
+  get screenElement(): HTMLElement | null {
+    return this.terminal.element?.querySelector<HTMLElement>('.xterm-screen') ?? null;
   }
 
   /** Queues terminal bytes; they reach xterm on this pane's next turn in an animation frame. */
@@ -219,7 +207,7 @@ export class TerminalController {
   resize(cols: number, rows: number): void {
     if (cols === this.terminal.cols && rows === this.terminal.rows) return;
     this.terminal.resize(cols, rows);
-    this.options.onResize(cols, rows);
+    this.options.onResize?.(cols, rows);
   }
 
   get size(): { cols: number; rows: number } {
@@ -228,12 +216,12 @@ export class TerminalController {
 
   /** The rendered size in CSS pixels, before any scaling the view applies. */
   measure(): { width: number; height: number } {
-    const screen = this.terminal.element?.querySelector<HTMLElement>('.xterm-screen');
+    const screen = this.screenElement;
     return { width: screen?.offsetWidth ?? 0, height: screen?.offsetHeight ?? 0 };
   }
 
   get fontSize(): number {
-    return this.terminal.options.fontSize ?? MAX_FONT_SIZE;
+    return this.terminal.options.fontSize ?? INITIAL_FONT_SIZE;
   }
 
   /** Changes the glyph size only: cols and rows stay as recorded, so nothing re-wraps. */
@@ -305,37 +293,11 @@ export class TerminalController {
     return lines.join('\n');
   }
 
-  private dropWebgl(): void {
-    if (!this.webgl) return;
-    this.webgl.dispose();
-    this.webgl = null;
-    this.renderer = 'dom';
-    webglPanes--;
-  }
-
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     waitingForFrame.delete(this);
-    this.dropWebgl();
     for (const d of this.disposables) d.dispose();
     this.terminal.dispose();
   }
-}
-
-let webglSupport: boolean | null = null;
-
-/** Whether this browser can create a WebGL2 context (the WebGL addon needs it). */
-function supportsWebgl(): boolean {
-  if (webglSupport === null) {
-    try {
-      const canvas = document.createElement('canvas');
-      const gl = canvas.getContext('webgl2');
-      webglSupport = gl !== null;
-      gl?.getExtension('WEBGL_lose_context')?.loseContext();
-    } catch {
-      webglSupport = false;
-    }
-  }
-  return webglSupport;
 }

@@ -4,6 +4,7 @@
  * Every piece of the run (content, agent id, task id, metadata) is HTML-escaped, and the CSP
  * meta tag allows no script at all, so hostile output cannot execute (RELIABILITY E4).
  */
+import { MONO_FONT_FAMILY } from '../../../shared/fonts.js';
 import { AnsiHtmlConverter, escapeHtml } from './ansiToHtml.js';
 import { describeRedactions } from './summary.js';
 import type { ExportContext, OutputSink, RunFormatter } from './formatter.js';
@@ -19,7 +20,7 @@ header, footer { padding: 12px 20px; background: #252526; border-bottom: 1px sol
 footer { border-top: 1px solid #333; color: #9d9d9d; font-size: 12px; }
 h1 { font-size: 16px; margin: 0; } h2 { font-size: 14px; margin: 0; padding: 8px 20px; background: #2d2d2d; }
 .meta { color: #9d9d9d; font-size: 12px; }
-pre { margin: 0; padding: 12px 20px; font: 13px/1.35 ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace;
+pre { margin: 0; padding: 12px 20px; font: 13px/1.35 ${MONO_FONT_FAMILY};
   white-space: pre-wrap; overflow-wrap: anywhere; }
 .err { background: rgba(241, 76, 76, .12); }
 `;

@@ -9,6 +9,8 @@
  * markers and an agent picker. Untrusted text reaches the page only through `textContent` and
  * `terminal.write`; links in the output do nothing, and input is never read.
  */
+import { MONO_FONT_FAMILY } from '../../../shared/fonts.js';
+
 export const REPLAY_PLAYER_SCRIPT = String.raw`(() => {
 'use strict';
 /** Output gaps longer than this play as this long, so a run that idled for an hour still plays. */
@@ -75,7 +77,7 @@ class Player {
     this.terminal = new Terminal({
       cols: this.agent.cols, rows: this.agent.rows, scrollback: SCROLLBACK_LINES, disableStdin: true, cursorBlink: false,
       allowProposedApi: true, fontSize: 13, lineHeight: 1.15,
-      fontFamily: "ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace",
+      fontFamily: ${JSON.stringify(MONO_FONT_FAMILY)},
       linkHandler: { activate() {} },
       theme: { background: '#1e1e1e', foreground: '#d4d4d4', cursor: '#aeafad' },
     });
