@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { _electron as electron, expect, test, type ElectronApplication, type Page } from '@playwright/test';
 // @ts-expect-error plain JS helper shared with `npm start`
 import { findElectronBinary } from '../scripts/electron-binary.js';
+import { killTmuxServer } from '../electron/core/capture/test-support.js';
 
 const run = promisify(execFile);
 const found = findElectronBinary() as { binary: string | null; reason?: string };
@@ -53,7 +54,7 @@ test.describe('Electron app', () => {
 
   test.afterAll(async () => {
     await app?.close();
-    await run('tmux', ['-L', socket, 'kill-server']).catch(() => undefined);
+    killTmuxServer(socket);
     fs.rmSync(root, { recursive: true, force: true });
   });
 

@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
+import { killTmuxServer, waitForCaptureDaemons } from '../electron/core/capture/test-support.js';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const dist = (p: string) => pathToFileURL(path.join(REPO, 'dist', p)).href;
@@ -259,6 +260,7 @@ test('screenshot: the failing demo agent exported as replay-html, opened offline
     expect(opened.requests).toEqual([]);
     expect(opened.problems).toEqual([]);
   } finally {
-    spawnSync('tmux', ['-L', socket, 'kill-server']);
+    killTmuxServer(socket);
+    await waitForCaptureDaemons(socket);
   }
 });

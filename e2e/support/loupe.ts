@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { test as base, expect, type Page } from '@playwright/test';
+import { killTmuxServer, waitForCaptureDaemons } from '../../electron/core/capture/test-support.js';
 
 const run = promisify(execFile);
 const LOUPE = path.resolve('bin/loupe.js');
@@ -97,15 +98,11 @@ export async function startLoupe(): Promise<LoupeEnv> {
         await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
         if (server.exitCode === null) server.kill('SIGKILL');
       }
-      await tmux('kill-server').catch(() => undefined);
+      killTmuxServer(socket);
+      // The capture daemon finishes its captures (and writes its records) once the server is gone.
+      await waitForCaptureDaemons(socket);
       fs.rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
-      // The capture daemon may still be closing captures (and touching its files) after kill-server;
-      // a leftover temp folder is not worth failing a test for.
-      try {
-        fs.rmSync(stateDir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
-      } catch (err) {
-        console.warn(`could not remove ${stateDir}: ${(err as Error).message}`);
-      }
+      fs.rmSync(stateDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     },
   };
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatTimestamp, serializeEntry, type LogEntry } from '../../../shared/entry.js';
+import { killTmuxServer } from '../../core/capture/test-support.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/loupe.js', import.meta.url));
 const TASK = 'TASK-20260101-120000-0a1b2c3d';
@@ -117,7 +118,7 @@ describe('loupe search / stats / reindex', () => {
       }
       expect(found).toBe(1);
     } finally {
-      spawnSync('tmux', ['-L', socket, 'kill-server']);
+      killTmuxServer(socket);
     }
   });
 });

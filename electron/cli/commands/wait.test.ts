@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Attention } from '../../../shared/ipc.js';
+import { killTmuxServer, waitForCaptureDaemons } from '../../core/capture/test-support.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const BIN = path.resolve(HERE, '../../../bin/loupe.js');
@@ -43,11 +44,9 @@ beforeAll(() => {
   env = { ...process.env, LOUPE_STATE_DIR: path.join(root, '.state') };
 });
 
-afterAll(() => {
-  spawnSync('tmux', ['-L', SOCKET, 'kill-server']);
-  for (const line of spawnSync('pgrep', ['-f', `daemon --socket ${SOCKET}`], { encoding: 'utf8' }).stdout.split('\n')) {
-    if (line.trim() !== '') process.kill(Number(line), 'SIGTERM');
-  }
+afterAll(async () => {
+  killTmuxServer(SOCKET);
+  await waitForCaptureDaemons(SOCKET);
   fs.rmSync(root, { recursive: true, force: true });
 });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { attentionOf, compilePromptRules, findPrompt, NO_FACTS, questionAt, type AttentionFacts } from './attention.js';
 import { notificationsIn } from './notifications.js';
 import { DEFAULT_PROMPT_RULES } from './rules.js';
+import { killTmuxServer } from '../capture/test-support.js';
 
 const S = 1_000_000; // µs
 const T0 = Date.UTC(2026, 11, 1, 12) * 1000;
@@ -200,7 +201,7 @@ describe('the foreground process (Linux /proc)', () => {
       await new Promise((r) => setTimeout(r, 300));
       expect(readsTerminal(pid('reader'))).toBe(false);
     } finally {
-      tmux('kill-server');
+      killTmuxServer(socket);
     }
   });
 });

@@ -9,6 +9,7 @@ import { parseEntryLine, type LogEntry } from '../../../shared/entry.js';
 import type { Workspace } from '../workspace/list.js';
 import { DEMO_AGENTS } from './demo.js';
 import { outsideAsar } from './resources.js';
+import { killTmuxServer } from './test-support.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 /** The fast demo takes a second or two; a loaded shared machine gets plenty more. */
@@ -67,7 +68,7 @@ describe('loupe demo', () => {
   });
 
   afterAll(() => {
-    spawnSync('tmux', ['-L', socket, 'kill-server']);
+    killTmuxServer(socket);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -2,7 +2,7 @@
  * Test support for capture tests: a private tmux server, an isolated state dir and root, and
  * waiting on conditions (never on sleeps). Used only by *.test.ts files.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,11 +31,7 @@ export function createWorld(): TestWorld {
     stateDir,
     tmux: (...args) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
     cleanup() {
-      try {
-        execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
-      } catch {
-        // already gone
-      }
+      killTmuxServer(socket);
       // Pipe helpers of the killed server may still be finishing (touching their EOF markers) in
       // the state folder; a temp folder left behind is not worth failing the test file for.
       try {
@@ -45,6 +41,33 @@ export function createWorld(): TestWorld {
       }
     },
   };
+}
+
+/** The socket file of a private tmux server (`tmux -L name`). */
+export function tmuxSocketFile(socket: string): string {
+  return path.join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid?.() ?? 0}`, socket);
+}
+
+/** Ends a private tmux server and removes its socket file, which tmux leaves behind. */
+export function killTmuxServer(socket: string): void {
+  spawnSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
+  fs.rmSync(tmuxSocketFile(socket), { force: true });
+}
+
+/**
+ * Waits until the capture daemons of a socket have exited (they do once its tmux server is gone
+ * and their captures are finished), so they stop writing into the state folder; ends the ones
+ * still running after `timeoutMs`.
+ */
+export async function waitForCaptureDaemons(socket: string, timeoutMs = 10_000): Promise<void> {
+  const pids = () =>
+    spawnSync('pgrep', ['-f', `daemon --socket ${socket}( |$)`], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter((line) => line.trim() !== '')
+      .map(Number);
+  const deadline = Date.now() + timeoutMs;
+  while (pids().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  for (const pid of pids()) process.kill(pid, 'SIGTERM');
 }
 
 /** Polls `condition` every 20 ms until it returns a truthy value or `timeoutMs` passes. */

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entryTerminalText, parseEntryLine, type LogEntry } from '../../../shared/entry.js';
 import { DEMO_AGENTS } from '../capture/demo.js';
+import { killTmuxServer } from '../capture/test-support.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 /** The fast demo takes a few seconds; a loaded shared machine gets plenty more. */
@@ -84,7 +85,7 @@ beforeAll(async () => {
 }, CAPTURE_DEADLINE_MS * 3);
 
 afterAll(() => {
-  spawnSync('tmux', ['-L', socket, 'kill-server']);
+  killTmuxServer(socket);
   fs.rmSync(dir, { recursive: true, force: true });
 });
 

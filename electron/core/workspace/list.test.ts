@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serializeEntry, type LogEntry } from '../../../shared/entry.js';
 import { ensureLogsDir, streamPath } from '../log/paths.js';
 import { listWorkspace, type Workspace } from './list.js';
+import { killTmuxServer } from '../capture/test-support.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const TASK = 'TASK-20260102-030405-0a1b2c3d';
@@ -54,7 +55,7 @@ describe('listWorkspace', () => {
   });
 
   afterAll(() => {
-    spawnSync('tmux', ['-L', socket, 'kill-server']);
+    killTmuxServer(socket);
     fs.rmSync(root, { recursive: true, force: true });
   });
 
