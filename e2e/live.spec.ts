@@ -33,3 +33,15 @@ test('a line sent into the agent\'s tmux pane with send-keys appears in its pane
   await loupe.tmux('send-keys', '-t', paneId, 'echo "hello from $((6*7)) send-keys"', 'Enter');
   await expectPaneText(page, agentId, 'hello from 42 send-keys');
 });
+
+test('a first visit that opens four live panes at once loads every one of them', async ({ page, loupe }) => {
+  // Each opening pane asks for its tail and its summary: more calls at once than the server runs
+  // per connection (MAX_CALLS_IN_FLIGHT); the bridge must queue them, not have them refused.
+  await loupe.loupe('demo');
+  await openApp(page, loupe);
+  await expect(page.locator('.pane')).toHaveCount(4);
+  for (const agent of ['build', 'claude-refactor', 'codex-review', 'migrate']) {
+    await expect.poll(async () => (await paneText(page, agent)).trim().length, { message: `${agent} shows output` }).toBeGreaterThan(0);
+  }
+  await expect(page.locator('.pane-error')).toHaveCount(0);
+});

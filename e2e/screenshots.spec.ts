@@ -69,3 +69,36 @@ test('screenshots of agents that need you, at device scale factors 1 and 2', asy
     await context.close();
   }
 });
+
+test('screenshots of readable panes: 2 × 2 and side by side on a laptop, scale factor 2, Claude Code glyphs', async ({ browser, loupe }) => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+  let page = await context.newPage();
+  await openApp(page, loupe);
+  if ((await page.locator('.agent-row[data-agent="build"]').count()) === 0) await loupe.loupe('demo');
+  for (const agent of DEMO) await page.locator(`.agent-row[data-agent="${agent}"]`).first().click();
+  await expectPaneText(page, 'build', '[ 60%]', 'all', 80_000);
+  await expectPaneText(page, 'claude-refactor', '⎿', 'all', 80_000);
+  await page.locator('body').press('4');
+  await page.locator('.pane[data-agent="claude-refactor"] .pane-head').click();
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: `${DIR}/panes-2x2.png` });
+  await page.locator('body').press('2');
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: `${DIR}/panes-side-by-side.png` });
+  await context.close();
+
+  // The same two panes on a HiDPI screen, and Claude Code's glyphs up close.
+  const hidpi = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 2 });
+  page = await hidpi.newPage();
+  await openApp(page, loupe);
+  for (const agent of ['claude-refactor', 'codex-review']) await page.locator(`.agent-row[data-agent="${agent}"]`).first().click();
+  await page.locator('body').press('2');
+  await expectPaneText(page, 'claude-refactor', '⎿', 'all', 80_000);
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: `${DIR}/panes-hidpi@2x.png` });
+  await page.locator('.pane[data-agent="claude-refactor"] .pane-head').click();
+  await page.locator('body').press('1');
+  await page.mouse.move(0, 0);
+  await page.locator('.pane[data-agent="claude-refactor"]').screenshot({ path: `${DIR}/claude-glyphs@2x.png` });
+  await hidpi.close();
+});

@@ -5,6 +5,7 @@
  * renderer knows which transport is in use.
  */
 import type {
+  MAX_CALLS_IN_FLIGHT,
   WEBSOCKET_PATH,
   InvokeArgs,
   InvokeChannel,
@@ -37,6 +38,8 @@ export class BridgeError extends Error {
  * because shared/ipc.ts also carries the backend's argument schemas (zod) that the UI never needs.
  */
 const WS_PATH: typeof WEBSOCKET_PATH = '/ws';
+/** As many calls as the server runs at once per connection (the contract's MAX_CALLS_IN_FLIGHT). */
+const CALLS_IN_FLIGHT: typeof MAX_CALLS_IN_FLIGHT = 4;
 
 /** First reconnect delay; doubles up to the cap so a restarting server is not hammered. */
 const RECONNECT_FIRST_MS = 250;
@@ -53,6 +56,9 @@ class WebSocketBridge implements LoupeBridge {
   private readonly stateListeners = new Set<(state: ConnectionState) => void>();
   private opened: Promise<void> | null = null;
   private reconnectDelay = RECONNECT_FIRST_MS;
+  private inFlight = 0;
+  /** Calls waiting for one of the server's slots, oldest first. */
+  private readonly queued: (() => void)[] = [];
 
   constructor(private readonly url: string) {}
 
@@ -116,13 +122,25 @@ class WebSocketBridge implements LoupeBridge {
     for (const listener of this.stateListeners) listener(state);
   }
 
+  /**
+   * Sends a call once fewer than CALLS_IN_FLIGHT are running: the server refuses the ones beyond
+   * (four panes opening at once, each with its tail and summary, would otherwise fail to load).
+   */
   async invoke<C extends InvokeChannel>(channel: C, args: InvokeArgs<C>): Promise<InvokeResult<C>> {
-    await this.connect();
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.socket!.send(JSON.stringify({ kind: 'invoke', id, channel, args }));
-    });
+    if (this.inFlight < CALLS_IN_FLIGHT) this.inFlight++;
+    else await new Promise<void>((start) => this.queued.push(start)); // a finishing call hands over its slot
+    try {
+      await this.connect();
+      const id = this.nextId++;
+      return await new Promise<InvokeResult<C>>((resolve, reject) => {
+        this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+        this.socket!.send(JSON.stringify({ kind: 'invoke', id, channel, args }));
+      });
+    } finally {
+      const next = this.queued.shift();
+      if (next) next();
+      else this.inFlight--;
+    }
   }
 
   on<C extends PushChannel>(channel: C, listener: (payload: Push[C]) => void): () => void {

@@ -412,6 +412,13 @@ export interface ExportSaved extends ExportSummaryResult {
 /** The `loupe serve` path that downloads an export: `GET /export?request=<ExportFileRequest as JSON>`. */
 export const EXPORT_DOWNLOAD_PATH = '/export';
 
+/**
+ * Calls one WebSocket connection may have running at once; the server refuses more at once
+ * (BusyError), so a flood of large calls cannot pile up work and memory. The UI needs a few (a
+ * tail, a search, a seek); its bridge queues the rest until a reply frees a slot.
+ */
+export const MAX_CALLS_IN_FLIGHT = 4;
+
 // ---------------------------------------------------------------------------
 // The maps
 

@@ -13,7 +13,8 @@ import { RootIndexes } from '../core/api/rootIndexes.js';
 import { coreServices } from '../core/api/services.js';
 import { ensureLogsDir, streamPath } from '../core/log/paths.js';
 import { LogWriter } from '../core/log/writer.js';
-import { MAX_CALLS_IN_FLIGHT, startWebServer, type WebServer } from './server.js';
+import { MAX_CALLS_IN_FLIGHT } from '../../shared/ipc.js';
+import { startWebServer, type WebServer } from './server.js';
 
 const TASK = 'TASK-20260101-120000-0a1b2c3d';
 let root: string;

@@ -17,7 +17,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { EXPORT_DOWNLOAD_PATH, WEBSOCKET_PATH, type ControlChannel, type WireInvoke, type WirePush, type WireResult } from '../../shared/ipc.js';
+import { EXPORT_DOWNLOAD_PATH, MAX_CALLS_IN_FLIGHT, WEBSOCKET_PATH, type ControlChannel, type WireInvoke, type WirePush, type WireResult } from '../../shared/ipc.js';
 import type { Backend } from '../core/api/backend.js';
 import { CONTENT_SECURITY_POLICY } from '../core/api/csp.js';
 import { toWireError } from '../core/api/dispatch.js';
@@ -42,11 +42,6 @@ const MAX_CLIENT_MESSAGE_BYTES = 256 * 1024;
  * window keeps a healthy one far below it); it is disconnected rather than buffered without bound.
  */
 const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
-/**
- * Calls one connection may have running at once; more are refused at once (BusyError). The UI
- * needs a few (a tail, a search, a seek); a flood of large calls cannot pile up work and memory.
- */
-export const MAX_CALLS_IN_FLIGHT = 4;
 
 const SECURITY_HEADERS: Record<string, string> = {
   'Content-Security-Policy': CONTENT_SECURITY_POLICY,
