@@ -247,3 +247,24 @@ test('the glyphs agents print are drawn, not the missing-glyph box', async ({ br
   }
   await page.context().close();
 });
+
+test('a pane that scrolls follows the cursor: output at the top stays in view, and so does the newest line further down', async ({ browser, loupe }) => {
+  // 200 × 60 on a laptop needs less than the 11 px minimum, so the pane scrolls.
+  const { agentId, paneId } = await loupe.runAgent('tall', 'echo "first line at the top"; read go; for i in $(seq 1 80); do echo "more output $i"; done; sleep 600', { cols: 200, rows: 60 });
+  const page = await newPage(browser, 1, { width: 1280, height: 800 });
+  await openApp(page, loupe);
+  await openAgent(page, agentId);
+  await page.locator('body').press('1');
+  const pane = page.locator(`.pane[data-agent="${agentId}"]`);
+  const host = pane.locator('.term-host');
+  await expect(host).toHaveAttribute('data-scrolls', 'true');
+  const inView = async (text: string) => {
+    const row = pane.locator('.xterm-rows > div', { hasText: text });
+    const [r, h] = [await row.boundingBox(), await host.boundingBox()];
+    return r !== null && h !== null && r.y >= h.y && r.y + r.height <= h.y + h.height;
+  };
+  await expect.poll(() => inView('first line at the top')).toBe(true);
+  await loupe.tmux('send-keys', '-t', paneId, 'Enter');
+  await expect.poll(() => inView('more output 80')).toBe(true);
+  await page.context().close();
+});

@@ -61,7 +61,9 @@ test('screenshots of agents that need you, at device scale factors 1 and 2', asy
       // Open it from the group: its pane has the reply bar, with the menu's choices as buttons.
       await page.locator('.needs-you-row[data-agent="claude-ui"]').click();
       await expect(page.locator('.pane[data-agent="claude-ui"] .reply-choice')).toHaveCount(2);
-      await page.locator('[data-agent="build"] .pane-head').getByRole('button', { name: 'Close pane' }).click();
+      // Only the answered agent's pane (the first visit opened the newest task's, whichever it is).
+      const others = page.locator('.pane:not([data-agent="claude-ui"]) .pane-head').getByRole('button', { name: 'Close pane' });
+      while ((await others.count()) > 0) await others.first().click();
       for (const dismiss of await page.locator('.toast').getByRole('button', { name: 'Dismiss' }).all()) await dismiss.click();
       await page.mouse.move(0, 0);
       await page.screenshot({ path: `${DIR}/reply-bar.png` });
@@ -72,9 +74,10 @@ test('screenshots of agents that need you, at device scale factors 1 and 2', asy
 
 test('screenshots of readable panes: 2 × 2 and side by side on a laptop, scale factor 2, Claude Code glyphs', async ({ browser, loupe }) => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+  // A demo of its own: its task is the newest, first in the sidebar, and a first visit opens it.
+  await loupe.loupe('demo');
   let page = await context.newPage();
   await openApp(page, loupe);
-  if ((await page.locator('.agent-row[data-agent="build"]').count()) === 0) await loupe.loupe('demo');
   for (const agent of DEMO) await page.locator(`.agent-row[data-agent="${agent}"]`).first().click();
   await expectPaneText(page, 'build', '[ 60%]', 'all', 80_000);
   await expectPaneText(page, 'claude-refactor', '⎿', 'all', 80_000);
@@ -92,6 +95,8 @@ test('screenshots of readable panes: 2 × 2 and side by side on a laptop, scale 
   page = await hidpi.newPage();
   await openApp(page, loupe);
   for (const agent of ['claude-refactor', 'codex-review']) await page.locator(`.agent-row[data-agent="${agent}"]`).first().click();
+  const others = page.locator('.pane:not([data-agent="claude-refactor"]):not([data-agent="codex-review"]) .pane-head').getByRole('button', { name: 'Close pane' });
+  while ((await others.count()) > 0) await others.first().click();
   await page.locator('body').press('2');
   await expectPaneText(page, 'claude-refactor', '⎿', 'all', 80_000);
   await page.mouse.move(0, 0);

@@ -1,7 +1,7 @@
 /**
  * Keeps a pane's terminal fitted to its host (terminal/fitTerminal.ts): on a resize of the pane
  * or of the rendered screen (a recorded resize, a font change), and when the user's text size
- * settings change.
+ * settings change; and its cursor's row in view as the cursor moves.
  */
 import { useEffect, useRef, type RefObject } from 'react';
 import { PaneFitter } from '../terminal/fitTerminal.js';
@@ -24,8 +24,10 @@ export function usePaneFit(hostRef: RefObject<HTMLElement | null>, controller: T
     observer.observe(host);
     const screen = controller.screenElement;
     if (screen) observer.observe(screen);
+    const cursor = controller.onCursorMove(() => paneFitter.followCursor());
     paneFitter.fit();
     return () => {
+      cursor.dispose();
       observer.disconnect();
       paneFitter.dispose();
       fitter.current = null;

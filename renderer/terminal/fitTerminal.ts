@@ -2,8 +2,9 @@
  * Fits a terminal's recorded cols × rows into its pane by choosing the font size, never by
  * re-wrapping (SPEC §7 fidelity). The size is the largest at which the whole screen fits the
  * pane's width and height, but never below the user's readable minimum: below it the terminal
- * keeps the minimum size and the pane scrolls, pinned to the bottom (the newest rows) while the
- * user has not scrolled away. Zoom multiplies the fitted size, per pane and for all panes.
+ * keeps the minimum size and the pane scrolls, keeping the cursor's row (where the newest output
+ * is) in view while the user has not scrolled away. Zoom multiplies the fitted size, per pane and
+ * for all panes.
  */
 import type { TerminalController } from './terminalController.js';
 
@@ -21,7 +22,7 @@ export const ZOOM_STEP = 1.1;
 export const MAX_ZOOM_STEPS = 12;
 /** Pixels of the pane body around the terminal (its padding). */
 const HOST_PADDING = 8;
-/** How close to the bottom (px) still counts as "at the newest rows". */
+/** How close to the bottom (px) still counts as scrolled to the end. */
 const BOTTOM_SLACK = 4;
 
 export interface FitSettings {
@@ -52,10 +53,15 @@ export function chooseFontSize(fits: number, settings: FitSettings): number {
 export class PaneFitter {
   private box = '';
   private tooBig = Infinity;
-  private followBottom = true;
+  /** Whether the view follows the cursor: until the user scrolls away, again once they scroll to the end. */
+  private following = true;
+  /** Where this fitter last scrolled the pane to (its own scrolls are not the user's). */
+  private scrolledTo = -1;
+  private frame = 0;
   private readonly onScroll = () => {
     const host = this.host;
-    this.followBottom = host.scrollTop + host.clientHeight >= host.scrollHeight - BOTTOM_SLACK;
+    if (Math.abs(host.scrollTop - this.scrolledTo) <= 1) return;
+    this.following = host.scrollTop + host.clientHeight >= host.scrollHeight - BOTTOM_SLACK;
   };
 
   constructor(
@@ -86,15 +92,33 @@ export class PaneFitter {
     if (size !== current) this.controller.setFontSize(size);
     this.host.dataset.fontSize = String(size);
     this.host.dataset.scrolls = String(size > fits);
-    this.keepNewestVisible();
+    this.keepCursorVisible();
   }
 
-  /** While the user has not scrolled away, the bottom rows (where the newest output is) stay in view. */
-  keepNewestVisible(): void {
-    if (this.followBottom) this.host.scrollTop = this.host.scrollHeight;
+  /** Keeps the cursor's row in view on the next frame (call on every cursor move: it coalesces). */
+  followCursor(): void {
+    if (this.following && this.frame === 0) {
+      this.frame = requestAnimationFrame(() => {
+        this.frame = 0;
+        this.keepCursorVisible();
+      });
+    }
+  }
+
+  /** While following, scrolls as little as shows the cursor's row: the top of the screen if it is there. */
+  private keepCursorVisible(): void {
+    if (!this.following) return;
+    const host = this.host;
+    const { height } = this.controller.measure();
+    const rowHeight = height / this.controller.size.rows;
+    const cursorBottom = (this.controller.cursorRow + 1) * rowHeight + HOST_PADDING;
+    const target = Math.max(0, Math.min(host.scrollHeight - host.clientHeight, Math.ceil(cursorBottom - host.clientHeight)));
+    this.scrolledTo = target;
+    if (host.scrollTop !== target) host.scrollTop = target;
   }
 
   dispose(): void {
+    cancelAnimationFrame(this.frame);
     this.host.removeEventListener('scroll', this.onScroll);
   }
 }

@@ -220,6 +220,15 @@ export class TerminalController {
     return { width: screen?.offsetWidth ?? 0, height: screen?.offsetHeight ?? 0 };
   }
 
+  /** The cursor's row on the screen (0-based): where a program's newest output usually is. */
+  get cursorRow(): number {
+    return this.terminal.buffer.active.cursorY;
+  }
+
+  onCursorMove(listener: () => void): IDisposable {
+    return this.terminal.onCursorMove(listener);
+  }
+
   get fontSize(): number {
     return this.terminal.options.fontSize ?? INITIAL_FONT_SIZE;
   }
