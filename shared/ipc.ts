@@ -241,7 +241,8 @@ export interface CaptureStarted extends AgentRef {
   file: string;
 }
 
-export type Transport = 'ipc' | 'websocket';
+/** Electron IPC (the desktop app), the WebSocket (`loupe serve`), or MCP (`loupe mcp`, read-only). */
+export type Transport = 'ipc' | 'websocket' | 'mcp';
 
 export interface AppInfo {
   version: string;

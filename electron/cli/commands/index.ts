@@ -6,6 +6,7 @@ import { registerDemo } from './demo.js';
 import { registerDetach } from './detach.js';
 import { registerExport } from './export.js';
 import { registerLs } from './ls.js';
+import { registerMcp } from './mcp.js';
 import { registerReindex } from './reindex.js';
 import { registerReplay } from './replay.js';
 import { registerRun } from './run.js';
@@ -16,4 +17,4 @@ import { registerStats } from './stats.js';
 import { registerTail } from './tail.js';
 import { registerWait } from './wait.js';
 
-export const commands: ((program: Command) => void)[] = [registerRun, registerAttach, registerDetach, registerDaemon, registerLs, registerWait, registerDemo, registerTail, registerSearch, registerStats, registerReindex, registerServe, registerExport, registerScreen, registerReplay];
+export const commands: ((program: Command) => void)[] = [registerRun, registerAttach, registerDetach, registerDaemon, registerLs, registerWait, registerDemo, registerTail, registerSearch, registerStats, registerReindex, registerServe, registerMcp, registerExport, registerScreen, registerReplay];

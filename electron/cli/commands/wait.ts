@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { Attention } from '../../../shared/ipc.js';
+import { WAIT_TARGETS, waitForAttention, type WaitTarget } from '../../core/attention/wait.js';
 import { UserError } from '../errors.js';
 import { listWithAttention } from './ls.js';
 import { collectSocket } from './socket-option.js';
@@ -18,12 +19,6 @@ interface WaitOptions {
   json?: boolean;
 }
 
-const TARGETS = ['waiting', 'idle', 'ended', 'any'] as const;
-type Target = (typeof TARGETS)[number];
-
-/** How often the agent is looked at. */
-const POLL_MS = 500;
-
 export function registerWait(program: Command): void {
   program
     .command('wait')
@@ -36,27 +31,20 @@ export function registerWait(program: Command): void {
     .option('--socket <name>', 'tmux -L socket the agent runs on (repeatable; default: every socket Loupe captures on)', collectSocket)
     .option('--json', 'print the attention as JSON: {"state", "since", "reason", "prompt"}')
     .action(async (agentId: string, options: WaitOptions) => {
-      if (!(TARGETS as readonly string[]).includes(options.for)) {
+      if (!(WAIT_TARGETS as readonly string[]).includes(options.for)) {
         throw new UserError(`--for ${JSON.stringify(options.for)} is not a state to wait for; use waiting, idle, ended or any`);
       }
       const timeoutMs = options.timeout === undefined ? Number.POSITIVE_INFINITY : parseTimeout(options.timeout);
       const sockets = options.socket ?? [];
       const { locateRun } = await import('../../core/replay/locate.js');
       const log = locateRun(options.root, agentId, options.task);
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const attention = await attentionOf(log, sockets);
-        if (reached(attention, options.for as Target)) {
-          process.stdout.write(options.json ? JSON.stringify(attention) + '\n' : describe(agentId, attention));
-          return;
-        }
-        if (Date.now() >= deadline) {
-          process.stderr.write(`loupe: ${agentId} is still ${attention.state} after ${options.timeout} s (waited for ${options.for})\n`);
-          process.exitCode = 1;
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_MS, Math.max(0, deadline - Date.now()))));
+      const { attention, reached } = await waitForAttention(() => attentionOf(log, sockets), options.for as WaitTarget, timeoutMs);
+      if (reached) {
+        process.stdout.write(options.json ? JSON.stringify(attention) + '\n' : describe(agentId, attention));
+        return;
       }
+      process.stderr.write(`loupe: ${agentId} is still ${attention.state} after ${options.timeout} s (waited for ${options.for})\n`);
+      process.exitCode = 1;
     });
 }
 
@@ -73,10 +61,6 @@ async function attentionOf(log: { root: string; taskId: string; agentId: string 
   const agent = workspace.roots[0]?.tasks.find((t) => t.taskId === log.taskId)?.agents.find((a) => a.agentId === log.agentId);
   if (agent === undefined) throw new UserError(`${log.agentId} disappeared from ${log.root} while waiting (its task folder was removed)`, 1);
   return agent.attention;
-}
-
-function reached(attention: Attention, target: Target): boolean {
-  return target === 'any' ? attention.state !== 'working' : attention.state === target;
 }
 
 function describe(agentId: string, a: Attention): string {

@@ -90,10 +90,11 @@ export async function tailAgent(
     maxBytes: MAX_TAIL_REPLY_BYTES,
   });
   const entries = result.entries.map((r) => r.entry);
-  return { entries, text: await formatEntries(entries, args.format ?? 'jsonl'), truncated: result.truncated };
+  return { entries, text: formatEntries(entries, args.format ?? 'jsonl'), truncated: result.truncated };
 }
 
-async function formatEntries(entries: LogEntry[], format: Exclude<TailFormat, 'text'>): Promise<string> {
+/** Entries in a raw format, as `agent:tail` returns them: `jsonl` and `ansi` as `loupe tail` prints them, `json` the same array on one line. */
+export function formatEntries(entries: readonly LogEntry[], format: Exclude<TailFormat, 'text'>): string {
   switch (format) {
     case 'json':
       return JSON.stringify(entries);
