@@ -93,7 +93,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
     {
       title: "Read an agent's output",
       description:
-        "The last `tail` lines of an agent's terminal, exactly as `loupe tail` prints them. format text (default): the screen lines, what the terminal showed, each with its time, type and level; jsonl: the log entries as stored; json: the entries as a JSON array; ansi: the raw terminal bytes. A filtered tail (filter, type_filter, level) reads back until it has `tail` matches.",
+        "The last `tail` lines of an agent's terminal: the lines and entries `loupe tail` prints. format text (default): the screen lines, what the terminal showed, each with its time, type and level; jsonl: the log entries as stored; json: the entries as a JSON array; ansi: the raw terminal bytes. A filtered tail (filter, type_filter, level) reads back until it has `tail` matches.",
       inputSchema: {
         task_id: taskId,
         agent_id: agentId,
@@ -333,6 +333,8 @@ async function nextLiveEntry(ctx: ToolContext, ref: AgentRef, fromSequence: numb
   const { subscriptionId } = await ctx.call('live:subscribe', { ...ref, fromSequence });
   try {
     await new Promise<void>((resolve) => {
+      // Cancelled while subscribing (the client went away): no 'abort' event is coming.
+      if (signal.aborted) return resolve();
       const done = () => {
         clearTimeout(timer);
         stop();

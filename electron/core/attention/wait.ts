@@ -19,7 +19,7 @@ export interface WaitOutcome {
   reached: boolean;
 }
 
-export function reachedTarget(attention: Attention, target: WaitTarget): boolean {
+function reachedTarget(attention: Attention, target: WaitTarget): boolean {
   return target === 'any' ? attention.state !== 'working' : attention.state === target;
 }
 
@@ -46,6 +46,7 @@ export async function waitForAttention(
 /** Sleeps `ms`, or less if `signal` aborts. */
 function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
+    if (signal?.aborted === true) return resolve();
     const done = () => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', done);
