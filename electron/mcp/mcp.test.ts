@@ -75,7 +75,10 @@ beforeAll(async () => {
   // The last lines on a live screen become final (searchable, counted) once they stood still
   // for a few seconds (SPEC §12): from then on, every reader of the index sees the same lines.
   for (const line of ['boom in step 31', 'flood done']) {
-    await waitFor(() => (JSON.parse(loupe('search', line, '--root', root, '--json').stdout) as SearchResult).total === 1, 30_000, `"${line}" to settle`);
+    await waitFor(() => {
+      const r = loupe('search', line, '--root', root, '--json');
+      return r.status === 0 && (JSON.parse(r.stdout) as SearchResult).total === 1;
+    }, 30_000, `"${line}" to settle`);
   }
 
   transport = new StdioClientTransport({ command: process.execPath, args: [BIN, 'mcp', '--root', root, '--socket', SOCKET], env, cwd: root, stderr: 'pipe' });
