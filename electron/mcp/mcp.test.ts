@@ -66,15 +66,17 @@ async function toolError(name: string, args: Record<string, unknown>): Promise<s
 beforeAll(async () => {
   root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-mcp-')));
   env = { ...(process.env as Record<string, string>), LOUPE_STATE_DIR: path.join(root, '.state') };
-  run('worker', `echo "worker ready"; i=1; while [ $i -le 30 ]; do echo "step $i"; i=$((i+1)); done; echo "Error: boom in step 31"; while [ ! -f ${root}/go ]; do sleep 0.1; done; echo "late line after go"; sleep 120`);
+  run('worker', `echo "worker ready"; i=1; while [ $i -le 30 ]; do echo "step $i"; i=$((i+1)); done; echo "Error: boom in step $((30+1))"; while [ ! -f ${root}/go ]; do sleep 0.1; done; echo "late line after go"; sleep 120`);
   run('quitter', 'echo "quitting now"; exit 3');
-  run('flood', `i=1; while [ $i -le ${FLOOD_LINES} ]; do printf "flood line %05d %s\\n" $i "................................................................"; i=$((i+1)); done; echo "flood done"; sleep 120`);
-  await waitFor(() => loupe('tail', '--root', root, 'flood').stdout.includes('flood done'), 30_000, 'the flood to finish');
+  run('flood', `i=1; while [ $i -le ${FLOOD_LINES} ]; do printf "flood line %05d %s\\n" $i "................................................................"; i=$((i+1)); done; echo "flood ends at $i"; sleep 120`);
+  // Each agent's command line (in its `started` entry) spells its last words differently from
+  // how they print ($((30+1)), $i), so finding them finds the output.
+  await waitFor(() => loupe('tail', '--root', root, 'flood').stdout.includes(`flood ends at ${FLOOD_LINES + 1}`), 30_000, 'the flood to finish');
   await waitFor(() => loupe('tail', '--root', root, 'worker').stdout.includes('boom in step 31'), 30_000, 'the worker to print its error');
   await waitFor(() => loupe('tail', '--root', root, 'quitter').stdout.includes('terminated'), 30_000, 'the quitter to end');
   // The last lines on a live screen become final (searchable, counted) once they stood still
   // for a few seconds (SPEC §12): from then on, every reader of the index sees the same lines.
-  for (const line of ['boom in step 31', 'flood done']) {
+  for (const line of ['boom in step 31', `flood ends at ${FLOOD_LINES + 1}`]) {
     await waitFor(() => {
       const r = loupe('search', line, '--root', root, '--json');
       return r.status === 0 && (JSON.parse(r.stdout) as SearchResult).total === 1;
@@ -215,7 +217,7 @@ describe('loupe mcp', () => {
     expect(big.note).toMatch(/smaller tail.*stream_agent_output/);
     const cliLines = cli('tail', '-n', String(big.entry_count), 'flood');
     expect(big.output).toBe(cliLines);
-    expect(big.output).toContain('flood done');
+    expect(big.output).toContain(`flood ends at ${FLOOD_LINES + 1}`);
 
     const page = await structured<{ entries: LogEntry[]; next_since_sequence: number; at_end: boolean; note: string }>('stream_agent_output', { agent_id: 'flood', since_sequence: 0, max_entries: 10_000 });
     expect(page.at_end).toBe(false);
