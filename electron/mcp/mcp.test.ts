@@ -15,7 +15,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogEntry } from '../../shared/entry.js';
 import type { Attention, RunSummary, SearchResult, WorkspaceTask } from '../../shared/ipc.js';
-import { waitFor } from '../core/capture/test-support.js';
+import { killTmuxServer, waitFor, waitForCaptureDaemons } from '../core/capture/test-support.js';
 import { MAX_REPLY_CHARS } from './tools.js';
 
 const BIN = fileURLToPath(new URL('../../bin/loupe.js', import.meta.url));
@@ -91,10 +91,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await client?.close();
-  spawnSync('tmux', ['-L', SOCKET, 'kill-server']);
-  for (const line of spawnSync('pgrep', ['-f', `daemon --socket ${SOCKET}`], { encoding: 'utf8' }).stdout.split('\n')) {
-    if (line.trim() !== '') process.kill(Number(line), 'SIGTERM');
-  }
+  killTmuxServer(SOCKET);
+  await waitForCaptureDaemons(SOCKET);
   fs.rmSync(root, { recursive: true, force: true });
 });
 
