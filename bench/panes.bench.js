@@ -118,11 +118,19 @@ try {
     const daemon = live.daemonPids().reduce((sum, pid) => sum + rssMb(pid), 0);
     return { at: Date.now(), heapMb: heap / 2 ** 20, serveMb: rssMb(live.serverPid), daemonMb: daemon, lagSeconds: captureLag() };
   };
+  /** A writer's progress report, or null while it has none (or is rewriting it: a torn read). */
+  const readReport = (file) => {
+    try {
+      return JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch {
+      return null;
+    }
+  };
   /** How far capture is behind: per pane, lines in tmux and not yet in the JSONL, as seconds of that pane's output; the worst pane. */
   const captureLag = () => {
     let worst = 0;
     for (const a of agents) {
-      const w = fs.existsSync(a.report) ? JSON.parse(fs.readFileSync(a.report, 'utf8')) : null;
+      const w = readReport(a.report);
       if (w === null || w.ms === 0) continue;
       const linesPerSecond = w.lines / (w.ms / 1000);
       worst = Math.max(worst, Math.max(0, w.lines - lastLineNumber(a.logFile)) / linesPerSecond);

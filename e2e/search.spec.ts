@@ -1,4 +1,5 @@
 // In-pane find, the filtered line view, and global search → click → the hit in its pane.
+import { execFileSync } from 'node:child_process';
 import { expect, expectPaneText, openAgent, openApp, test } from './support/loupe.js';
 
 test('in-pane search counts matches and honours case, whole word and regex', async ({ page, loupe }) => {
@@ -60,7 +61,7 @@ test('filtering by stderr shows only the error lines, and clearing returns to th
   await expect(pane.locator('.term-host')).toBeVisible();
 });
 
-test("E lists exactly the errors the status line counts, Loupe's own exit note included", async ({ page, loupe }) => {
+test("E, the scrubber and loupe stats count exactly the errors the status line counts, Loupe's own exit note included", async ({ page, loupe }) => {
   const { agentId } = await loupe.runAgent('migrate-like', 'echo "step 1"; echo "Error: column missing" >&2; echo "Traceback (most recent call last):"; exit 1');
   await openApp(page, loupe);
   await openAgent(page, agentId);
@@ -70,6 +71,12 @@ test("E lists exactly the errors the status line counts, Loupe's own exit note i
   expect(counted).toBeGreaterThan(1); // the error lines, and the terminated note (exit 1 is an error)
   await page.locator('body').press('e');
   await expect(pane.locator('.filter-lines .line')).toHaveCount(counted);
+  // The replay scrubber marks the same errors, and `loupe stats` counts them.
+  await page.locator('body').press('e');
+  await page.locator('body').press('r');
+  await expect(pane.locator('.scrubber .mark-error')).toHaveCount(counted);
+  const stats = execFileSync(process.execPath, ['bin/loupe.js', 'stats', agentId, '--root', loupe.root, '--json'], { encoding: 'utf8' });
+  expect((JSON.parse(stats) as { errors: number }[]).at(-1)?.errors).toBe(counted);
 });
 
 test('a global search hit opens its agent with the hit in view', async ({ page, loupe }) => {
