@@ -193,6 +193,10 @@ export interface RunSummary extends AgentRef {
   exitStatus: number | null;
   captureMethod: 'pipe-pane' | 'poll' | null;
   gaps: number;
+  /** Tokens an imported agent transcript records (input excludes cached input), null for none. */
+  tokens: { input: number; output: number; cacheRead: number; cacheWrite: number } | null;
+  /** Their cost in US dollars from Loupe's price table, null when a model has no price. */
+  costUsd: number | null;
 }
 
 export interface StatsQuery {

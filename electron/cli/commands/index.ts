@@ -5,6 +5,7 @@ import { registerDaemon } from './daemon.js';
 import { registerDemo } from './demo.js';
 import { registerDetach } from './detach.js';
 import { registerExport } from './export.js';
+import { registerImport } from './import.js';
 import { registerLs } from './ls.js';
 import { registerMcp } from './mcp.js';
 import { registerReindex } from './reindex.js';
@@ -17,4 +18,4 @@ import { registerStats } from './stats.js';
 import { registerTail } from './tail.js';
 import { registerWait } from './wait.js';
 
-export const commands: ((program: Command) => void)[] = [registerRun, registerAttach, registerDetach, registerDaemon, registerLs, registerWait, registerDemo, registerTail, registerSearch, registerStats, registerReindex, registerServe, registerMcp, registerExport, registerScreen, registerReplay];
+export const commands: ((program: Command) => void)[] = [registerRun, registerAttach, registerDetach, registerDaemon, registerLs, registerWait, registerDemo, registerTail, registerSearch, registerStats, registerReindex, registerImport, registerServe, registerMcp, registerExport, registerScreen, registerReplay];

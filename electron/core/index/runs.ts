@@ -4,6 +4,8 @@
  * between its first sequence and the next run's, so they are always consistent with the index.
  */
 import { formatTimestamp, LEVELS, type CaptureMethod } from '../../../shared/entry.js';
+import { costOf, type UsageByModel } from '../transcripts/prices.js';
+import type { TokenCounts } from '../transcripts/session.js';
 import type { IndexDb } from './schema.js';
 
 const ERROR_LEVEL = LEVELS.indexOf('error');
@@ -18,7 +20,7 @@ export interface RunSummary {
   agentId: string;
   /** 1 for the agent's first run in this log. */
   run: number;
-  /** live: not terminated yet; ended: exit status 0 (or unknown); error: a non-zero exit status. */
+  /** live: not terminated yet; ended: exit status 0 (or unknown), or imported; error: a non-zero exit status. */
   status: RunStatus;
   command: string | null;
   /** ISO 8601 start and end (the last entry while live), null for an empty run. */
@@ -38,6 +40,10 @@ export interface RunSummary {
   gaps: number;
   firstSequence: number;
   lastSequence: number | null;
+  /** Tokens the run's model used (imported transcripts), null when the run records none. */
+  tokens: TokenCounts | null;
+  /** What those tokens cost in US dollars (transcripts/prices.ts), null when unknown. */
+  costUsd: number | null;
 }
 
 interface EventRow {
@@ -60,6 +66,8 @@ interface RunRow {
   cols: number | null;
   rows: number | null;
   gaps: number;
+  /** The format an imported run came from (its started entry's `imported`), null for a capture. */
+  imported: string | null;
 }
 
 /** Rebuilds an agent's `runs` rows from its system events. Call inside the transaction that changed them. */
@@ -82,6 +90,7 @@ export function refreshRuns(db: IndexDb, agent: number): void {
         cols: null,
         rows: null,
         gaps: 0,
+        imported: null,
       };
       runs.push(current);
     }
@@ -89,6 +98,7 @@ export function refreshRuns(db: IndexDb, agent: number): void {
     if (typeof meta.command === 'string' && current.command === null) current.command = meta.command;
     if (typeof meta.cols === 'number') current.cols = meta.cols;
     if (typeof meta.rows === 'number') current.rows = meta.rows;
+    if (ev.event === 'started' && typeof meta.imported === 'string') current.imported = meta.imported;
     if (ev.gap !== null) current.gaps++;
     if (ev.event === 'terminated') {
       current.terminated = 1;
@@ -99,11 +109,11 @@ export function refreshRuns(db: IndexDb, agent: number): void {
   }
   db.prepare('DELETE FROM runs WHERE agent = ?').run(agent);
   const insert = db.prepare(
-    `INSERT INTO runs (agent, first_seq, last_seq, start_ts, end_ts, terminated, exit_status, capture, command, cols, rows, gaps)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO runs (agent, first_seq, last_seq, start_ts, end_ts, terminated, exit_status, capture, command, cols, rows, gaps, imported)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   for (const r of runs) {
-    insert.run(agent, r.first_seq, r.last_seq, r.start_ts, r.end_ts, r.terminated, r.exit_status, r.capture, r.command, r.cols, r.rows, r.gaps);
+    insert.run(agent, r.first_seq, r.last_seq, r.start_ts, r.end_ts, r.terminated, r.exit_status, r.capture, r.command, r.cols, r.rows, r.gaps, r.imported);
   }
 }
 
@@ -140,6 +150,7 @@ export function runSummaries(db: IndexDb, query: StatsQuery = {}): RunSummary[] 
     `SELECT coalesce(sum(level >= ${ERROR_LEVEL}), 0) AS errors, coalesce(sum(level = ${WARN_LEVEL}), 0) AS warnings
      FROM lines WHERE agent = @agent AND seq >= @from AND seq < @to`,
   );
+  const usageEvents = db.prepare(`SELECT metadata FROM events WHERE agent = @agent AND seq >= @from AND seq < @to AND event = 'usage'`);
   const summaries: RunSummary[] = [];
   for (const agent of agents) {
     const stored = runsOf.all(agent.id) as RunRow[];
@@ -162,7 +173,8 @@ export function runSummaries(db: IndexDb, query: StatsQuery = {}): RunSummary[] 
       const isLast = i === runs.length - 1;
       let status: RunStatus;
       if (run.terminated) status = run.exit_status !== null && run.exit_status !== 0 ? 'error' : 'ended';
-      else status = isLast && stored.length > 0 ? 'live' : 'ended';
+      else status = isLast && stored.length > 0 && run.imported === null ? 'live' : 'ended';
+      const usage = usageOf(usageEvents.all(range) as { metadata: string }[]);
       summaries.push({
         root: agent.root,
         taskId: agent.task_id,
@@ -183,6 +195,8 @@ export function runSummaries(db: IndexDb, query: StatsQuery = {}): RunSummary[] 
         gaps: run.gaps,
         firstSequence: run.first_seq,
         lastSequence: run.last_seq ?? t.last_seq,
+        tokens: usage === null ? null : sumTokens(usage),
+        costUsd: usage === null ? null : costOf(usage),
       });
     });
   }
@@ -203,5 +217,35 @@ function implicitRun(): RunRow {
     cols: null,
     rows: null,
     gaps: 0,
+    imported: null,
   };
+}
+
+/** Tokens per model from `usage` events (written by the transcript importers), null for none. */
+function usageOf(rows: { metadata: string }[]): UsageByModel | null {
+  if (rows.length === 0) return null;
+  const byModel: UsageByModel = new Map();
+  for (const row of rows) {
+    const u = (JSON.parse(row.metadata) as { usage?: Record<string, unknown> }).usage;
+    if (u === undefined) continue;
+    const model = typeof u.model === 'string' ? u.model : null;
+    const t = byModel.get(model) ?? { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
+    t.input += Number(u.input) || 0;
+    t.output += Number(u.output) || 0;
+    t.cacheRead += Number(u.cacheRead) || 0;
+    t.cacheWrite += Number(u.cacheWrite) || 0;
+    byModel.set(model, t);
+  }
+  return byModel;
+}
+
+function sumTokens(usage: UsageByModel): TokenCounts {
+  const sum: TokenCounts = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
+  for (const t of usage.values()) {
+    sum.input += t.input;
+    sum.output += t.output;
+    sum.cacheRead += t.cacheRead;
+    sum.cacheWrite += t.cacheWrite;
+  }
+  return sum;
 }

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { workspaceDir } from '../log/paths.js';
 
 /** Bump when the schema or what is stored changes: an index of another version is rebuilt. */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 export const INDEX_FILE_NAME = 'index.sqlite';
 
@@ -119,7 +119,8 @@ CREATE TABLE runs (
   command TEXT,
   cols INTEGER,
   rows INTEGER,
-  gaps INTEGER NOT NULL
+  gaps INTEGER NOT NULL,
+  imported TEXT
 );
 CREATE INDEX runs_by_agent ON runs (agent, first_seq);
 `;

@@ -1,0 +1,249 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseEntryLine, type LogEntry } from '../../../shared/entry.js';
+import { createClassifier } from '../capture/classify.js';
+import { rebuildIndex } from '../index/indexer.js';
+import { runSummaries } from '../index/runs.js';
+import { listAgentLogs } from '../log/paths.js';
+import { importFile, ImportError } from './importer.js';
+import { costOf, PRICES } from './prices.js';
+
+const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const classifier = createClassifier();
+
+let root: string;
+let src: string;
+beforeEach(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-import-'));
+  src = fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-import-src-'));
+});
+afterEach(() => {
+  fs.rmSync(root, { recursive: true, force: true });
+  fs.rmSync(src, { recursive: true, force: true });
+});
+
+/** Copies a fixture into the source folder (so tests can grow, corrupt or delete it). */
+function source(name: string, text?: string): string {
+  const file = path.join(src, name);
+  fs.writeFileSync(file, text ?? fs.readFileSync(path.join(FIXTURES, name)));
+  return file;
+}
+
+function logEntries(): LogEntry[] {
+  const [log] = listAgentLogs(root);
+  return fs
+    .readFileSync(log.file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => {
+      const p = parseEntryLine(l);
+      if (!p.ok) throw new Error(l);
+      return p.entry;
+    });
+}
+
+function summaries() {
+  const { indexer } = rebuildIndex(root);
+  try {
+    return runSummaries(indexer.db);
+  } finally {
+    indexer.dispose();
+  }
+}
+
+describe('Claude Code transcripts', () => {
+  it('maps text, thinking, tool calls, failed results, compaction and unknown records to entries', () => {
+    const result = importFile(root, source('claude-session.jsonl'), classifier);
+    expect(result).toMatchObject({ agentId: 'claude-7f3c2a10-5b1e-4c8e-9d2a-0a1b2c3d4e5f', format: 'claude', status: 'new' });
+    const entries = logEntries();
+    expect(entries[0]).toMatchObject({ type: 'system', sequence: 1, metadata: { event: 'started', imported: 'claude', cwd: '/home/dev/proj' } });
+    expect(entries.map((e) => e.sequence)).toEqual(entries.map((_, i) => i + 1));
+    const user = entries.filter((e) => e.metadata?.role === 'user' && e.type === 'stdout');
+    expect(user.map((e) => e.content)).toEqual(['Run the tests and fix what fails']); // the caveat is not user text
+    expect(entries.find((e) => e.content.startsWith('Caveat:'))).toMatchObject({ type: 'system', metadata: { event: 'injected' } });
+    expect(entries.filter((e) => e.metadata?.role === 'assistant' && e.type === 'stdout').map((e) => e.content)).toEqual([
+      "I'll run the test suite.",
+      'One moment.',
+      'Fixed the off-by-one in the parser.',
+    ]);
+    const call = entries.find((e) => e.type === 'control');
+    expect(call).toMatchObject({ metadata: { tool_call: 'Bash', tool_use_id: 'toolu_01X', arguments: { command: 'npm test' }, uuid: 'a3', parent_uuid: 'a2' } });
+    const result1 = entries.filter((e) => e.metadata?.tool_use_id === 'toolu_01X' && e.type !== 'control');
+    expect(result1.map((e) => [e.type, e.content, e.metadata?.level, e.metadata?.tool_result])).toEqual([
+      ['stderr', 'FAIL src/parser.test.ts', 'error', 'Bash'],
+      ['stderr', 'Error: expected 2, got 3', 'error', 'Bash'],
+    ]);
+    expect(entries.find((e) => e.metadata?.event === 'thinking')?.content).toBe('The user wants tests run.');
+    expect(entries.find((e) => e.metadata?.event === 'compaction')?.content).toBe('Conversation compacted');
+    expect(entries.find((e) => e.metadata?.record_type === 'file-history-snapshot')?.metadata?.record).toMatchObject({ messageId: 'u2' });
+    expect(call?.timestamp).toBe('2025-11-02T10:00:03.000000+00:00');
+  });
+
+  it('counts a message split over several lines once, at its largest usage', () => {
+    importFile(root, source('claude-session.jsonl'), classifier);
+    const [run] = summaries();
+    // msg_01A: 10 in, 120 out, 5000 read, 1000 written; msg_01B: 20 in, 40 out, 6000 read.
+    expect(run.tokens).toEqual({ input: 30, output: 160, cacheRead: 11000, cacheWrite: 1000 });
+    const p = PRICES['claude-sonnet-4-5'];
+    expect(run.costUsd).toBeCloseTo((30 * p.input + 160 * p.output + 11000 * p.cacheRead + 1000 * p.cacheWrite) / 1e6, 12);
+    expect(run.status).toBe('ended');
+  });
+});
+
+describe('Codex rollouts', () => {
+  it('maps messages, tool calls and their outputs, reasoning and unknown records; hides injected context', () => {
+    importFile(root, source('codex-rollout.jsonl'), classifier);
+    const entries = logEntries();
+    expect(entries[0].metadata).toMatchObject({ event: 'started', imported: 'codex', session_id: '019a4b2c-1d2e-7f30-8a4b-5c6d7e8f9a0b', cwd: '/home/dev/api' });
+    const text = entries.filter((e) => e.type === 'stdout' && e.metadata?.role !== undefined).map((e) => [e.metadata?.role, e.content]);
+    expect(text).toEqual([
+      ['user', 'why does the build fail?'],
+      ['assistant', 'A semicolon was missing in main.c; fixed.'],
+    ]);
+    expect(entries.some((e) => e.content.includes('<environment_context>') && e.type !== 'system')).toBe(false);
+    const calls = entries.filter((e) => e.type === 'control').map((e) => [e.metadata?.tool_call, e.metadata?.call_id]);
+    expect(calls).toEqual([
+      ['shell', 'call_A1'],
+      ['apply_patch', 'call_B2'],
+    ]);
+    expect(entries.find((e) => e.type === 'control')?.metadata?.arguments).toEqual({ command: ['bash', '-lc', 'make build'], workdir: '/home/dev/api' });
+    const failed = entries.filter((e) => e.metadata?.call_id === 'call_A1' && e.type !== 'control');
+    expect(failed.map((e) => [e.type, e.content, e.metadata?.level, e.metadata?.exit_status, e.metadata?.tool_result])).toEqual([
+      ['stderr', 'cc main.c', 'error', 2, 'shell'],
+      ['stderr', 'main.c:3: error: missing ;', 'error', 2, 'shell'],
+    ]);
+    const ok = entries.filter((e) => e.metadata?.call_id === 'call_B2' && e.type !== 'control');
+    expect(ok.every((e) => e.type === 'stdout' && e.metadata?.level === undefined && e.metadata?.exit_status === 0)).toBe(true);
+    expect(entries.find((e) => e.metadata?.event === 'reasoning')?.content).toBe('**Checking the build**');
+    expect(entries.find((e) => e.metadata?.record_type === 'ghost_snapshot')).toBeDefined();
+    expect(entries.filter((e) => e.content === 'why does the build fail?')).toHaveLength(1); // event_msg repeats are not written
+  });
+
+  it('takes tokens from the last cumulative count, cached input once', () => {
+    importFile(root, source('codex-rollout.jsonl'), classifier);
+    const [run] = summaries();
+    expect(run.tokens).toEqual({ input: 5000, output: 500, cacheRead: 20000, cacheWrite: 0 });
+    const p = PRICES['gpt-5-codex'];
+    expect(run.costUsd).toBeCloseTo((5000 * p.input + 500 * p.output + 20000 * p.cacheRead) / 1e6, 12);
+  });
+
+  it('gives tokens with no cost for a model the price table does not have', () => {
+    const text = fs.readFileSync(path.join(FIXTURES, 'codex-rollout.jsonl'), 'utf8').replace('"gpt-5-codex"', '"gpt-99-experimental"');
+    importFile(root, source('codex-rollout.jsonl', text), classifier);
+    const [run] = summaries();
+    expect(run.tokens?.output).toBe(500);
+    expect(run.costUsd).toBeNull();
+    expect(costOf(new Map([['gpt-99', { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }]]))).toBe(0);
+  });
+});
+
+describe('asciicast recordings', () => {
+  it("gives the entries capture would: the run's byte stream is the recording's output", () => {
+    importFile(root, source('make-test.cast'), classifier);
+    const entries = logEntries();
+    expect(entries[0].metadata).toMatchObject({ event: 'started', cols: 100, rows: 30, command: 'make test', imported: 'asciicast' });
+    expect(entries[0].timestamp).toBe('2025-11-03T08:53:20.000000+00:00');
+    const stream = entries
+      .filter((e) => e.type === 'stdout' || e.type === 'stderr')
+      .map((e) => e.content + (e.metadata?.partial === true ? '' : '\n'))
+      .join('');
+    expect(stream).toBe('\u001b[32mrunning\u001b[0m 3 tests\r\nprogress 1/3\rprogress 3/3\r\nError: test 2 failed\r\ndone\r\n$ ');
+    expect(entries.find((e) => e.content.startsWith('Error: test 2'))).toMatchObject({ type: 'stderr', metadata: { level: 'error' } });
+    expect(entries.find((e) => e.metadata?.event === 'resized')?.metadata).toMatchObject({ cols: 120, rows: 40 });
+    expect(entries.some((e) => e.content.includes('secret'))).toBe(false); // keystrokes are not written
+  });
+
+  it('reads v3: intervals, comments and the exit status', () => {
+    const v3 = ['{"version": 3, "term": {"cols": 80, "rows": 24}, "timestamp": 1762160000}', '# a comment', '[0.5, "o", "a\\n"]', '[0.5, "o", "b\\n"]', '[0.25, "x", "3"]', ''].join('\n');
+    importFile(root, source('v3.cast', v3), classifier);
+    const entries = logEntries();
+    expect(entries.filter((e) => e.type === 'stdout').map((e) => [e.content, e.timestamp])).toEqual([
+      ['a', '2025-11-03T08:53:20.500000+00:00'],
+      ['b', '2025-11-03T08:53:21.000000+00:00'],
+    ]);
+    expect(entries.at(-1)?.metadata).toMatchObject({ event: 'terminated', exit_status: 3 });
+    expect(summaries()[0]).toMatchObject({ status: 'error', exitStatus: 3, tokens: null, costUsd: null });
+  });
+});
+
+describe('importing again', () => {
+  it('adds nothing when the source has not changed', () => {
+    const file = source('claude-session.jsonl');
+    const first = importFile(root, file, classifier);
+    const before = fs.readFileSync(listAgentLogs(root)[0].file, 'utf8');
+    const again = importFile(root, file, classifier);
+    expect(again).toMatchObject({ status: 'unchanged', added: 0, taskId: first.taskId });
+    expect(fs.readFileSync(listAgentLogs(root)[0].file, 'utf8')).toBe(before);
+    expect(listAgentLogs(root)).toHaveLength(1);
+  });
+
+  it('continues a session that grew, with tool names and token totals known across imports', () => {
+    const full = fs.readFileSync(path.join(FIXTURES, 'codex-rollout.jsonl'), 'utf8').split('\n');
+    const file = source('codex-rollout.jsonl', full.slice(0, 9).join('\n') + '\n' + full[9].slice(0, 30)); // a torn last line
+    const first = importFile(root, file, classifier);
+    fs.writeFileSync(file, full.join('\n'));
+    const second = importFile(root, file, classifier);
+    expect(second).toMatchObject({ status: 'continued', taskId: first.taskId });
+    expect(second.added).toBeGreaterThan(0);
+    // The same entries as one import of the whole file.
+    const grown = logEntries().map((e) => [e.type, e.content, e.metadata?.tool_result ?? null]);
+    fs.rmSync(path.join(root, '.agent-workspace'), { recursive: true });
+    importFile(root, file, classifier);
+    expect(logEntries().map((e) => [e.type, e.content, e.metadata?.tool_result ?? null])).toEqual(grown);
+    expect(summaries()[0].tokens).toEqual({ input: 5000, output: 500, cacheRead: 20000, cacheWrite: 0 });
+  });
+
+  it('keeps an archived copy that outlives the source, and refuses a rewritten source', () => {
+    const file = source('make-test.cast');
+    const { taskId } = importFile(root, file, classifier);
+    const archive = path.join(root, '.agent-workspace', taskId, 'sources', 'make-test.cast');
+    expect(fs.readFileSync(archive)).toEqual(fs.readFileSync(file));
+    const record = JSON.parse(fs.readFileSync(path.join(root, '.agent-workspace', taskId, 'import.json'), 'utf8')) as Record<string, unknown>;
+    expect(record).toMatchObject({ format: 'asciicast', source: file, bytes: fs.statSync(file).size });
+    fs.rmSync(file);
+    expect(summaries()[0].entries).toBe(logEntries().length);
+    expect(fs.existsSync(archive)).toBe(true);
+  });
+
+  it('refuses a source rewritten since it was imported, rather than mixing two histories', () => {
+    const file = source('claude-session.jsonl');
+    importFile(root, file, classifier);
+    const before = fs.readFileSync(listAgentLogs(root)[0].file, 'utf8');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('Fix the failing', 'Fix the broken'));
+    expect(() => importFile(root, file, classifier)).toThrow(/rewritten/);
+    expect(fs.readFileSync(listAgentLogs(root)[0].file, 'utf8')).toBe(before);
+  });
+});
+
+describe('hostile input', () => {
+  it('skips garbage and truncated lines with their numbers, keeps unknown kinds, and cuts a huge line into chunks', () => {
+    const huge = 'x'.repeat(200_000);
+    const lines = [
+      fs.readFileSync(path.join(FIXTURES, 'claude-session.jsonl'), 'utf8').split('\n')[2],
+      'not json at all',
+      '[1, 2, 3]',
+      '{"type":"user","message":{"role":"user","content":"cut',
+      JSON.stringify({ type: 'assistant', sessionId: 's', message: { id: 'm', content: [{ type: 'text', text: huge }, { type: 'weird_block' }, 'str'] } }),
+      JSON.stringify({ type: 'brand-new-kind', sessionId: 's', payload: { a: 1 } }),
+      JSON.stringify({ type: 'user', message: null }),
+      '',
+    ];
+    const result = importFile(root, source('hostile.jsonl', lines.join('\n')), classifier);
+    expect(result.corrupt.map((c) => c.line)).toEqual([2, 3, 4]);
+    const entries = logEntries();
+    const chunks = entries.filter((e) => e.content.startsWith('x'));
+    expect(chunks.map((e) => e.content).join('')).toBe(huge);
+    expect(chunks.slice(0, -1).every((e) => e.metadata?.partial === true)).toBe(true);
+    expect(entries.some((e) => e.metadata?.record_type === 'brand-new-kind')).toBe(true);
+    expect(entries.some((e) => e.metadata?.record_type === 'assistant weird_block block')).toBe(true);
+  });
+
+  it('refuses a file that is no known format, naming it', () => {
+    expect(() => importFile(root, source('notes.jsonl', '{"hello": "world"}\n'), classifier)).toThrow(ImportError);
+    expect(() => importFile(root, source('stream.jsonl', '{"type":"system","subtype":"init","session_id":"x"}\n'), classifier)).toThrow(/stream-json/);
+    expect(listAgentLogs(root)).toHaveLength(0);
+  });
+});

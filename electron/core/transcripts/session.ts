@@ -1,0 +1,168 @@
+/**
+ * What every source format maps into (SPEC §14): a parsed session, i.e. the entries of one run
+ * with their source timestamps, plus what identifies the session across imports. One module per
+ * format (claudeTranscript.ts, codexRollout.ts, asciicast.ts) turns a file's lines into this.
+ */
+import type { EntryMetadata, EntryType } from '../../../shared/entry.js';
+
+export type TranscriptFormat = 'claude' | 'codex' | 'asciicast';
+
+/** One complete line of a source file, numbered from 1. */
+export interface SourceLine {
+  text: string;
+  line: number;
+}
+
+/** A source line that could not be read; the import goes on without it. */
+export interface CorruptSourceLine {
+  line: number;
+  error: string;
+}
+
+/** An entry to write, stamped with the time the source gives it (µs since the epoch). */
+export interface ImportedEntry {
+  type: EntryType;
+  content: string;
+  metadata?: EntryMetadata;
+  timeMicros: number;
+}
+
+/** Token counts as Loupe reports them: `input` excludes the cached input read or written. */
+export interface TokenCounts {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+}
+
+export interface ParsedSession {
+  format: TranscriptFormat;
+  /** The source's own session id (Claude `sessionId`, Codex `session_meta.id`, a hash for casts). */
+  sessionId: string;
+  /** What the started entry names as the command (`claude`, `codex`, a cast's recorded command). */
+  command: string;
+  cwd: string | null;
+  /** The first timestamp in the source, null when it has none. */
+  startMicros: number | null;
+  /** Extra metadata for the run's started entry (a cast's cols and rows, ...). */
+  startMetadata: EntryMetadata;
+  entries: ImportedEntry[];
+  corrupt: CorruptSourceLine[];
+}
+
+/** Options every parser takes. */
+export interface ParseOptions {
+  /** The time for records before any timestamp, when the source has none at all (the file's mtime). */
+  fallbackMicros: number;
+}
+
+/** Capture's chunk limit (spool-capture PARTIAL_MAX_BYTES): imported lines are cut the same way. */
+export const MAX_ENTRY_CHARS = 64 * 1024;
+
+/** Microseconds of an ISO 8601 timestamp or a Unix time in seconds, or null for anything else. */
+export function sourceMicros(value: unknown): number | null {
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return Math.round(value * 1_000_000);
+  if (typeof value !== 'string') return null;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) ? ms * 1000 : null;
+}
+
+/**
+ * Text as entries, one per line, the way a line log is written: no `\r` (the screen model treats
+ * a run without carriage returns as a line log), lines longer than MAX_ENTRY_CHARS cut into
+ * `partial` chunks. Empty text gives no entries.
+ */
+export function textEntries(text: string, type: EntryType, timeMicros: number, metadata: EntryMetadata = {}): ImportedEntry[] {
+  const clean = text.replace(/\r\n?/g, '\n').replace(/\n+$/, '');
+  if (clean.trim() === '') return [];
+  const out: ImportedEntry[] = [];
+  for (const line of clean.split('\n')) {
+    for (const [chunk, partial] of chunks(line)) {
+      out.push({ type, content: chunk, timeMicros, metadata: partial ? { ...metadata, partial: true } : metadata });
+    }
+  }
+  return out;
+}
+
+/** A line cut into MAX_ENTRY_CHARS pieces, never inside a surrogate pair; all but the last are partial. */
+export function* chunks(line: string): Generator<[string, boolean]> {
+  let start = 0;
+  while (line.length - start > MAX_ENTRY_CHARS) {
+    let end = start + MAX_ENTRY_CHARS;
+    const code = line.charCodeAt(end - 1);
+    if (code >= 0xd800 && code <= 0xdbff) end--; // a high surrogate: keep the pair together
+    yield [line.slice(start, end), true];
+    start = end;
+  }
+  yield [line.slice(start), false];
+}
+
+/** One line as a short summary (tool arguments, record kinds): at most `max` characters. */
+export function oneLine(text: string, max = 200): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** A plain JSON object, or null. */
+export function asObject(value: unknown): Record<string, unknown> | null {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+}
+
+export function asString(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+/** A non-negative token count, 0 for anything else. */
+export function count(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
+}
+
+/** Parses one source line as a JSON object, or says why it is not one. */
+export function parseRecord(line: SourceLine): { record: Record<string, unknown> } | { error: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(line.text);
+  } catch (err) {
+    return { error: `not JSON: ${(err as Error).message}` };
+  }
+  const record = asObject(value);
+  return record === null ? { error: 'not a JSON object' } : { record };
+}
+
+/** The first timestamp among the records (`timestamp` keys), for records that come before it. */
+export function firstTimestamp(lines: readonly SourceLine[], pick: (record: Record<string, unknown>) => unknown): number | null {
+  for (const line of lines) {
+    const parsed = parseRecord(line);
+    if (!('record' in parsed)) continue;
+    const micros = sourceMicros(pick(parsed.record));
+    if (micros !== null) return micros;
+  }
+  return null;
+}
+
+/**
+ * A `system` entry with `event: 'usage'`: tokens a model used, as they appear in the source.
+ * Run summaries add these up and price them (index/runs.ts).
+ */
+export function usageEntry(model: string | null, tokens: TokenCounts, timeMicros: number): ImportedEntry {
+  return {
+    type: 'system',
+    content: `[tokens] ${model ?? 'unknown model'}: input ${tokens.input}, output ${tokens.output}, cache read ${tokens.cacheRead}, cache write ${tokens.cacheWrite}`,
+    timeMicros,
+    metadata: { event: 'usage', level: 'debug', usage: { model, ...tokens } },
+  };
+}
+
+export function isZero(t: TokenCounts): boolean {
+  return t.input === 0 && t.output === 0 && t.cacheRead === 0 && t.cacheWrite === 0;
+}
+
+/** A record kind this importer does not know: kept whole in metadata, never dropped. */
+export function unknownRecordEntry(kind: string, record: Record<string, unknown>, timeMicros: number, label: string): ImportedEntry {
+  return {
+    type: 'system',
+    content: `[${label}] ${oneLine(kind, 80)} record`,
+    timeMicros,
+    metadata: { event: 'record', record_type: kind, record },
+  };
+}
