@@ -56,7 +56,7 @@ export function registerImport(program: Command): void {
           } catch (err) {
             if (!(err instanceof ImportError)) throw err;
             // In a folder, files of other kinds are passed over; a file named on the command line must import.
-            if (named || !err.message.includes(' is not a ')) {
+            if (named || !err.unrecognized) {
               process.stderr.write(`loupe: ${err.message}\n`);
               failed++;
             }

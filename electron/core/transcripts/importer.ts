@@ -35,6 +35,13 @@ const AGENT_PREFIX: Record<TranscriptFormat, string> = { claude: 'claude', codex
 /** A file that could not be imported; the message names it and what is wrong. */
 export class ImportError extends Error {
   override name = 'ImportError';
+  constructor(
+    message: string,
+    /** The file is not a format Loupe imports (a folder's other files are passed over). */
+    readonly unrecognized = false,
+  ) {
+    super(message);
+  }
 }
 
 export interface ImportedSession {
@@ -76,7 +83,7 @@ export function importFile(root: string, file: string, classifier: Classifier): 
   const complete = bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1);
   const lines = splitLines(complete);
   const detected = detectFormat(lines.lines);
-  if (detected === null) throw new ImportError(`${file} is not a Claude Code transcript, Codex rollout or asciicast v2/v3 recording`);
+  if (detected === null) throw new ImportError(`${file} is not a Claude Code transcript, Codex rollout or asciicast v2/v3 recording`, true);
   if ('unsupported' in detected) throw new ImportError(`${file} is ${detected.unsupported}, which loupe import does not read yet`);
   const format = detected.format;
   const options = { fallbackMicros: Math.round(fs.statSync(source).mtimeMs * 1000) };
