@@ -22,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { header, percentile, row } from './report.js';
+import { killTmuxServer } from './live-harness.js';
 
 const LINES = Number(process.env.LOUPE_BENCH_CAPTURE_LINES ?? 1_000_000);
 const RUNS = Number(process.env.LOUPE_BENCH_CAPTURE_RUNS ?? 3);
@@ -274,11 +275,7 @@ for (let i = 0; i < ${LATENCY_SAMPLES}; i++) {
 } finally {
   daemon.kill('SIGTERM');
   await new Promise((r) => (daemon.exitCode !== null ? r() : daemon.once('exit', r)));
-  try {
-    tmux('kill-server');
-  } catch {
-    // gone
-  }
+  killTmuxServer(socket);
   // Helpers of killed panes may still touch their EOF markers for a moment.
   await sleep(500);
   try {

@@ -72,6 +72,16 @@ export function descendants(pid) {
 }
 
 /** The 1-minute load average, to print beside figures measured on a shared machine. */
+/** Ends a private tmux server and removes its socket file, which tmux leaves behind. */
+export function killTmuxServer(socket) {
+  try {
+    execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
+  } catch {
+    // no server left
+  }
+  fs.rmSync(path.join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid()}`, socket), { force: true });
+}
+
 export function loadNote() {
   return `load ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`;
 }
@@ -103,11 +113,7 @@ export async function startLive(options = {}) {
       await Promise.race([exited, sleep(5000)]);
       if (server.exitCode === null) server.kill('SIGKILL');
     }
-    try {
-      tmux('kill-server');
-    } catch {
-      // no server left
-    }
+    killTmuxServer(socket);
     // The capture daemon exits once its tmux server is gone; give it a moment before removing its files.
     await waitFor('the capture daemon to exit', () => daemonPids(socket).length === 0, 10_000, 100).catch(() => undefined);
     try {
