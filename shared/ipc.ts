@@ -16,6 +16,7 @@
  *      and never makes the backend buffer without bound.
  */
 import { z } from 'zod';
+import type { TokenCounts } from './cost.js';
 import {
   AGENT_ID_PATTERN,
   ENTRY_TYPES,
@@ -194,7 +195,7 @@ export interface RunSummary extends AgentRef {
   captureMethod: 'pipe-pane' | 'poll' | null;
   gaps: number;
   /** Tokens an imported agent transcript records (input excludes cached input), null for none. */
-  tokens: { input: number; output: number; cacheRead: number; cacheWrite: number } | null;
+  tokens: TokenCounts | null;
   /** Their cost in US dollars from Loupe's price table, null when a model has no price. */
   costUsd: number | null;
 }

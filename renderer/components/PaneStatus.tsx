@@ -1,9 +1,10 @@
-/** A pane's status line: the run summary from the index (state, duration, entries, errors, output rate). */
+/** A pane's status line: the run summary from the index (state, duration, entries, errors, output rate; tokens and cost of a transcript). */
 import { useEffect, useState } from 'react';
 import { invoke } from '../bridge.js';
 import { onAgentActivity } from '../store/activity.js';
 import type { PaneModel } from '../store/appStore.js';
 import { appStore, useApp } from '../store/useApp.js';
+import { formatUsd, totalTokens } from '../../shared/cost.js';
 import { formatBytes, formatCount, formatDuration } from './format.js';
 
 /** The summary is re-read at most this often while the agent writes. */
@@ -80,6 +81,14 @@ export function PaneStatus({ pane }: { pane: PaneModel }) {
       <span title="Average output rate">{formatBytes(summary.bytesPerSecond)}/s</span>
       {summary.exitStatus !== null && <span title="Exit status">exit {summary.exitStatus}</span>}
       {summary.gaps > 0 && <span className="status-warnings" title="Places where output is known to be missing">{summary.gaps} gaps</span>}
+      {summary.tokens && (
+        <span
+          className="status-tokens"
+          title={`Tokens: input ${summary.tokens.input}, output ${summary.tokens.output}, cache read ${summary.tokens.cacheRead}, cache write ${summary.tokens.cacheWrite}; cost from Loupe's price table`}
+        >
+          {formatCount(totalTokens(summary.tokens))} tokens · {formatUsd(summary.costUsd)}
+        </span>
+      )}
       {summary.captureMethod && <span className="muted">{summary.captureMethod}</span>}
     </footer>
   );

@@ -43,6 +43,10 @@ describe('loupe import', () => {
     const [run] = JSON.parse(stats.stdout) as { tokens: unknown; costUsd: number; status: string }[];
     expect(run).toMatchObject({ tokens: { input: 5000, output: 500, cacheRead: 20000, cacheWrite: 0 }, status: 'ended' });
     expect(run.costUsd).toBeGreaterThan(0);
+    // The table has the same figures: all tokens, and the cost in dollars.
+    const table = loupe('stats', '--root', root).stdout.split('\n');
+    expect(table[0]).toMatch(/ TOKENS +COST$/);
+    expect(table[1]).toMatch(/ 25500 +\$\d+\.\d{2,4}$/);
   });
 
   it('exits 2 for a path that does not exist and 1 for a file it cannot read as a session', () => {

@@ -1,8 +1,10 @@
 /**
  * `loupe stats [AGENT_ID | TASK_ID] [--root DIR] [--json]`: the run summaries (status, start, end,
- * duration, entries, bytes, errors, warnings, output rate, exit status, capture method, gaps).
+ * duration, entries, bytes, errors, warnings, output rate, exit status, capture method, gaps,
+ * and tokens and cost for imported transcripts).
  */
 import type { Command } from 'commander';
+import { formatUsd, totalTokens } from '../../../shared/cost.js';
 import { checkAgentId, isTaskId } from '../../../shared/entry.js';
 import type { RunSummary } from '../../core/index/runs.js';
 import { UserError } from '../errors.js';
@@ -38,7 +40,7 @@ export function registerStats(program: Command): void {
     });
 }
 
-const COLUMNS = ['TASK', 'AGENT', 'RUN', 'STATUS', 'START', 'DURATION', 'ENTRIES', 'BYTES', 'ERRORS', 'WARNINGS', 'RATE', 'EXIT', 'CAPTURE', 'GAPS'];
+const COLUMNS = ['TASK', 'AGENT', 'RUN', 'STATUS', 'START', 'DURATION', 'ENTRIES', 'BYTES', 'ERRORS', 'WARNINGS', 'RATE', 'EXIT', 'CAPTURE', 'GAPS', 'TOKENS', 'COST'];
 
 /** A table, one run per row. */
 export function formatRuns(runs: RunSummary[], target: string | undefined): string {
@@ -58,6 +60,9 @@ export function formatRuns(runs: RunSummary[], target: string | undefined): stri
     r.exitStatus === null ? '-' : String(r.exitStatus),
     r.captureMethod ?? '-',
     String(r.gaps),
+    // Imported transcripts only: the terminal itself has no token count.
+    r.tokens === null ? '-' : String(totalTokens(r.tokens)),
+    r.tokens === null ? '-' : formatUsd(r.costUsd),
   ]);
   const widths = COLUMNS.map((c, i) => Math.max(c.length, ...rows.map((row) => row[i].length)));
   return [COLUMNS, ...rows].map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';

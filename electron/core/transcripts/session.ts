@@ -3,7 +3,10 @@
  * with their source timestamps, plus what identifies the session across imports. One module per
  * format (claudeTranscript.ts, codexRollout.ts, asciicast.ts) turns a file's lines into this.
  */
+import { totalTokens, type TokenCounts } from '../../../shared/cost.js';
 import type { EntryMetadata, EntryType } from '../../../shared/entry.js';
+
+export type { TokenCounts };
 
 export type TranscriptFormat = 'claude' | 'codex' | 'asciicast';
 
@@ -28,13 +31,6 @@ export interface ImportedEntry {
 }
 
 /** Token counts as Loupe reports them: `input` excludes the cached input read or written. */
-export interface TokenCounts {
-  input: number;
-  output: number;
-  cacheRead: number;
-  cacheWrite: number;
-}
-
 export interface ParsedSession {
   format: TranscriptFormat;
   /** The source's own session id (Claude `sessionId`, Codex `session_meta.id`, a hash for casts). */
@@ -154,7 +150,7 @@ export function usageEntry(model: string | null, tokens: TokenCounts, timeMicros
 }
 
 export function isZero(t: TokenCounts): boolean {
-  return t.input === 0 && t.output === 0 && t.cacheRead === 0 && t.cacheWrite === 0;
+  return totalTokens(t) === 0;
 }
 
 /** A record kind this importer does not know: kept whole in metadata, never dropped. */
