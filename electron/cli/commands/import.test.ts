@@ -49,6 +49,15 @@ describe('loupe import', () => {
     expect(table[1]).toMatch(/ 25500 +\$\d+\.\d{2,4}$/);
   });
 
+  it('prices a model with the root\'s own prices from loupe.config.json', () => {
+    loupe('import', path.join(FIXTURES, 'codex-rollout.jsonl'), '--root', root);
+    // $1 per million of every kind: 25,500 tokens cost $0.0255.
+    const dollar = { input: 1, output: 1, cacheRead: 1, cacheWrite: 1 };
+    fs.writeFileSync(path.join(root, 'loupe.config.json'), JSON.stringify({ prices: { 'gpt-5': dollar, 'gpt-5-codex': dollar } }));
+    const [run] = JSON.parse(loupe('stats', '--json', '--root', root).stdout) as { costUsd: number }[];
+    expect(run.costUsd).toBeCloseTo(0.0255, 6);
+  });
+
   it('exits 2 for a path that does not exist and 1 for a file it cannot read as a session', () => {
     const missing = loupe('import', path.join(root, 'nope.jsonl'), '--root', root);
     expect(missing.status).toBe(2);

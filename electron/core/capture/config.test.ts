@@ -58,7 +58,16 @@ describe('loadConfig', () => {
     expect(loadConfig(dir, env).config.redact).toEqual({ patterns: ['sk_live_[A-Za-z0-9]+'] });
   });
 
+  it('keeps prices per model, in US dollars per million tokens', () => {
+    const prices = { 'my-model': { input: 1, output: 4, cacheRead: 0.1, cacheWrite: 1.25 } };
+    write(rootFile(), JSON.stringify({ prices }));
+    expect(loadConfig(dir, env).config.prices).toEqual(prices);
+  });
+
   it.each([
+    ['{"prices": {"gpt-5": {"input": -1, "output": 1, "cacheRead": 0, "cacheWrite": 0}}}', /key prices\.gpt-5\.input: must be US dollars per million tokens/],
+    ['{"prices": {"gpt-5": {"input": 1, "output": 1}}}', /key prices\.gpt-5\.cacheRead: /],
+    ['{"prices": {"gpt-5": {"input": 1, "output": 1, "cacheRead": 0, "cacheWrite": 0, "per": "k"}}}', /key prices\.gpt-5\.per: unknown key/],
     ['{ "rotateBytes": 10', /is not valid JSON/],
     ['[]', /: the top level: .*expected object/],
     ['{"rotatebytes": 100000}', /key rotatebytes: unknown key/],

@@ -13,7 +13,8 @@
  *     "defaults": true,
  *     "rules": [{ "name": "deploy-confirm", "pattern": "^Deploy to production\\?", "near": "cursor" }]
  *   },
- *   "rotateBytes": 104857600
+ *   "rotateBytes": 104857600,
+ *   "prices": { "my-model": { "input": 1, "output": 4, "cacheRead": 0.1, "cacheWrite": 1.25 } }
  * }
  * ```
  *
@@ -26,6 +27,7 @@ import path from 'node:path';
 import { RE2JS } from 're2js';
 import { ENTRY_TYPES, LEVELS, type EntryType, type Level } from '../../../shared/entry.js';
 import type { PromptRule } from '../attention/attention.js';
+import type { ModelPrice } from '../transcripts/prices.js';
 import { compileUserRegex } from '../regex/userRegex.js';
 
 /** The per-root config file name. */
@@ -62,6 +64,8 @@ export interface LoupeConfig {
   rotateBytes?: number;
   /** Reserved for export redaction (issue 6): extra secret patterns, RE2 syntax. */
   redact?: { patterns: string[] };
+  /** Prices per model (US dollars per million tokens) over Loupe's table (transcripts/prices.ts). */
+  prices?: Record<string, ModelPrice>;
 }
 
 /** A loaded config and where it came from (null: no file, built-in defaults). */
@@ -131,6 +135,7 @@ export function parseConfig(text: string, file: string): LoupeConfig {
     attention: { defaults: parsed.attention?.defaults ?? true, rules: parsed.attention?.rules ?? [] },
     ...(parsed.rotateBytes !== undefined && { rotateBytes: parsed.rotateBytes }),
     ...(parsed.redact !== undefined && { redact: { patterns: parsed.redact.patterns ?? [] } }),
+    ...(parsed.prices !== undefined && { prices: parsed.prices }),
   };
 }
 
@@ -154,6 +159,7 @@ function configSchema(): ReturnType<typeof buildSchema> {
 }
 
 function buildSchema({ z }: Zod) {
+  const dollarsPerMillion = z.number().min(0, 'must be US dollars per million tokens, 0 or more');
   const regex = z.string().superRefine((pattern, ctx) => {
     const problem = regexProblem(pattern);
     if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
@@ -207,6 +213,17 @@ function buildSchema({ z }: Zod) {
       .optional(),
     rotateBytes: z.int().min(4096, 'must be at least 4096 bytes').optional(),
     redact: z.strictObject({ patterns: z.array(regex).optional() }).optional(),
+    prices: z
+      .record(
+        z.string().min(1, 'must name a model, as the transcript does (e.g. "gpt-5")'),
+        z.strictObject({
+          input: dollarsPerMillion,
+          output: dollarsPerMillion,
+          cacheRead: dollarsPerMillion,
+          cacheWrite: dollarsPerMillion,
+        }),
+      )
+      .optional(),
   });
 }
 

@@ -4,7 +4,8 @@
  * between its first sequence and the next run's, so they are always consistent with the index.
  */
 import { formatTimestamp, LEVELS, type CaptureMethod } from '../../../shared/entry.js';
-import { costOf, type UsageByModel } from '../transcripts/prices.js';
+import { loadConfig } from '../capture/config.js';
+import { costOf, PRICES, type ModelPrice, type UsageByModel } from '../transcripts/prices.js';
 import type { TokenCounts } from '../transcripts/session.js';
 import type { IndexDb } from './schema.js';
 
@@ -151,6 +152,13 @@ export function runSummaries(db: IndexDb, query: StatsQuery = {}): RunSummary[] 
      FROM lines WHERE agent = @agent AND seq >= @from AND seq < @to`,
   );
   const usageEvents = db.prepare(`SELECT metadata FROM events WHERE agent = @agent AND seq >= @from AND seq < @to AND event = 'usage'`);
+  // Loupe's price table, with the root's own prices (loupe.config.json `prices`) over it.
+  const tables = new Map<string, Readonly<Record<string, ModelPrice>>>();
+  const pricesFor = (root: string) => {
+    let table = tables.get(root);
+    if (table === undefined) tables.set(root, (table = { ...PRICES, ...loadConfig(root).config.prices }));
+    return table;
+  };
   const summaries: RunSummary[] = [];
   for (const agent of agents) {
     const stored = runsOf.all(agent.id) as RunRow[];
@@ -196,7 +204,7 @@ export function runSummaries(db: IndexDb, query: StatsQuery = {}): RunSummary[] 
         firstSequence: run.first_seq,
         lastSequence: run.last_seq ?? t.last_seq,
         tokens: usage === null ? null : sumTokens(usage),
-        costUsd: usage === null ? null : costOf(usage),
+        costUsd: usage === null ? null : costOf(usage, pricesFor(agent.root)),
       });
     });
   }
