@@ -12,10 +12,10 @@ import {
   asObject,
   asString,
   count,
-  firstTimestamp,
   isZero,
+  jsonLinesSession,
+  jsonRecords,
   oneLine,
-  parseRecord,
   sourceMicros,
   textEntries,
   unknownRecordEntry,
@@ -37,16 +37,7 @@ const INJECTED_USER_TEXT = /^\s*(<(command-name|command-message|command-args|loc
 const SYSTEM_LEVELS: Record<string, Level> = { debug: 'debug', info: 'info', suggestion: 'info', warning: 'warn', error: 'error' };
 
 export function parseClaudeTranscript(lines: readonly SourceLine[], fileStem: string, options: ParseOptions): ParsedSession {
-  const session: ParsedSession = {
-    format: 'claude',
-    sessionId: fileStem,
-    command: 'claude',
-    cwd: null,
-    startMicros: firstTimestamp(lines, (r) => r.timestamp),
-    startMetadata: {},
-    entries: [],
-    corrupt: [],
-  };
+  const session = jsonLinesSession('claude', lines, fileStem);
   let sessionIdSeen = false;
   let time = session.startMicros ?? options.fallbackMicros;
   const toolNames = new Map<string, string>();
@@ -54,13 +45,7 @@ export function parseClaudeTranscript(lines: readonly SourceLine[], fileStem: st
   const counted = new Map<string, TokenCounts>();
   const out = session.entries;
 
-  for (const line of lines) {
-    const parsed = parseRecord(line);
-    if ('error' in parsed) {
-      session.corrupt.push({ line: line.line, error: parsed.error });
-      continue;
-    }
-    const record = parsed.record;
+  for (const record of jsonRecords(lines, session)) {
     time = sourceMicros(record.timestamp) ?? time;
     const sessionId = asString(record.sessionId);
     if (!sessionIdSeen && sessionId !== null && sessionId !== '') {

@@ -13,10 +13,10 @@ import {
   asObject,
   asString,
   count,
-  firstTimestamp,
   isZero,
+  jsonLinesSession,
+  jsonRecords,
   oneLine,
-  parseRecord,
   sourceMicros,
   textEntries,
   unknownRecordEntry,
@@ -38,16 +38,7 @@ const REPEATED_EVENTS = new Set(['user_message', 'agent_message', 'agent_reasoni
 const ERROR_EVENTS = new Set(['error', 'stream_error']);
 
 export function parseCodexRollout(lines: readonly SourceLine[], fileStem: string, options: ParseOptions): ParsedSession {
-  const session: ParsedSession = {
-    format: 'codex',
-    sessionId: fileStem,
-    command: 'codex',
-    cwd: null,
-    startMicros: firstTimestamp(lines, (r) => r.timestamp),
-    startMetadata: {},
-    entries: [],
-    corrupt: [],
-  };
+  const session = jsonLinesSession('codex', lines, fileStem);
   let sessionIdSeen = false;
   let time = session.startMicros ?? options.fallbackMicros;
   let model: string | null = null;
@@ -55,13 +46,7 @@ export function parseCodexRollout(lines: readonly SourceLine[], fileStem: string
   const toolNames = new Map<string, string>();
   const out = session.entries;
 
-  for (const line of lines) {
-    const parsed = parseRecord(line);
-    if ('error' in parsed) {
-      session.corrupt.push({ line: line.line, error: parsed.error });
-      continue;
-    }
-    const record = parsed.record;
+  for (const record of jsonRecords(lines, session)) {
     time = sourceMicros(record.timestamp) ?? time;
     const kind = asString(record.type) ?? '(no type)';
     const payload = asObject(record.payload);

@@ -125,6 +125,32 @@ export function parseRecord(line: SourceLine): { record: Record<string, unknown>
   return record === null ? { error: 'not a JSON object' } : { record };
 }
 
+/**
+ * A JSON-lines session (a Claude transcript, a Codex rollout) about to be read: named after its
+ * file until the records say otherwise, starting at its first record's `timestamp`.
+ */
+export function jsonLinesSession(format: TranscriptFormat, lines: readonly SourceLine[], fileStem: string): ParsedSession {
+  return {
+    format,
+    sessionId: fileStem,
+    command: format,
+    cwd: null,
+    startMicros: firstTimestamp(lines, (r) => r.timestamp),
+    startMetadata: {},
+    entries: [],
+    corrupt: [],
+  };
+}
+
+/** The records of a JSON-lines source, in order; a line that is not a JSON object goes to `session.corrupt`. */
+export function* jsonRecords(lines: readonly SourceLine[], session: ParsedSession): Generator<Record<string, unknown>> {
+  for (const line of lines) {
+    const parsed = parseRecord(line);
+    if ('error' in parsed) session.corrupt.push({ line: line.line, error: parsed.error });
+    else yield parsed.record;
+  }
+}
+
 /** The first timestamp among the records (`timestamp` keys), for records that come before it. */
 export function firstTimestamp(lines: readonly SourceLine[], pick: (record: Record<string, unknown>) => unknown): number | null {
   for (const line of lines) {
