@@ -148,10 +148,13 @@ describe('loupe mcp', () => {
   });
 
   it('search_logs returns the total, hits and distributions that loupe search --json returns', async () => {
+    // An absolute --since: a relative one ("1h") moves with the clock, and so does the histogram's first bucket,
+    // so two calls half a minute apart would differ (it failed once in CI that way).
+    const since = new Date(Date.now() - 3600_000).toISOString();
     for (const query of [
       { args: { text: 'boom' }, cli: ['boom'] },
       { args: { text: 'step \\d+$', regex: true, types: ['stdout'], agent: 'worker', limit: 7, offset: 2, sort: 'asc' }, cli: ['step \\d+$', '--regex', '--type', 'stdout', '--agent', 'worker', '--limit', '7', '--offset', '2', '--asc'] },
-      { args: { text: '', level: 'error', since: '1h' }, cli: ['', '--level', 'error', '--since', '1h'] },
+      { args: { text: '', level: 'error', since }, cli: ['', '--level', 'error', '--since', since] },
     ]) {
       const found = await structured<SearchResult & { next_offset: number | null }>('search_logs', query.args);
       const expected = JSON.parse(cli('search', ...query.cli, '--json')) as SearchResult;
