@@ -6,13 +6,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ControlChannel, Push, PushChannel, Transport } from '../../../shared/ipc.js';
-import { checkSocketName } from '../../../shared/entry.js';
+import { checkSocketName, type LogEntry } from '../../../shared/entry.js';
 import { callChannel } from './dispatch.js';
 import { startCaptureDaemons } from './captureDaemons.js';
 import { createHandlers, type ApiClient, type ApiContext, type Handlers } from './handlers.js';
 import { watchAttention } from './attentionWatch.js';
 import { LiveFeed } from './liveFeed.js';
-import { RootIndexes } from './rootIndexes.js';
+import { RootIndexes, type IndexProgressSnapshot } from './rootIndexes.js';
 import { coreServices, type BackendServices } from './services.js';
 
 /** How often the open roots are checked for new tasks and agents: cheap (a few readdirs), and quick enough for a sidebar. */
@@ -45,6 +45,16 @@ export interface ClientOptions {
   transport: Transport;
   allowedControl: Iterable<ControlChannel>;
   send: PushSender;
+  /** Live entries (written after their subscription began), as they are pushed to this client. */
+  delivered?: (entries: LogEntry[]) => void;
+}
+
+/** What `loupe serve`'s `/metrics` reports about the roots and their agents, read when asked. */
+export interface BackendSnapshot extends IndexProgressSnapshot {
+  /** Agents whose tmux pane is being captured now. */
+  capturesActive: number;
+  /** Agents waiting for the user (SPEC §13). */
+  agentsWaiting: number;
 }
 
 /** One connected UI. `close()` ends its subscriptions. */
@@ -59,6 +69,7 @@ export interface Backend {
   readonly context: ApiContext;
   readonly handlers: Handlers;
   connect(options: ClientOptions): BackendClient;
+  snapshot(): Promise<BackendSnapshot>;
   dispose(): Promise<void>;
 }
 
@@ -122,10 +133,11 @@ export function startBackend(options: BackendOptions): Backend {
   return {
     context,
     handlers,
-    connect({ transport, allowedControl, send }) {
+    connect({ transport, allowedControl, send, delivered }) {
       const feed = new LiveFeed({
         push: (batches) => send('live:entries', { batches }),
         notice: (notice) => send('agent:notice', notice),
+        delivered,
       });
       const client: ApiClient = { transport, allowedControl: new Set(allowedControl), feed, push: send };
       const connected = {
@@ -140,6 +152,15 @@ export function startBackend(options: BackendOptions): Backend {
       };
       clients.add(connected);
       return connected;
+    },
+    async snapshot() {
+      const [progress, workspace] = await Promise.all([indexes.progress(), context.services.listWorkspace(roots, sockets)]);
+      const agents = workspace.roots.flatMap((r) => r.tasks.flatMap((t) => t.agents));
+      return {
+        ...progress,
+        capturesActive: agents.filter((a) => a.paneId !== null).length,
+        agentsWaiting: agents.filter((a) => a.attention.state === 'waiting').length,
+      };
     },
     async dispose() {
       disposed = true;

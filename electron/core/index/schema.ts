@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { workspaceDir } from '../log/paths.js';
 
 /** Bump when the schema or what is stored changes: an index of another version is rebuilt. */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 export const INDEX_FILE_NAME = 'index.sqlite';
 
@@ -45,6 +45,9 @@ export function indexPath(root: string): string {
  *   agent's attention facts (SPEC §13) as JSON, saved with the state they were read from.
  * - `events`: the metadata of system entries (started, terminated, gaps...), for run summaries.
  * - `runs`: one row per run of an agent, rebuilt from `events` whenever they change.
+ * - `entry_counts`: how many entries of each type and level were ever indexed (`loupe serve`'s
+ *   `loupe_entries_total`), added to in the same transaction as the rows, so any process that
+ *   indexes the root counts, and a scrape reads 20 rows instead of counting every entry.
  */
 const SCHEMA = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -123,6 +126,7 @@ CREATE TABLE runs (
   imported TEXT
 );
 CREATE INDEX runs_by_agent ON runs (agent, first_seq);
+CREATE TABLE entry_counts (type INTEGER NOT NULL, level INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (type, level)) WITHOUT ROWID;
 `;
 
 /** Entry types and levels are stored as small integers: their index in these lists. */
