@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../../core/capture/test-support.js';
+import { createWorld, waitFor, waitForCaptureDaemons } from '../../core/capture/test-support.js';
 import { Indexer } from '../../core/index/indexer.js';
 import { ensureLogsDir, streamPath } from '../../core/log/paths.js';
 import { LogWriter } from '../../core/log/writer.js';
@@ -275,5 +275,36 @@ describe('loupe ship (following)', () => {
       const store = (await storeTotals('m1')).get('steady')!;
       return local.lines === store.lines && local.entries === store.entries;
     }, 30_000, 'the screen lines to match');
+  });
+});
+
+describe('loupe daemon --ship', () => {
+  it('captures an agent and ships its output while it runs', async () => {
+    const world = createWorld();
+    try {
+      const daemon = spawn(process.execPath, [BIN, 'daemon', '--socket', world.socket, '--ship', server.url, '--root', world.root, '--machine', 'devbox'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      children.push(daemon);
+      let log = '';
+      daemon.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+      await waitFor(() => log.includes('capturing on socket'), 20_000, 'the daemon');
+      const run = loupe('run', '--socket', world.socket, '--root', world.root, '--name', 'shipped', '--', 'sh', '-c', 'echo hello from the daemon; sleep 30');
+      expect(run.status).toBe(0);
+      await waitFor(async () => {
+        if (!(await tableExists())) return false;
+        const { rows } = await db.query(
+          `SELECT count(*) AS n FROM loupe_lines l JOIN loupe_agents a ON a.id = l.agent WHERE a.machine = 'devbox' AND a.agent_id = 'shipped' AND l.text = 'hello from the daemon'`,
+        );
+        return Number(rows[0].n) === 1;
+      }, 30_000, 'the line in the store');
+      daemon.kill('SIGTERM');
+      await new Promise((r) => daemon.once('exit', r));
+      expect(log).toContain('shipping');
+      expect(log).not.toMatch(/shipper exited/);
+    } finally {
+      world.cleanup();
+      await waitForCaptureDaemons(world.socket);
+    }
   });
 });
