@@ -14,8 +14,9 @@ import { registerRun } from './run.js';
 import { registerScreen } from './screen.js';
 import { registerSearch } from './search.js';
 import { registerServe } from './serve.js';
+import { registerShip } from './ship.js';
 import { registerStats } from './stats.js';
 import { registerTail } from './tail.js';
 import { registerWait } from './wait.js';
 
-export const commands: ((program: Command) => void)[] = [registerRun, registerAttach, registerDetach, registerDaemon, registerLs, registerWait, registerDemo, registerTail, registerSearch, registerStats, registerReindex, registerImport, registerServe, registerMcp, registerExport, registerScreen, registerReplay];
+export const commands: ((program: Command) => void)[] = [registerRun, registerAttach, registerDetach, registerDaemon, registerLs, registerWait, registerDemo, registerTail, registerSearch, registerStats, registerReindex, registerImport, registerServe, registerShip, registerMcp, registerExport, registerScreen, registerReplay];

@@ -1,0 +1,107 @@
+/**
+ * `loupe ship --to postgres://… [--root DIR]… [--machine NAME] [--once]`: sends every log under
+ * the roots into the PostgreSQL store and keeps following them (SPEC §16). The local JSONL is the
+ * outbox: shipping resumes from what the store acknowledged, so it can be stopped, killed or cut
+ * off from the database at any point and started again.
+ */
+import path from 'node:path';
+import type { Command } from 'commander';
+import { checkRootFolder } from '../../core/log/paths.js';
+import { UserError } from '../errors.js';
+
+interface ShipCommandOptions {
+  to: string;
+  root?: string[];
+  machine?: string;
+  once?: boolean;
+  retries: string;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** Machine names are shown and matched like agent ids. */
+const MACHINE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export interface ShipperOptions {
+  url: string;
+  roots: string[];
+  machine?: string;
+  /** Write attempts per batch before `--once` gives up. */
+  attempts?: number;
+  /** Where retries and progress are reported. */
+  log: (message: string) => void;
+}
+
+/** Checks a ship target and machine name the way every command that ships does; usage errors exit 2. */
+export async function checkShipOptions(url: string, machine: string | undefined): Promise<string> {
+  const { checkStoreUrl } = await import('../../core/store/connection.js');
+  let shown: string;
+  try {
+    shown = checkStoreUrl(url);
+  } catch (err) {
+    throw new UserError((err as Error).message);
+  }
+  if (machine !== undefined && !MACHINE_NAME.test(machine)) {
+    throw new UserError(`--machine ${JSON.stringify(machine)} is not a valid name: use letters, digits, '.', '_' and '-' (up to 128)`);
+  }
+  return shown;
+}
+
+/**
+ * Ships the roots into the store: once (`signal` absent), or until `signal` aborts. A failure
+ * retrying cannot fix, or one that outlasts `--once`'s retries, is a `UserError` with status 1.
+ */
+export async function runShipper(options: ShipperOptions, signal?: AbortSignal): Promise<{ entries: number; lines: number; machine: string }> {
+  const [{ LocalLogFollower }, { PostgresSink, defaultMachineName }, { redactUrl }] = await Promise.all([
+    import('../../core/ship/follow.js'),
+    import('../../core/store/shipSink.js'),
+    import('../../core/store/connection.js'),
+  ]);
+  const machine = options.machine ?? defaultMachineName();
+  const sink = new PostgresSink(options.url, machine);
+  const follower = new LocalLogFollower(options.roots, sink, {
+    onceAttempts: options.attempts,
+    onRetry: (err, delayMs) => options.log(`${err.message}; retrying in ${(delayMs / 1000).toFixed(1)} s`),
+  });
+  try {
+    if (signal === undefined) await follower.runOnce();
+    else await follower.follow(signal);
+    return { ...follower.shipped, machine };
+  } catch (err) {
+    if ((err as Error).name === 'SinkError') throw new UserError(`shipping to ${redactUrl(options.url)} failed: ${(err as Error).message}`, 1);
+    throw err;
+  } finally {
+    follower.dispose();
+    await sink.dispose();
+  }
+}
+
+export function registerShip(program: Command): void {
+  program
+    .command('ship')
+    .description('send every log under the roots into a PostgreSQL store, and keep following them')
+    .requiredOption('--to <url>', 'the store: postgres://user:password@host:5432/database (missing parts come from the PG* variables)')
+    .option('--root <dir>', 'a folder holding .agent-workspace/ (repeatable; default: the current folder)', collect)
+    .option('--machine <name>', 'the name this machine has in the store (default: the host name)')
+    .option('--once', 'ship what the logs hold now, then exit')
+    .option('--retries <n>', 'with --once: tries per batch while the store is unreachable, with backoff from 0.25 s to 10 s', '8')
+    .action(async (options: ShipCommandOptions) => {
+      const shown = await checkShipOptions(options.to, options.machine);
+      const roots = (options.root ?? ['.']).map((r) => path.resolve(r));
+      roots.forEach(checkRootFolder);
+      const attempts = Number(options.retries);
+      if (!Number.isInteger(attempts) || attempts < 1) throw new UserError(`--retries ${JSON.stringify(options.retries)} is not a whole number of at least 1`);
+      const log = (message: string) => process.stderr.write(`${new Date().toISOString()} loupe ship: ${message}\n`);
+      if (options.once) {
+        const done = await runShipper({ url: options.to, roots, machine: options.machine, attempts, log });
+        process.stdout.write(`shipped ${done.entries} entries and ${done.lines} screen lines to ${shown} as machine ${done.machine}\n`);
+        return;
+      }
+      const stop = new AbortController();
+      process.once('SIGTERM', () => stop.abort());
+      process.once('SIGINT', () => stop.abort());
+      log(`shipping ${roots.join(', ')} to ${shown} (pid ${process.pid}); Ctrl-C stops`);
+      const done = await runShipper({ url: options.to, roots, machine: options.machine, log }, stop.signal);
+      log(`stopped after ${done.entries} entries and ${done.lines} screen lines`);
+    });
+}

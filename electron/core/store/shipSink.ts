@@ -1,0 +1,146 @@
+/**
+ * The PostgreSQL end of `loupe ship --to postgres://…`: a `LogSink` (electron/core/ship/follow.ts)
+ * that writes each batch in one transaction: its entries and lines (multi-row INSERTs from arrays,
+ * `ON CONFLICT DO NOTHING` on machine + root + task + agent + sequence), the agent's acknowledged
+ * position, and one NOTIFY for readers that follow live.
+ */
+import os from 'node:os';
+import type pg from 'pg';
+import { entryLevel } from '../../../shared/entry.js';
+import type { AgentKey, LogBatch, LogSink, ShipPosition } from '../ship/follow.js';
+import { connectStore, describeStoreError } from './connection.js';
+import { NOTIFY_CHANNEL, ensureMonthPartitions, ensureStoreSchema, monthOf } from './schema.js';
+
+/** µs since the epoch as a timestamptz, exactly (a float of seconds would round the last digit). */
+const TS_FROM_US = "(timestamptz 'epoch' + x.us * interval '1 microsecond')";
+
+const INSERT_ENTRIES = `INSERT INTO loupe_entries (agent, seq, ts, type, level, line)
+  SELECT $1, x.seq, ${TS_FROM_US}, x.type, x.level, x.line
+  FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[]) AS x (seq, us, type, level, line)
+  ON CONFLICT DO NOTHING`;
+
+const INSERT_LINES = `INSERT INTO loupe_lines (agent, n, seq, first_seq, ts, type, level, text)
+  SELECT $1, x.n, x.seq, x.first_seq, ${TS_FROM_US}, x.type, x.level, x.text
+  FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[]) AS x (n, seq, first_seq, us, type, level, text)
+  ON CONFLICT DO NOTHING`;
+
+/** The machine name a shipper uses unless told otherwise. */
+export function defaultMachineName(): string {
+  return os.hostname();
+}
+
+/** Ships into one PostgreSQL database as one machine. Reconnects after any failure; `dispose()` closes it. */
+export class PostgresSink implements LogSink {
+  private client: pg.Client | null = null;
+  private readonly agentIds = new Map<string, number>();
+  private readonly months = new Set<string>();
+
+  constructor(
+    private readonly url: string,
+    readonly machine: string,
+  ) {}
+
+  async position(agent: AgentKey): Promise<ShipPosition> {
+    return this.run(async (client) => {
+      const { rows } = await client.query<{ shipped_seq: string; shipped_line: string }>(
+        'SELECT shipped_seq, shipped_line FROM loupe_agents WHERE id = $1',
+        [await this.agentId(client, agent)],
+      );
+      return { sequence: Number(rows[0]!.shipped_seq), line: Number(rows[0]!.shipped_line) };
+    });
+  }
+
+  async write(batch: LogBatch): Promise<void> {
+    await this.run(async (client) => {
+      const agent = await this.agentId(client, batch.agent);
+      const months = new Set([...batch.entries.map((e) => monthOf(e.time)), ...batch.lines.map((l) => monthOf(l.time))]);
+      const missing = [...months].filter((m) => !this.months.has(m));
+      if (missing.length > 0) {
+        await ensureMonthPartitions(client, missing);
+        for (const m of missing) this.months.add(m);
+      }
+      await client.query('BEGIN');
+      try {
+        if (batch.entries.length > 0) {
+          const e = batch.entries;
+          await client.query(INSERT_ENTRIES, [
+            agent,
+            e.map((x) => x.entry.sequence),
+            e.map((x) => x.time),
+            e.map((x) => x.entry.type),
+            e.map((x) => entryLevel(x.entry)),
+            e.map((x) => x.line),
+          ]);
+        }
+        if (batch.lines.length > 0) {
+          const l = batch.lines;
+          await client.query(INSERT_LINES, [
+            agent,
+            l.map((x) => x.n),
+            l.map((x) => x.sequence),
+            l.map((x) => x.firstSequence),
+            l.map((x) => x.time),
+            l.map((x) => x.type),
+            l.map((x) => x.level),
+            // Screen text never needs NUL, and PostgreSQL text cannot hold it.
+            l.map((x) => x.text.replaceAll('\0', '')),
+          ]);
+        }
+        const lastTime = batch.entries.length > 0 ? batch.entries[batch.entries.length - 1]!.time : null;
+        await client.query(
+          `UPDATE loupe_agents SET shipped_seq = greatest(shipped_seq, $2), shipped_line = greatest(shipped_line, $3),
+             last_ts = CASE WHEN $4::bigint IS NULL THEN last_ts ELSE greatest(last_ts, timestamptz 'epoch' + $4::bigint * interval '1 microsecond') END,
+             shipped_at = now()
+           WHERE id = $1`,
+          [agent, batch.position.sequence, batch.position.line, lastTime],
+        );
+        await client.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, JSON.stringify({ agent, sequence: batch.position.sequence, line: batch.position.line })]);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      }
+    });
+  }
+
+  async dispose(): Promise<void> {
+    const client = this.client;
+    this.client = null;
+    await client?.end().catch(() => {});
+  }
+
+  /** Runs `work` on a connection (opening one, with the schema, when needed); a failure drops the connection. */
+  private async run<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+    try {
+      if (this.client === null) {
+        const client = await connectStore(this.url);
+        try {
+          await ensureStoreSchema(client);
+        } catch (err) {
+          await client.end().catch(() => {});
+          throw err;
+        }
+        this.client = client;
+      }
+      return await work(this.client);
+    } catch (err) {
+      await this.dispose();
+      throw describeStoreError(err, this.url);
+    }
+  }
+
+  private async agentId(client: pg.Client, agent: AgentKey): Promise<number> {
+    const key = JSON.stringify([agent.root, agent.taskId, agent.agentId]);
+    const known = this.agentIds.get(key);
+    if (known !== undefined) return known;
+    const { rows } = await client.query<{ id: string }>(
+      `INSERT INTO loupe_agents (machine, root, task_id, agent_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (machine, root, task_id, agent_id) DO UPDATE SET machine = excluded.machine
+       RETURNING id`,
+      [this.machine, agent.root, agent.taskId, agent.agentId],
+    );
+    const id = Number(rows[0]!.id);
+    this.agentIds.set(key, id);
+    return id;
+  }
+}
