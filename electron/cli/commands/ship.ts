@@ -1,8 +1,9 @@
 /**
- * `loupe ship --to postgres://… [--root DIR]… [--machine NAME] [--once]`: sends every log under
- * the roots into the PostgreSQL store and keeps following them (SPEC §16). The local JSONL is the
- * outbox: shipping resumes from what the store acknowledged, so it can be stopped, killed or cut
- * off from the database at any point and started again.
+ * `loupe ship --to postgres://… | --otlp http://collector:4318 [--root DIR]… [--machine NAME] [--once]`:
+ * sends every log under the roots into the PostgreSQL store, or as OpenTelemetry log records to an
+ * OTLP/HTTP collector, and keeps following them (SPEC §16). The local JSONL is the outbox:
+ * shipping resumes from what the store acknowledged (for OTLP, from cursor files under the roots),
+ * so it can be stopped, killed or cut off from its destination at any point and started again.
  */
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -10,7 +11,8 @@ import { checkRootFolder } from '../../core/log/paths.js';
 import { UserError } from '../errors.js';
 
 interface ShipCommandOptions {
-  to: string;
+  to?: string;
+  otlp?: string;
   root?: string[];
   machine?: string;
   once?: boolean;
@@ -23,7 +25,9 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 const MACHINE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export interface ShipperOptions {
+  /** The PostgreSQL URL, or with `otlp` the collector's OTLP/HTTP endpoint. */
   url: string;
+  otlp?: boolean;
   roots: string[];
   machine?: string;
   /** Write attempts per batch before `--once` gives up. */
@@ -41,10 +45,27 @@ export async function checkShipOptions(url: string, machine: string | undefined)
   } catch (err) {
     throw new UserError((err as Error).message);
   }
+  checkMachineName(machine);
+  return shown;
+}
+
+/** Checks an OTLP endpoint and machine name; returns the endpoint as it may be shown. Usage errors exit 2. */
+async function checkOtlpOptions(endpoint: string, machine: string | undefined): Promise<string> {
+  const { otlpLogsUrl, shownEndpoint } = await import('../../core/ship/otlp.js');
+  let shown: string;
+  try {
+    shown = shownEndpoint(otlpLogsUrl(endpoint));
+  } catch (err) {
+    throw new UserError((err as Error).message);
+  }
+  checkMachineName(machine);
+  return shown;
+}
+
+function checkMachineName(machine: string | undefined): void {
   if (machine !== undefined && !MACHINE_NAME.test(machine)) {
     throw new UserError(`--machine ${JSON.stringify(machine)} is not a valid name: use letters, digits, '.', '_' and '-' (up to 128)`);
   }
-  return shown;
 }
 
 /**
@@ -52,13 +73,15 @@ export async function checkShipOptions(url: string, machine: string | undefined)
  * retrying cannot fix, or one that outlasts `--once`'s retries, is a `UserError` with status 1.
  */
 export async function runShipper(options: ShipperOptions, signal?: AbortSignal): Promise<{ entries: number; lines: number; machine: string }> {
-  const [{ LocalLogFollower }, { PostgresSink, defaultMachineName }, { redactUrl }] = await Promise.all([
+  const [{ LocalLogFollower }, { PostgresSink, defaultMachineName }, { redactUrl }, { OtlpSink, otlpLogsUrl, shownEndpoint }] = await Promise.all([
     import('../../core/ship/follow.js'),
     import('../../core/store/shipSink.js'),
     import('../../core/store/connection.js'),
+    import('../../core/ship/otlp.js'),
   ]);
   const machine = options.machine ?? defaultMachineName();
-  const sink = new PostgresSink(options.url, machine);
+  const sink = options.otlp ? new OtlpSink({ endpoint: options.url, machine }) : new PostgresSink(options.url, machine);
+  const shown = options.otlp ? shownEndpoint(otlpLogsUrl(options.url)) : redactUrl(options.url);
   const follower = new LocalLogFollower(options.roots, sink, {
     onceAttempts: options.attempts,
     onRetry: (err, delayMs) => options.log(`${err.message}; retrying in ${(delayMs / 1000).toFixed(1)} s`),
@@ -68,7 +91,7 @@ export async function runShipper(options: ShipperOptions, signal?: AbortSignal):
     else await follower.follow(signal);
     return { ...follower.shipped, machine };
   } catch (err) {
-    if ((err as Error).name === 'SinkError') throw new UserError(`shipping to ${redactUrl(options.url)} failed: ${(err as Error).message}`, 1);
+    if ((err as Error).name === 'SinkError') throw new UserError(`shipping to ${shown} failed: ${(err as Error).message}`, 1);
     throw err;
   } finally {
     follower.dispose();
@@ -79,29 +102,36 @@ export async function runShipper(options: ShipperOptions, signal?: AbortSignal):
 export function registerShip(program: Command): void {
   program
     .command('ship')
-    .description('send every log under the roots into a PostgreSQL store, and keep following them')
-    .requiredOption('--to <url>', 'the store: postgres://user:password@host:5432/database (missing parts come from the PG* variables)')
+    .description('send every log under the roots into a PostgreSQL store or an OTLP collector, and keep following them')
+    .option('--to <url>', 'the store: postgres://user:password@host:5432/database (missing parts come from the PG* variables)')
+    .option('--otlp <url>', "an OpenTelemetry collector's OTLP/HTTP endpoint, e.g. http://collector:4318 (entries go to /v1/logs as log records)")
     .option('--root <dir>', 'a folder holding .agent-workspace/ (repeatable; default: the current folder)', collect)
     .option('--machine <name>', 'the name this machine has in the store (default: the host name)')
     .option('--once', 'ship what the logs hold now, then exit')
     .option('--retries <n>', 'with --once: tries per batch while the store is unreachable, with backoff from 0.25 s to 10 s', '8')
     .action(async (options: ShipCommandOptions) => {
-      const shown = await checkShipOptions(options.to, options.machine);
+      if ((options.to === undefined) === (options.otlp === undefined)) {
+        throw new UserError('give one destination: --to postgres://… (a Loupe store) or --otlp http://collector:4318 (an OpenTelemetry collector)');
+      }
+      const otlp = options.otlp !== undefined;
+      const url = options.to ?? options.otlp!;
+      const shown = otlp ? await checkOtlpOptions(url, options.machine) : await checkShipOptions(url, options.machine);
       const roots = (options.root ?? ['.']).map((r) => path.resolve(r));
       roots.forEach(checkRootFolder);
       const attempts = Number(options.retries);
       if (!Number.isInteger(attempts) || attempts < 1) throw new UserError(`--retries ${JSON.stringify(options.retries)} is not a whole number of at least 1`);
       const log = (message: string) => process.stderr.write(`${new Date().toISOString()} loupe ship: ${message}\n`);
       if (options.once) {
-        const done = await runShipper({ url: options.to, roots, machine: options.machine, attempts, log });
-        process.stdout.write(`shipped ${done.entries} entries and ${done.lines} screen lines to ${shown} as machine ${done.machine}\n`);
+        const done = await runShipper({ url, otlp, roots, machine: options.machine, attempts, log });
+        const what = otlp ? `${done.entries} entries as log records` : `${done.entries} entries and ${done.lines} screen lines`;
+        process.stdout.write(`shipped ${what} to ${shown} as machine ${done.machine}\n`);
         return;
       }
       const stop = new AbortController();
       process.once('SIGTERM', () => stop.abort());
       process.once('SIGINT', () => stop.abort());
       log(`shipping ${roots.join(', ')} to ${shown} (pid ${process.pid}); Ctrl-C stops`);
-      const done = await runShipper({ url: options.to, roots, machine: options.machine, log }, stop.signal);
+      const done = await runShipper({ url, otlp, roots, machine: options.machine, log }, stop.signal);
       log(`stopped after ${done.entries} entries and ${done.lines} screen lines`);
     });
 }
