@@ -11,6 +11,7 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { listAgentLogs } from '../core/log/paths.js';
+import { destinationDir, writeCursor } from '../core/ship/cursor.js';
 import { createWorld, readEntries, waitFor, waitForCaptureDaemons, type TestWorld } from '../core/capture/test-support.js';
 
 const LOUPE = path.resolve('bin/loupe.js');
@@ -122,6 +123,7 @@ describe('GET /metrics on loupe serve', () => {
     }, 30_000, 'two captures, one of them waiting');
     expect(value(metrics, 'loupe_ws_connections')).toBe(0);
     expect(metrics.get('loupe_live_delivery_seconds')!.metrics[0].count).toBe('0');
+    expect(metrics.get('loupe_ship_lag_entries')?.metrics ?? []).toEqual([]); // nothing ships from this root
     const errorsBefore = value(metrics, 'loupe_entries_total', { type: 'stderr', level: 'error' });
 
     // A client subscribes to the talker from its first entry: that history is not "delivered live".
@@ -170,6 +172,14 @@ describe('GET /metrics on loupe serve', () => {
 
     ws.close();
     await waitFor(async () => value(await scrape(), 'loupe_ws_connections') === 0, 10_000, 'the connection to be counted out');
+
+    // Once `ship --otlp` has cursors under the root, its lag shows: every entry not acknowledged.
+    const destination = { kind: 'otlp', endpoint: 'http://collector:4318/v1/logs', machine: 'm' };
+    const talker = logs.find((l) => l.agentId === 'talker')!;
+    writeCursor(destinationDir(world.root, destination), destination, talker, { sequence: 1, line: 0 });
+    const lastOf = (file: string) => readEntries(file).at(-1)!.sequence;
+    const lag = value(await scrape(), 'loupe_ship_lag_entries', { sink: 'otlp' });
+    expect(lag).toBe(logs.reduce((sum, l) => sum + lastOf(l.file), 0) - 1);
 
     // Kinds only: no label value anywhere holds an agent id, a task id or a path.
     for (const family of metrics.values()) {

@@ -56,6 +56,12 @@ export function createServeMetrics(snapshot: () => Promise<BackendSnapshot>): Se
     help: 'Bytes of live logs under the served roots not indexed yet (search and stats lag by this much).',
     registers: [registry],
   });
+  const shipLag = new Gauge({
+    name: 'loupe_ship_lag_entries',
+    help: 'Entries of the served roots not yet acknowledged by `loupe ship --otlp` (by sink; absent while nothing ships there).',
+    labelNames: ['sink'] as const,
+    registers: [registry],
+  });
 
   return {
     connected: () => connections.inc(),
@@ -75,6 +81,8 @@ export function createServeMetrics(snapshot: () => Promise<BackendSnapshot>): Se
       captures.set(s.capturesActive);
       waiting.set(s.agentsWaiting);
       indexLag.set(s.unindexedBytes);
+      shipLag.reset();
+      for (const [sink, n] of s.unshippedEntries) shipLag.set({ sink }, n);
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
   };

@@ -55,6 +55,11 @@ export interface BackendSnapshot extends IndexProgressSnapshot {
   capturesActive: number;
   /** Agents waiting for the user (SPEC §13). */
   agentsWaiting: number;
+  /**
+   * Entries not yet acknowledged by destinations that keep their positions beside the logs
+   * (`ship --otlp`), by kind (`otlp`); a kind no root ships to is absent.
+   */
+  unshippedEntries: Map<string, number>;
 }
 
 /** One connected UI. `close()` ends its subscriptions. */
@@ -154,12 +159,19 @@ export function startBackend(options: BackendOptions): Backend {
       return connected;
     },
     async snapshot() {
-      const [progress, workspace] = await Promise.all([indexes.progress(), context.services.listWorkspace(roots, sockets)]);
+      const [progress, workspace, { unshippedEntries }] = await Promise.all([
+        indexes.progress(),
+        context.services.listWorkspace(roots, sockets),
+        import('../ship/cursor.js'),
+      ]);
       const agents = workspace.roots.flatMap((r) => r.tasks.flatMap((t) => t.agents));
+      const unshipped = new Map<string, number>();
+      for (const root of roots) for (const [kind, n] of unshippedEntries(root)) unshipped.set(kind, (unshipped.get(kind) ?? 0) + n);
       return {
         ...progress,
         capturesActive: agents.filter((a) => a.paneId !== null).length,
         agentsWaiting: agents.filter((a) => a.attention.state === 'waiting').length,
+        unshippedEntries: unshipped,
       };
     },
     async dispose() {

@@ -45,9 +45,14 @@ export function readCursor(dir: string, agent: AgentKey): ShipPosition {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { sequence: 0, line: 0 };
     throw err;
   }
-  const value = JSON.parse(text) as Partial<ShipPosition>;
-  if (!Number.isSafeInteger(value.sequence) || !Number.isSafeInteger(value.line)) throw new Error(`${cursorFile(dir, agent)} is not a shipping position`);
-  return { sequence: value.sequence!, line: value.line! };
+  let value: Partial<ShipPosition> | null = null;
+  try {
+    value = JSON.parse(text) as Partial<ShipPosition>;
+  } catch {
+    // reported below
+  }
+  if (!Number.isSafeInteger(value?.sequence) || !Number.isSafeInteger(value?.line)) throw new Error(`${cursorFile(dir, agent)} is not a shipping position`);
+  return { sequence: value!.sequence!, line: value!.line! };
 }
 
 /** Replaces an agent's position atomically (temporary file, fsync, rename). */
