@@ -3,7 +3,7 @@
  * and Host rules, values that move as entries arrive and clients connect, and no label that names
  * an agent or a task. Parsed with a Prometheus text parser, as a scraper would.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -52,8 +52,8 @@ function loupeRun(name: string, script: string): string {
   return out.split('\n')[1];
 }
 
-async function startServe(): Promise<void> {
-  serve = spawn(process.execPath, [LOUPE, 'serve', '--port', '0', '--root', world.root, '--socket', world.socket], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function startServe(...extra: string[]): Promise<void> {
+  serve = spawn(process.execPath, [LOUPE, 'serve', '--port', '0', '--root', world.root, '--socket', world.socket, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   serve.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   await waitFor(() => out.includes('http://'), 30_000, 'loupe serve to print its URL');
@@ -90,7 +90,11 @@ function value(metrics: Map<string, Family>, name: string, labels: Record<string
 describe('GET /metrics on loupe serve', () => {
   it('is refused without the token or with a foreign Host, and served with the bearer token or the cookie', async () => {
     loupeRun('quiet', 'echo ready; sleep 60');
-    await startServe();
+    // A scraper reads the token from the file `--token-file` keeps (written on first start).
+    const tokenFile = path.join(world.stateDir, 'serve.token');
+    await startServe('--token-file', tokenFile);
+    expect(fs.readFileSync(tokenFile, 'utf8')).toBe(`${token}\n`);
+    expect(fs.statSync(tokenFile).mode & 0o777).toBe(0o600);
     expect((await get('/metrics', {})).status).toBe(401);
     expect((await get('/metrics', { Authorization: 'Bearer wrong' })).status).toBe(401);
     const rebinding = await get('/metrics', { Host: `attacker.example:${url.port}`, Authorization: `Bearer ${token}` });
@@ -106,7 +110,24 @@ describe('GET /metrics on loupe serve', () => {
     // A scraper configured with ?token= gets the metrics, not a redirect to a cookie it would not keep.
     const query = await get(`/metrics?token=${token}`, {});
     expect(query.status).toBe(200);
+    // The next start uses the same token.
+    serve!.kill('SIGTERM');
+    await new Promise((resolve) => serve!.once('exit', resolve));
+    const before = token;
+    await startServe('--token-file', tokenFile);
+    expect(token).toBe(before);
   }, 60_000);
+
+  it('refuses a token file that holds too short a token, with a usage error', () => {
+    const tokenFile = path.join(world.stateDir, 'short.token');
+    fs.mkdirSync(world.stateDir, { recursive: true });
+    fs.writeFileSync(tokenFile, 'secret\n');
+    const r = spawnSync(process.execPath, [LOUPE, 'serve', '--port', '0', '--root', world.root, '--socket', world.socket, '--token-file', tokenFile], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(
+      `loupe: the token file ${tokenFile} must hold one token of at least 22 letters, digits or -._~+/= (128 bits); delete it and Loupe writes a new one\n`,
+    );
+  });
 
   it('moves as entries arrive and a WebSocket client connects, is fed and leaves; no label names an agent or task', async () => {
     const go = path.join(world.root, 'go');
