@@ -12,6 +12,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { listAgentLogs } from '../core/log/paths.js';
 import { destinationDir, writeCursor } from '../core/ship/cursor.js';
+import { formatTimestamp } from '../../shared/entry.js';
+import { createServeMetrics } from './metrics.js';
 import { createWorld, readEntries, waitFor, waitForCaptureDaemons, type TestWorld } from '../core/capture/test-support.js';
 
 const LOUPE = path.resolve('bin/loupe.js');
@@ -212,4 +214,34 @@ describe('GET /metrics on loupe serve', () => {
     }
     expect([...metrics.get('loupe_entries_total')!.metrics.flatMap((m) => Object.keys(m.labels ?? {}))].every((k) => k === 'type' || k === 'level')).toBe(true);
   }, 90_000);
+});
+
+describe('createServeMetrics', () => {
+  const snapshot = { entries: [{ type: 'stdout' as const, level: 'info' as const, count: 5 }], unindexedBytes: 7, capturesActive: 1, agentsWaiting: 0, unshippedEntries: new Map() };
+
+  it('gives overlapping scrapes one render from one snapshot', async () => {
+    let calls = 0;
+    const metrics = createServeMetrics(async () => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 20));
+      return snapshot;
+    });
+    const [a, b] = await Promise.all([metrics.render(), metrics.render()]);
+    expect(calls).toBe(1);
+    expect(a.body).toBe(b.body);
+    expect(a.body).toContain('loupe_entries_total{type="stdout",level="info"} 5');
+    await metrics.render();
+    expect(calls).toBe(2); // a later scrape reads afresh
+  });
+
+  it('observes every delivered entry at its own age, entries that share a timestamp included', async () => {
+    const metrics = createServeMetrics(async () => snapshot);
+    const now = Date.now() * 1000;
+    const at = (ageMs: number, sequence: number) => ({ timestamp: formatTimestamp(now - ageMs * 1000), agent_id: 'a', type: 'stdout' as const, sequence, content: '' });
+    metrics.delivered([at(2000, 1), at(2000, 2), at(2000, 3), at(0, 4), at(20_000, 5)]);
+    const family = (parsePrometheusTextFormat((await metrics.render()).body) as Family[]).find((f) => f.name === 'loupe_live_delivery_seconds')!;
+    const { buckets, count } = family.metrics[0];
+    expect(count).toBe('5');
+    expect([buckets!['1'], buckets!['2.5'], buckets!['10'], buckets!['30']]).toEqual(['1', '4', '4', '5']);
+  });
 });

@@ -62,6 +62,7 @@ export function createServeMetrics(snapshot: () => Promise<BackendSnapshot>): Se
     labelNames: ['sink'] as const,
     registers: [registry],
   });
+  let rendering: Promise<{ contentType: string; body: string }> | null = null;
 
   return {
     connected: () => connections.inc(),
@@ -79,17 +80,23 @@ export function createServeMetrics(snapshot: () => Promise<BackendSnapshot>): Se
         if (Number.isFinite(seconds)) delivery.observe(seconds);
       }
     },
-    async render() {
-      const s = await snapshot();
-      // The index holds the totals; the counter is set to them (Prometheus sees a reset after a rebuild).
-      entries.reset();
-      for (const c of s.entries) entries.inc({ type: c.type, level: c.level }, c.count);
-      captures.set(s.capturesActive);
-      waiting.set(s.agentsWaiting);
-      indexLag.set(s.unindexedBytes);
-      shipLag.reset();
-      for (const [sink, n] of s.unshippedEntries) shipLag.set({ sink }, n);
-      return { contentType: registry.contentType, body: await registry.metrics() };
+    render() {
+      // Scrapes that overlap share one render, so none resets the counters while another serialises them.
+      rendering ??= renderOnce().finally(() => (rendering = null));
+      return rendering;
     },
   };
+
+  async function renderOnce(): Promise<{ contentType: string; body: string }> {
+    const s = await snapshot();
+    // The index holds the totals; the counter is set to them (Prometheus sees a reset after a rebuild).
+    entries.reset();
+    for (const c of s.entries) entries.inc({ type: c.type, level: c.level }, c.count);
+    captures.set(s.capturesActive);
+    waiting.set(s.agentsWaiting);
+    indexLag.set(s.unindexedBytes);
+    shipLag.reset();
+    for (const [sink, n] of s.unshippedEntries) shipLag.set({ sink }, n);
+    return { contentType: registry.contentType, body: await registry.metrics() };
+  }
 }
