@@ -42,6 +42,8 @@ interface Received {
 class TestCollector {
   readonly accepted: Received[] = [];
   requests = 0;
+  /** The headers of the last request. */
+  headers: http.IncomingHttpHeaders = {};
   answer: (request: number) => number | 'hold' = () => 200;
   private readonly server = http.createServer((req, res) => this.handle(req, res));
   private readonly held: http.ServerResponse[] = [];
@@ -68,6 +70,7 @@ class TestCollector {
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
       const n = ++this.requests;
+      this.headers = req.headers;
       expect(req.method).toBe('POST');
       expect(req.url).toBe('/v1/logs');
       expect(req.headers['content-type']).toBe('application/json');
@@ -138,7 +141,11 @@ function numbered(from: number, count: number): NewEntry[] {
 
 /** `loupe` as a child (never spawnSync: the collector answers from this process's event loop). */
 function loupe(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return loupeWith({}, ...args);
+}
+
+function loupeWith(env: Record<string, string>, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   children.push(child);
   let stdout = '';
   let stderr = '';
@@ -234,6 +241,18 @@ describe('loupe ship --otlp', () => {
     expect(twice.sort((a, b) => a - b)).toEqual([...held].sort((a, b) => a - b));
     expect([...counts.values()].every((c) => c <= 2)).toBe(true);
   }, 90_000);
+
+  it('sends the headers of OTEL_EXPORTER_OTLP_HEADERS, and a URL\'s user and password as Basic auth', async () => {
+    write('alpha', numbered(1, 2));
+    const withKey = await loupeWith({ OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=abc%20def, x-team = agents' }, 'ship', '--otlp', `${collector.url}/`, '--root', root, '--once');
+    expect(withKey.status).toBe(0);
+    expect([collector.headers['x-api-key'], collector.headers['x-team']]).toEqual(['abc def', 'agents']);
+    write('alpha', numbered(3, 1));
+    const basic = await loupe('ship', '--otlp', collector.url.replace('http://', 'http://ship:s%3Acret@'), '--root', root, '--once');
+    expect(basic.status).toBe(0);
+    expect(basic.stdout).toContain(`to http://ship@${collector.url.slice('http://'.length)}/v1/logs`); // never the password
+    expect(collector.headers.authorization).toBe(`Basic ${Buffer.from('ship:s:cret').toString('base64')}`);
+  }, 60_000);
 
   it('refuses a wrong destination with a usage error, and stops with one line on a permanent or lasting failure', async () => {
     write('alpha', numbered(1, 3));

@@ -179,6 +179,7 @@ export class OtlpSink implements LogSink {
     writeCursor(destinationDir(batch.agent.root, this.destination), this.destination, batch.agent, batch.position);
   }
 
+  /** Nothing to close: every request is a fetch of its own. */
   async dispose(): Promise<void> {}
 
   private async post(records: OtlpLogRecord[]): Promise<void> {
