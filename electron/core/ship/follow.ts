@@ -59,6 +59,12 @@ export interface ShippedEntry {
 /** A screen line (electron/core/screen) with its number among the agent's lines. */
 export interface ShippedLine {
   n: number;
+  /**
+   * The line's place in time order across agents: its time in µs, nudged forward past the line
+   * before it when that one is a little later (the local index's line id), so newest-first and
+   * oldest-first listings match local search.
+   */
+  sortKey: number;
   sequence: number;
   firstSequence: number;
   time: number;
@@ -123,6 +129,7 @@ interface ReadLine {
 }
 
 interface LineRow {
+  id: number;
   n: number;
   seq: number;
   first_seq: number;
@@ -310,14 +317,14 @@ async function readBatch(indexer: Indexer, agentRow: number, agent: AgentKey, at
   // Lines in the order they became final, up to the first that needs an entry after this batch.
   const lineRows = indexer.db
     .prepare(
-      `SELECT l.n, l.seq, l.first_seq, l.ts, l.type, l.level, t.text FROM lines l JOIN lines_fts t ON t.rowid = l.id
+      `SELECT l.id, l.n, l.seq, l.first_seq, l.ts, l.type, l.level, t.text FROM lines l JOIN lines_fts t ON t.rowid = l.id
        WHERE l.agent = ? AND l.n > ? ORDER BY l.n LIMIT ?`,
     )
     .all(agentRow, at.line, maxEntries) as LineRow[];
   const lines: ShippedLine[] = [];
   for (const r of lineRows) {
     if (r.seq > lastSeq) break;
-    lines.push({ n: r.n, sequence: r.seq, firstSequence: r.first_seq, time: r.ts, type: TYPE_CODES[r.type]!, level: LEVEL_CODES[r.level]!, text: r.text });
+    lines.push({ n: r.n, sortKey: r.id, sequence: r.seq, firstSequence: r.first_seq, time: r.ts, type: TYPE_CODES[r.type]!, level: LEVEL_CODES[r.level]!, text: r.text });
   }
   if (entries.length === 0 && lines.length === 0) return null;
   return { agent, entries, lines, position: { sequence: lastSeq, line: lines.length > 0 ? lines[lines.length - 1]!.n : at.line } };

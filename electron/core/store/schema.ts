@@ -7,7 +7,8 @@
  * - `loupe_entries`: the raw entries, each as its JSONL line exactly as stored (lossless; JSON
  *   escapes NUL, which PostgreSQL text cannot hold), with its sequence, time, type and level.
  * - `loupe_lines`: the screen lines (SPEC §12) that search and the text views read, with a
- *   `pg_trgm` GIN index over their text for substring search.
+ *   `pg_trgm` GIN index over their text for substring search; `sort_key` is the local index's
+ *   line id (the time, nudged so that lines keep their order), which listings sort by.
  * - Both row tables are partitioned by month of the entry's time, created on demand, so old
  *   months can be detached and dropped whole. Their keys include the time, as PostgreSQL requires
  *   of a partitioned table's key; an entry's time never changes, so the key stays unique.
@@ -50,6 +51,7 @@ CREATE TABLE IF NOT EXISTS loupe_entries (
 CREATE TABLE IF NOT EXISTS loupe_lines (
   agent bigint NOT NULL,
   n bigint NOT NULL,
+  sort_key bigint NOT NULL,
   seq bigint NOT NULL,
   first_seq bigint NOT NULL,
   ts timestamptz NOT NULL,
@@ -59,7 +61,7 @@ CREATE TABLE IF NOT EXISTS loupe_lines (
   PRIMARY KEY (agent, n, ts)
 ) PARTITION BY RANGE (ts);
 CREATE INDEX IF NOT EXISTS loupe_lines_text ON loupe_lines USING gin (text gin_trgm_ops);
-CREATE INDEX IF NOT EXISTS loupe_lines_ts ON loupe_lines (ts);
+CREATE INDEX IF NOT EXISTS loupe_lines_order ON loupe_lines (sort_key);
 `;
 
 export class StoreSchemaError extends Error {

@@ -19,9 +19,10 @@ const INSERT_ENTRIES = `INSERT INTO loupe_entries (agent, seq, ts, type, level, 
   FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[]) AS x (seq, us, type, level, line)
   ON CONFLICT DO NOTHING`;
 
-const INSERT_LINES = `INSERT INTO loupe_lines (agent, n, seq, first_seq, ts, type, level, text)
-  SELECT $1, x.n, x.seq, x.first_seq, ${TS_FROM_US}, x.type, x.level, x.text
-  FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[]) AS x (n, seq, first_seq, us, type, level, text)
+const INSERT_LINES = `INSERT INTO loupe_lines (agent, n, sort_key, seq, first_seq, ts, type, level, text)
+  SELECT $1, x.n, x.sort_key, x.seq, x.first_seq, ${TS_FROM_US}, x.type, x.level, x.text
+  FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[])
+    AS x (n, sort_key, seq, first_seq, us, type, level, text)
   ON CONFLICT DO NOTHING`;
 
 /** The machine name a shipper uses unless told otherwise. */
@@ -77,6 +78,7 @@ export class PostgresSink implements LogSink {
           await client.query(INSERT_LINES, [
             agent,
             l.map((x) => x.n),
+            l.map((x) => x.sortKey),
             l.map((x) => x.sequence),
             l.map((x) => x.firstSequence),
             l.map((x) => x.time),
