@@ -308,3 +308,94 @@ describe('loupe daemon --ship', () => {
     }
   });
 });
+
+describe('reading from the store: ls, search and tail with --store', () => {
+  async function shipTwoMachines(): Promise<{ a: string; b: string }> {
+    const a = newRoot('a');
+    const b = newRoot('b');
+    writeAgent(a, 'builder', 120).closeSync();
+    writeAgent(b, 'tester', 60).closeSync();
+    expect(loupe('ship', '--to', server.url, '--root', a, '--machine', 'laptop', '--once').status).toBe(0);
+    expect(loupe('ship', '--to', server.url, '--root', b, '--machine', 'buildbox', '--once').status).toBe(0);
+    return { a, b };
+  }
+
+  it('ls --store lists every machine, root, task and agent', async () => {
+    const { a, b } = await shipTwoMachines();
+    const r = loupe('ls', '--store', server.url, '--json');
+    expect(r.status).toBe(0);
+    const listing = JSON.parse(r.stdout);
+    expect(listing.machines.map((m: { machine: string }) => m.machine)).toEqual(['buildbox', 'laptop']);
+    expect(listing.machines[1].roots[0].root).toBe(a);
+    expect(listing.machines[0].roots[0].root).toBe(b);
+    expect(listing.machines[1].roots[0].tasks[0]).toMatchObject({ taskId: TASK, agents: [{ agentId: 'builder', state: 'live', entries: 121 }] });
+    const text = loupe('ls', '--store', server.url, '--machine', 'laptop');
+    expect(text.stdout).toMatch(new RegExp(`^laptop\\n  ${a}\\n    ${TASK}  \\(1 agent\\)\\n      AGENT +STATE +ENTRIES +LAST ACTIVITY +SHIPPED\\n      builder +live +121 `));
+    expect(text.stdout).not.toContain('buildbox');
+  });
+
+  it('search --store finds what local search finds, on every machine', async () => {
+    const { a, b } = await shipTwoMachines();
+    const local = [a, b].map((root) => JSON.parse(loupe('search', 'traceback: step 5', '--root', root, '--json').stdout));
+    const store = JSON.parse(loupe('search', 'traceback: step 5', '--store', server.url, '--json').stdout);
+    expect(store.total).toBe(local[0].total + local[1].total);
+    expect(store.total).toBe(2); // step 57 of builder; tester stops at 59 and holds 57 too
+    expect(store.byLevel).toEqual({ error: 2 });
+    const hits = loupe('search', 'Traceback', '--regex', '--store', server.url, '--machine', 'buildbox', '--limit', '1');
+    expect(hits.status).toBe(0);
+    expect(hits.stdout).toMatch(/^\S+ buildbox\/tester #\d+ Traceback: step 57 failed\n$/);
+    expect(hits.stderr).toBe('1 of 2 hits (use --limit/--offset for more)\n');
+  });
+
+  it('tail --store prints what a local tail prints, as screen lines and as raw JSONL', async () => {
+    const { a } = await shipTwoMachines();
+    for (const args of [['-n', '5'], ['-n', '3', '--format', 'jsonl'], ['-n', '2', '--level', 'error'], ['-n', '4', '--format', 'ansi', '--grep', 'step 1\\d']]) {
+      const local = loupe('tail', ...args, '--root', a, 'builder');
+      const store = loupe('tail', ...args, '--store', server.url, 'builder');
+      expect(local.status).toBe(0);
+      expect(store.stderr, args.join(' ')).toBe('');
+      expect(store.stdout, args.join(' ')).toBe(local.stdout);
+    }
+  });
+
+  it('tail -f --store prints newly shipped lines, also after its connection was cut', async () => {
+    const a = newRoot('a');
+    const w = writeAgent(a, 'live', 3);
+    expect(loupe('ship', '--to', server.url, '--root', a, '--machine', 'm1', '--once').status).toBe(0);
+    const tail = spawn(process.execPath, [BIN, 'tail', '-f', '-n', '1', '--format', 'jsonl', '--store', server.url, 'live'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(tail);
+    let out = '';
+    let err = '';
+    tail.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    tail.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    await waitFor(() => out.includes('"sequence":4'), 20_000, 'the last entry');
+    writeAgent(a, 'live', 2, 3, w);
+    expect(loupe('ship', '--to', server.url, '--root', a, '--machine', 'm1', '--once').status).toBe(0);
+    await waitFor(() => out.includes('"sequence":6'), 10_000, 'the shipped entries');
+    // Cut the follower's connection: it reconnects and reads on from its last sequence.
+    await waitFor(async () => {
+      const { rows } = await db.query("SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'loupe' AND query LIKE '%loupe_entries%'");
+      return rows.length > 0;
+    }, 10_000, 'the follower connection');
+    writeAgent(a, 'live', 2, 5, w);
+    expect(loupe('ship', '--to', server.url, '--root', a, '--machine', 'm1', '--once').status).toBe(0);
+    await waitFor(() => out.includes('"sequence":8'), 20_000, 'the entries after the reconnect');
+    expect(err).toMatch(/reconnecting to the store/);
+    const seqs = out.trim().split('\n').map((l) => JSON.parse(l).sequence);
+    expect(seqs).toEqual([4, 5, 6, 7, 8]);
+    w.closeSync();
+  });
+
+  it('says what is wrong: an unknown agent (2), a malformed URL (2), an unreachable store (1)', async () => {
+    await shipTwoMachines();
+    const unknown = loupe('tail', '--store', server.url, 'nobody');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toBe('loupe: no agent "nobody" in the store; run `loupe ls --store URL` to list agents\n');
+    expect(loupe('search', 'x', '--store', 'mysql://h/db').status).toBe(2);
+    expect(loupe('ls', '--machine', 'laptop').status).toBe(2);
+    server.stop();
+    const down = loupe('ls', '--store', server.url);
+    expect(down.status).toBe(1);
+    expect(down.stderr).toMatch(/^loupe: cannot reach PostgreSQL at 127\.0\.0\.1:\d+\/postgres: connection refused \(is the server running\?\)\n$/);
+  });
+});

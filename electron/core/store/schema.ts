@@ -3,7 +3,8 @@
  *
  * - `loupe_agents`: one row per machine + root + task + agent, with how far shipping got
  *   (`shipped_seq`, `shipped_line`), updated in the same transaction as the rows, so it is
- *   exactly what the store acknowledged.
+ *   exactly what the store acknowledged; and the last run event shipped (`started`,
+ *   `terminated`…) with its exit status, so listing agents reads no entries.
  * - `loupe_entries`: the raw entries, each as its JSONL line exactly as stored (lossless; JSON
  *   escapes NUL, which PostgreSQL text cannot hold), with its sequence, time, type and level.
  * - `loupe_lines`: the screen lines (SPEC §12) that search and the text views read, with a
@@ -36,6 +37,8 @@ CREATE TABLE IF NOT EXISTS loupe_agents (
   shipped_seq bigint NOT NULL DEFAULT 0,
   shipped_line bigint NOT NULL DEFAULT 0,
   last_ts timestamptz,
+  last_event text,
+  exit_status integer,
   shipped_at timestamptz,
   UNIQUE (machine, root, task_id, agent_id)
 );

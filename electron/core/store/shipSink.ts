@@ -89,12 +89,15 @@ export class PostgresSink implements LogSink {
           ]);
         }
         const lastTime = batch.entries.length > 0 ? batch.entries[batch.entries.length - 1]!.time : null;
+        const event = lastRunEvent(batch);
         await client.query(
           `UPDATE loupe_agents SET shipped_seq = greatest(shipped_seq, $2), shipped_line = greatest(shipped_line, $3),
              last_ts = CASE WHEN $4::bigint IS NULL THEN last_ts ELSE greatest(last_ts, timestamptz 'epoch' + $4::bigint * interval '1 microsecond') END,
+             last_event = CASE WHEN $5::text IS NULL THEN last_event ELSE $5 END,
+             exit_status = CASE WHEN $5::text IS NULL THEN exit_status ELSE $6 END,
              shipped_at = now()
            WHERE id = $1`,
-          [agent, batch.position.sequence, batch.position.line, lastTime],
+          [agent, batch.position.sequence, batch.position.line, lastTime, event?.event ?? null, event?.exitStatus ?? null],
         );
         await client.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, JSON.stringify({ agent, sequence: batch.position.sequence, line: batch.position.line })]);
         await client.query('COMMIT');
@@ -145,4 +148,17 @@ export class PostgresSink implements LogSink {
     this.agentIds.set(key, id);
     return id;
   }
+}
+
+/** The batch's last `started` or `terminated` system entry, which says whether its run goes on. */
+function lastRunEvent(batch: LogBatch): { event: string; exitStatus: number | null } | null {
+  for (let i = batch.entries.length - 1; i >= 0; i--) {
+    const { entry } = batch.entries[i]!;
+    const event = entry.type === 'system' ? entry.metadata?.event : undefined;
+    if (event === 'started' || event === 'terminated') {
+      const status = entry.metadata?.exit_status;
+      return { event, exitStatus: typeof status === 'number' ? status : null };
+    }
+  }
+  return null;
 }
