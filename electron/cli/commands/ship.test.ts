@@ -192,6 +192,23 @@ describe('loupe ship --once', () => {
     expect(await sequences('m1', 'builder')).toEqual({ count: 211, distinct: 211, min: 1, max: 211 });
   });
 
+  it('keeps NUL bytes, escapes and any Unicode exactly (PostgreSQL text cannot hold NUL)', async () => {
+    const a = newRoot('a');
+    ensureLogsDir(a, TASK);
+    const w = new LogWriter(streamPath(a, TASK, 'odd'), { agentId: 'odd' });
+    w.append({ type: 'system', content: '[loupe] started', metadata: { event: 'started', cols: 80, rows: 24, command: 'odd' }, timeMicros: BASE_US });
+    w.append({ type: 'stdout', content: 'nul\u0000byte \u001b[1m日本語 😀\r', timeMicros: BASE_US + 1000 });
+    w.append({ type: 'stdout', content: 'after', timeMicros: BASE_US + 2000 });
+    w.closeSync();
+    const r = loupe('ship', '--to', server.url, '--root', a, '--machine', 'm1', '--once');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const raw = fs.readFileSync(streamPath(a, TASK, 'odd'), 'utf8').split('\n').slice(0, 3);
+    const { rows } = await db.query('SELECT line FROM loupe_entries ORDER BY seq');
+    expect(rows.map((x) => x.line)).toEqual(raw);
+    expect(JSON.parse(rows[1].line).content).toBe('nul\u0000byte \u001b[1m日本語 😀\r');
+  });
+
   it('creates month partitions on demand', async () => {
     const a = newRoot('a');
     writeAgent(a, 'builder', 5).closeSync();
