@@ -50,7 +50,7 @@ afterEach(async () => {
   }
   server.start();
   await reconnect();
-  await db.query('DROP TABLE IF EXISTS loupe_entries, loupe_lines, loupe_agents, loupe_meta CASCADE');
+  await db.query('DROP TABLE IF EXISTS loupe_entries, loupe_lines, loupe_runs, loupe_agents, loupe_meta CASCADE');
   if (base) fs.rmSync(base, { recursive: true, force: true });
 });
 
@@ -362,6 +362,19 @@ describe('reading from the store: ls, search and tail with --store', () => {
     expect(hits.status).toBe(0);
     expect(hits.stdout).toMatch(/^\S+ buildbox\/tester #\d+ Traceback: step 57 failed\n$/);
     expect(hits.stderr).toBe('1 of 2 hits (use --limit/--offset for more)\n');
+  });
+
+  it('stats --store gives the run summaries local stats gives, with the machine', async () => {
+    const { a, b } = await shipTwoMachines();
+    // By task, then agent: laptop's builder before buildbox's tester.
+    const local = [...JSON.parse(loupe('stats', '--root', a, '--json').stdout), ...JSON.parse(loupe('stats', '--root', b, '--json').stdout)];
+    const store = loupe('stats', '--store', server.url, '--json');
+    expect(store.status).toBe(0);
+    expect(JSON.parse(store.stdout)).toEqual(local.map((r, i) => ({ ...r, machine: i === 0 ? 'laptop' : 'buildbox' })));
+    expect(local.map((r) => [r.agentId, r.entries, r.errors])).toEqual([['builder', 121, 3], ['tester', 61, 2]]);
+    const table = loupe('stats', 'builder', '--store', server.url);
+    expect(table.stdout).toMatch(/^MACHINE +TASK +AGENT +RUN +STATUS .*\nlaptop +TASK-\S+ +builder +1 +live /);
+    expect(loupe('stats', 'nobody', '--store', server.url).status).toBe(2);
   });
 
   it('tail --store prints what a local tail prints, as screen lines and as raw JSONL', async () => {

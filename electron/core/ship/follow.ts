@@ -17,6 +17,7 @@
 import fs from 'node:fs';
 import { parseEntryLine, type EntryType, type Level, type LogEntry } from '../../../shared/entry.js';
 import { Indexer } from '../index/indexer.js';
+import { runSummaries, type RunSummary } from '../index/runs.js';
 import { LEVEL_CODES, TYPE_CODES } from '../index/schema.js';
 import { listAgentLogs, type AgentLog } from '../log/paths.js';
 import { LogReader } from '../log/reader.js';
@@ -77,6 +78,8 @@ export interface LogBatch {
   agent: AgentKey;
   entries: ShippedEntry[];
   lines: ShippedLine[];
+  /** The agent's run summaries as the local index has them now (what `loupe stats` prints). */
+  runs: RunSummary[];
   /** Where the agent is once this batch is acknowledged. */
   position: ShipPosition;
 }
@@ -327,7 +330,8 @@ async function readBatch(indexer: Indexer, agentRow: number, agent: AgentKey, at
     lines.push({ n: r.n, sortKey: r.id, sequence: r.seq, firstSequence: r.first_seq, time: r.ts, type: TYPE_CODES[r.type]!, level: LEVEL_CODES[r.level]!, text: r.text });
   }
   if (entries.length === 0 && lines.length === 0) return null;
-  return { agent, entries, lines, position: { sequence: lastSeq, line: lines.length > 0 ? lines[lines.length - 1]!.n : at.line } };
+  const runs = runSummaries(indexer.db, { agentId: agent.agentId, taskId: agent.taskId });
+  return { agent, entries, lines, runs, position: { sequence: lastSeq, line: lines.length > 0 ? lines[lines.length - 1]!.n : at.line } };
 }
 
 /**

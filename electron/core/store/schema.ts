@@ -10,6 +10,8 @@
  * - `loupe_lines`: the screen lines (SPEC §12) that search and the text views read, with a
  *   `pg_trgm` GIN index over their text for substring search; `sort_key` is the local index's
  *   line id (the time, nudged so that lines keep their order), which listings sort by.
+ * - `loupe_runs`: each agent's run summaries (`loupe stats`) as JSON, as the shipper's local index
+ *   computed them with its latest batch.
  * - Both row tables are partitioned by month of the entry's time, created on demand, so old
  *   months can be detached and dropped whole. Their keys include the time, as PostgreSQL requires
  *   of a partitioned table's key; an entry's time never changes, so the key stays unique.
@@ -63,6 +65,12 @@ CREATE TABLE IF NOT EXISTS loupe_lines (
   text text NOT NULL,
   PRIMARY KEY (agent, n, ts)
 ) PARTITION BY RANGE (ts);
+CREATE TABLE IF NOT EXISTS loupe_runs (
+  agent bigint NOT NULL REFERENCES loupe_agents (id) ON DELETE CASCADE,
+  run integer NOT NULL,
+  summary text NOT NULL,
+  PRIMARY KEY (agent, run)
+);
 CREATE INDEX IF NOT EXISTS loupe_lines_text ON loupe_lines USING gin (text gin_trgm_ops);
 CREATE INDEX IF NOT EXISTS loupe_lines_order ON loupe_lines (sort_key);
 `;

@@ -74,6 +74,13 @@ export class PostgresSink implements LogSink {
           const rows = batch.lines.map((l) => ({ n: l.n, k: l.sortKey, s: l.sequence, f: l.firstSequence, us: l.time, t: l.type, l: l.level, x: storableText(l.text) }));
           await client.query(INSERT_LINES, [agent, JSON.stringify(rows)]);
         }
+        await client.query('DELETE FROM loupe_runs WHERE agent = $1', [agent]);
+        if (batch.runs.length > 0) {
+          await client.query(
+            'INSERT INTO loupe_runs (agent, run, summary) SELECT $1, x.run, x.summary FROM json_to_recordset($2::json) AS x (run integer, summary text)',
+            [agent, JSON.stringify(batch.runs.map((r) => ({ run: r.run, summary: JSON.stringify(r) })))],
+          );
+        }
         const lastTime = batch.entries.length > 0 ? batch.entries[batch.entries.length - 1]!.time : null;
         const event = lastRunEvent(batch);
         await client.query(
