@@ -429,3 +429,34 @@ describe('reading from the store: ls, search and tail with --store', () => {
     expect(down.stderr).toMatch(/^loupe: cannot reach PostgreSQL at 127\.0\.0\.1:\d+\/postgres: connection refused \(is the server running\?\)\n$/);
   });
 });
+
+describe('loupe store prune', () => {
+  it('moves old months into gzipped JSONL archives that tail reads, drops them, and shipping never sends them again', async () => {
+    const a = newRoot('a');
+    ensureLogsDir(a, TASK);
+    const file = streamPath(a, TASK, 'old');
+    const w = new LogWriter(file, { agentId: 'old' });
+    const sept = Date.UTC(2026, 8, 15) * 1000;
+    w.append({ type: 'system', content: '[loupe] started', metadata: { event: 'started', cols: 80, rows: 24, command: 'job' }, timeMicros: sept });
+    for (let i = 1; i <= 30; i++) w.append({ type: 'stdout', content: `september line ${i}`, timeMicros: sept + i * 1000 });
+    const now = Date.now() * 1000;
+    for (let i = 1; i <= 5; i++) w.append({ type: 'stdout', content: `recent line ${i}`, timeMicros: now - 60_000_000 + i * 1000 });
+    w.closeSync();
+    expect(loupe('ship', '--to', server.url, '--root', a, '--machine', 'm1', '--once').status).toBe(0);
+    const archive = path.join(base, 'archive');
+    const r = loupe('store', 'prune', '--store', server.url, '--older-than', '30d', '--archive', archive);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`archived 2026-09: 31 entries of 1 agents into ${archive}; dropped it from the store\n`);
+    const gz = path.join(archive, 'm1', a.replace(/^\/+/, '').replace(/[^A-Za-z0-9._-]+/g, '_'), TASK, 'old_stream.jsonl.20260901T000000.gz');
+    const tail = loupe('tail', '-n', '100', '--format', 'jsonl', gz);
+    expect(tail.status).toBe(0);
+    expect(tail.stdout).toBe(fs.readFileSync(file, 'utf8').split('\n').slice(0, 31).join('\n') + '\n');
+    expect(await sequences('m1', 'old')).toEqual({ count: 5, distinct: 5, min: 32, max: 36 });
+    const { rows } = await db.query("SELECT count(*) AS n FROM pg_class WHERE relname IN ('loupe_entries_202609', 'loupe_lines_202609')");
+    expect(Number(rows[0].n)).toBe(0);
+    expect(loupe('ship', '--to', server.url, '--root', a, '--machine', 'm1', '--once').stdout).toMatch(/^shipped 0 entries/);
+    expect(loupe('store', 'prune', '--store', server.url, '--older-than', '30d', '--archive', archive).stdout).toBe('nothing to prune: no month of the store ended before that\n');
+    expect(loupe('store', 'prune', '--store', server.url, '--older-than', 'soon', '--archive', archive).status).toBe(2);
+  });
+});
