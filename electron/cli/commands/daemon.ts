@@ -9,7 +9,7 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { checkRootFolder } from '../../core/log/paths.js';
-import { checkShipOptions } from './ship.js';
+import { checkShipOptions, collect } from './ship.js';
 import { collectSocket, SOCKET_HELP } from './socket-option.js';
 
 interface DaemonCommandOptions {
@@ -19,8 +19,6 @@ interface DaemonCommandOptions {
   root?: string[];
   machine?: string;
 }
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerDaemon(program: Command): void {
   program

@@ -10,7 +10,7 @@ import type { Workspace, WorkspaceAgent } from '../../core/workspace/list.js';
 import type { StoreListing } from '../../core/store/agents.js';
 import { UserError } from '../errors.js';
 import { collectSocket } from './socket-option.js';
-import { withStore } from './store-option.js';
+import { checkMachineOption, withStore } from './store-option.js';
 
 interface LsOptions {
   root?: string[];
@@ -33,7 +33,7 @@ export function registerLs(program: Command): void {
     .option('--machine <name>', 'with --store: only this machine')
     .option('--json', 'print the listing as JSON (see Workspace in electron/core/workspace/list.ts; StoreListing in electron/core/store/agents.ts)')
     .action(async (options: LsOptions) => {
-      if (options.machine !== undefined && options.store === undefined) throw new UserError('--machine needs --store: machines are what a store holds');
+      checkMachineOption(options);
       if (options.store !== undefined) {
         const { listStore } = await import('../../core/store/agents.js');
         const listing = await withStore(options.store, (client) => listStore(client, { machine: options.machine }));

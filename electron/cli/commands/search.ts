@@ -13,7 +13,7 @@ import type { Indexer } from '../../core/index/indexer.js';
 import type { SearchCounts, SearchHit, SearchQuery } from '../../core/search/query.js';
 import { checkRootFolder } from '../../core/log/paths.js';
 import { UserError } from '../errors.js';
-import { STORE_HELP, withStore } from './store-option.js';
+import { STORE_HELP, checkMachineOption, withStore } from './store-option.js';
 
 /** Characters of context shown on each side of the first match. */
 const SNIPPET_CONTEXT_CHARS = 60;
@@ -80,7 +80,7 @@ async function runSearch(text: string, options: SearchCommandOptions): Promise<v
     offset: parseWhole(options.offset, '--offset'),
     sort: options.asc === true ? 'asc' : 'desc',
   };
-  if (options.machine !== undefined && options.store === undefined) throw new UserError('--machine needs --store: machines are what a store holds');
+  checkMachineOption(options);
   if (options.store !== undefined) {
     const { searchStore } = await import('../../core/store/search.js');
     printResult(await withStore(options.store, (client) => searchStore(client, { ...query, machine: options.machine })), options);

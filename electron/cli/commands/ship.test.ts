@@ -226,6 +226,11 @@ describe('loupe ship --once', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toBe('loupe: "http://example.com/db" is not a PostgreSQL URL (it must start with postgres:// or postgresql://)\n');
     expect(loupe('ship', '--to', 'not a url', '--root', a, '--once').status).toBe(2);
+    const machine = loupe('ship', '--to', server.url, '--root', a, '--machine', 'my laptop', '--once');
+    expect(machine.status).toBe(2);
+    expect(machine.stderr).toBe(`loupe: --machine "my laptop" is not a valid name: use letters, digits, '.', '_' and '-' (up to 128)\n`);
+    expect(loupe('ship', '--to', server.url, '--root', a, '--once', '--retries', '0').stderr).toBe('loupe: --retries "0" is not a whole number of at least 1\n');
+    expect(loupe('daemon', '--ship', 'mysql://x/y', '--root', a).status).toBe(2);
     writeAgent(a, 'builder', 3).closeSync();
     const wrong = server.url.replace(server.password, 'wrong-password');
     const denied = loupe('ship', '--to', wrong, '--root', a, '--once');

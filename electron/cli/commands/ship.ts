@@ -17,7 +17,8 @@ interface ShipCommandOptions {
   retries: string;
 }
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
+/** A repeatable option's values, in order. */
+export const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** Machine names are shown and matched like agent ids. */
 const MACHINE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -35,12 +36,7 @@ export interface ShipperOptions {
 /** Checks a ship target and machine name the way every command that ships does; usage errors exit 2. */
 export async function checkShipOptions(url: string, machine: string | undefined): Promise<string> {
   const { checkStoreUrl } = await import('../../core/store/connection.js');
-  let shown: string;
-  try {
-    shown = checkStoreUrl(url);
-  } catch (err) {
-    throw new UserError((err as Error).message);
-  }
+  const shown = checkStoreUrl(url);
   if (machine !== undefined && !MACHINE_NAME.test(machine)) {
     throw new UserError(`--machine ${JSON.stringify(machine)} is not a valid name: use letters, digits, '.', '_' and '-' (up to 128)`);
   }

@@ -8,7 +8,7 @@ import { formatUsd, totalTokens } from '../../../shared/cost.js';
 import { checkAgentId, isTaskId } from '../../../shared/entry.js';
 import type { RunSummary } from '../../core/index/runs.js';
 import { UserError } from '../errors.js';
-import { STORE_HELP, withStore } from './store-option.js';
+import { STORE_HELP, checkMachineOption, withStore } from './store-option.js';
 import { openFreshIndex, withIndexErrors } from './search.js';
 
 interface StatsCommandOptions {
@@ -30,7 +30,7 @@ export function registerStats(program: Command): void {
     .action(async (target: string | undefined, options: StatsCommandOptions) => {
       const { runSummaries } = await import('../../core/index/runs.js');
       const query = target === undefined ? {} : isTaskId(target) ? { taskId: target } : { agentId: checkAgentId(target) };
-      if (options.machine !== undefined && options.store === undefined) throw new UserError('--machine needs --store: machines are what a store holds');
+      checkMachineOption(options);
       if (options.store !== undefined) {
         const { storeRunSummaries } = await import('../../core/store/runs.js');
         const runs = await withStore(options.store, (client) => storeRunSummaries(client, { ...query, machine: options.machine }));

@@ -8,14 +8,15 @@ import { UserError } from '../errors.js';
 
 export const STORE_HELP = 'read this PostgreSQL store (postgres://user:password@host:5432/db) instead of local roots';
 
+/** `--machine` filters what a store holds: without `--store` it is a usage error. */
+export function checkMachineOption(options: { store?: string; machine?: string }): void {
+  if (options.machine !== undefined && options.store === undefined) throw new UserError('--machine needs --store: machines are what a store holds');
+}
+
 /** Runs `work` on a connection to the store, and closes it. */
 export async function withStore<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const { checkStoreUrl, connectStore, describeStoreError } = await import('../../core/store/connection.js');
-  try {
-    checkStoreUrl(url);
-  } catch (err) {
-    throw new UserError((err as Error).message);
-  }
+  checkStoreUrl(url);
   let client: pg.Client;
   try {
     client = await connectStore(url);

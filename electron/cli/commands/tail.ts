@@ -13,7 +13,7 @@ import type { EntryFilter } from '../../core/log/filter.js';
 import { agentIdOfLogFile, checkRootFolder, findAgentLog } from '../../core/log/paths.js';
 import type { LineRecord } from '../../core/screen/lineRecord.js';
 import { UserError } from '../errors.js';
-import { STORE_HELP, withStore } from './store-option.js';
+import { STORE_HELP, checkMachineOption, withStore } from './store-option.js';
 
 /** Like tail(1). */
 const DEFAULT_LINES = 10;
@@ -65,7 +65,7 @@ async function runTail(target: string, options: TailCommandOptions): Promise<voi
   const minLevel = parseLevel(options.level);
   const { compileUserRegex } = await import('../../core/regex/userRegex.js');
   const regex = options.grep !== undefined ? compileUserRegex(options.grep, { ignoreCase: options.ignoreCase }) : undefined;
-  if (options.machine !== undefined && options.store === undefined) throw new UserError('--machine needs --store: machines are what a store holds');
+  checkMachineOption(options);
   if (options.store !== undefined) {
     await runStoreTail(options.store, target, n, { types, minLevel, regex }, options);
     return;

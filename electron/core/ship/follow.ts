@@ -205,7 +205,14 @@ export class LocalLogFollower {
     signal.addEventListener('abort', onAbort);
     try {
       while (!signal.aborted && !this.disposed) {
-        await this.pass(Number.POSITIVE_INFINITY, signal);
+        try {
+          await this.pass(Number.POSITIVE_INFINITY, signal);
+        } catch (err) {
+          // A sink that refuses for good ends following; anything else (an index busy or being
+          // rebuilt by another process, a file that vanished) is tried again at the next look.
+          if (err instanceof SinkError && err.permanent) throw err;
+          this.onRetry(err as Error, this.pollMs);
+        }
         if (signal.aborted) break;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, this.pollMs);
