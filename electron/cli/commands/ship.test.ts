@@ -231,6 +231,11 @@ describe('loupe ship --once', () => {
     expect(machine.stderr).toBe(`loupe: --machine "my laptop" is not a valid name: use letters, digits, '.', '_' and '-' (up to 128)\n`);
     expect(loupe('ship', '--to', server.url, '--root', a, '--once', '--retries', '0').stderr).toBe('loupe: --retries "0" is not a whole number of at least 1\n');
     expect(loupe('daemon', '--ship', 'mysql://x/y', '--root', a).status).toBe(2);
+    const empty = newRoot('empty');
+    const noWorkspace = loupe('ship', '--to', server.url, '--root', empty, '--once');
+    expect(noWorkspace.status).toBe(2);
+    expect(noWorkspace.stderr).toBe(`loupe: ${empty} has no .agent-workspace/ folder: run agents with \`loupe run\` there first, or pass --root\n`);
+    expect(fs.existsSync(path.join(empty, '.agent-workspace'))).toBe(false);
     writeAgent(a, 'builder', 3).closeSync();
     const wrong = server.url.replace(server.password, 'wrong-password');
     const denied = loupe('ship', '--to', wrong, '--root', a, '--once');

@@ -6,8 +6,8 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { checkRootFolder } from '../../core/log/paths.js';
 import { UserError } from '../errors.js';
+import { checkRoot } from './search.js';
 
 interface ShipCommandOptions {
   to: string;
@@ -84,9 +84,9 @@ export function registerShip(program: Command): void {
     .action(async (options: ShipCommandOptions) => {
       const shown = await checkShipOptions(options.to, options.machine);
       const roots = (options.root ?? ['.']).map((r) => path.resolve(r));
-      roots.forEach(checkRootFolder);
       const attempts = Number(options.retries);
       if (!Number.isInteger(attempts) || attempts < 1) throw new UserError(`--retries ${JSON.stringify(options.retries)} is not a whole number of at least 1`);
+      roots.forEach(checkRoot);
       const log = (message: string) => process.stderr.write(`${new Date().toISOString()} loupe ship: ${message}\n`);
       if (options.once) {
         const done = await runShipper({ url: options.to, roots, machine: options.machine, attempts, log });
