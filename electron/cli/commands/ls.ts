@@ -15,8 +15,6 @@ interface LsOptions {
   json?: boolean;
 }
 
-/** Repeatable options; no commander default, so `--help` does not print `(default: [])`. */
-
 export function registerLs(program: Command): void {
   program
     .command('ls')
