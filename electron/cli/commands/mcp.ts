@@ -12,8 +12,6 @@ interface McpOptions {
   socket?: string[];
 }
 
-/** Repeatable; no commander default, so `--help` does not print `(default: [])`. */
-
 export function registerMcp(program: Command): void {
   program
     .command('mcp')
