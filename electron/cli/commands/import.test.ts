@@ -28,9 +28,13 @@ describe('loupe import', () => {
     expect(first.status).toBe(0);
     const lines = first.stdout.trim().split('\n');
     const agents = lines.map((l) => l.split(' ')[0]).sort();
-    expect(agents).toHaveLength(3);
+    expect(agents).toHaveLength(4);
     expect(agents[0]).toMatch(/^cast-[0-9a-f]{16}$/);
-    expect(agents.slice(1)).toEqual(['claude-7f3c2a10-5b1e-4c8e-9d2a-0a1b2c3d4e5f', 'codex-019a4b2c-1d2e-7f30-8a4b-5c6d7e8f9a0b']);
+    expect(agents.slice(1)).toEqual([
+      'claude-7f3c2a10-5b1e-4c8e-9d2a-0a1b2c3d4e5f',
+      'claude-stream-4b9d2e61-8c3a-4f57-b1e0-6a2f9c8d7e15',
+      'codex-019a4b2c-1d2e-7f30-8a4b-5c6d7e8f9a0b',
+    ]);
     expect(lines.every((l) => l.includes(' imported '))).toBe(true);
     const again = loupe('import', FIXTURES, '--root', root);
     expect(again.stdout.trim().split('\n').every((l) => l.includes('up to date'))).toBe(true);

@@ -1,7 +1,7 @@
 /**
- * `loupe import [PATH...] [--root DIR]`: imports Claude Code transcripts, Codex rollouts and
- * asciicast recordings (files, or folders searched for `.jsonl` and `.cast` files) into runs
- * under the root (core/transcripts/importer.ts). With no PATH it imports from the agents' homes:
+ * `loupe import [PATH...] [--root DIR]`: imports Claude Code transcripts, Claude stream-json logs,
+ * Codex rollouts and asciicast recordings (files, or folders searched for `.jsonl` and `.cast`
+ * files) into runs under the root (core/transcripts/importer.ts). With no PATH it imports from the agents' homes:
  * `~/.claude/projects` and `$CODEX_HOME/sessions` (`~/.codex/sessions`).
  *
  * Prints one line per session: the agent id, then what was imported. Unreadable lines are
@@ -26,7 +26,7 @@ export function defaultSourceHomes(env: NodeJS.ProcessEnv = process.env): string
 export function registerImport(program: Command): void {
   program
     .command('import')
-    .description('import Claude Code transcripts, Codex rollouts and asciicast recordings as runs')
+    .description('import Claude Code transcripts, Claude stream-json logs, Codex rollouts and asciicast recordings as runs')
     .argument('[paths...]', 'files or folders (default: ~/.claude/projects and $CODEX_HOME/sessions)')
     .option('--root <dir>', 'the folder holding .agent-workspace/', '.')
     .action(async (paths: string[], options: { root: string }) => {

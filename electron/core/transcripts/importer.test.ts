@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseEntryLine, type LogEntry } from '../../../shared/entry.js';
+import { parseEntryLine, parseTimestamp, type LogEntry } from '../../../shared/entry.js';
 import { createClassifier } from '../capture/classify.js';
 import { rebuildIndex } from '../index/indexer.js';
 import { runSummaries } from '../index/runs.js';
@@ -90,6 +90,99 @@ describe('Claude Code transcripts', () => {
     const p = PRICES['claude-sonnet-4-5'];
     expect(run.costUsd).toBeCloseTo((30 * p.input + 160 * p.output + 11000 * p.cacheRead + 1000 * p.cacheWrite) / 1e6, 12);
     expect(run.status).toBe('ended');
+  });
+});
+
+describe('Claude stream-json logs', () => {
+  /** A stream-json log written at `mtime` (its lines carry no times). */
+  function streamSource(text?: string, mtime = new Date('2025-11-02T10:00:30Z')): string {
+    const file = source('claude-stream.jsonl', text);
+    fs.utimesSync(file, mtime, mtime);
+    return file;
+  }
+
+  it('maps the init, text, tool calls, a failed result, compaction and unknown kinds; skips partial deltas', () => {
+    const result = importFile(root, streamSource(), classifier);
+    expect(result).toMatchObject({ agentId: 'claude-stream-4b9d2e61-8c3a-4f57-b1e0-6a2f9c8d7e15', format: 'claude-stream', status: 'new' });
+    const entries = logEntries();
+    expect(entries[0].metadata).toMatchObject({ event: 'started', imported: 'claude-stream', command: 'claude -p', cwd: '/home/dev/proj' });
+    expect(entries.find((e) => e.metadata?.event === 'init')?.content).toBe('[claude] session started: model claude-sonnet-4-5-20250929, 4 tools, permission mode acceptEdits');
+    expect(entries.filter((e) => e.type === 'stdout' && e.metadata?.role !== undefined).map((e) => [e.metadata?.role, e.content])).toEqual([
+      ['user', 'Run the tests and fix what fails'],
+      ['assistant', "I'll run the test suite."],
+      ['assistant', 'Fixed the off-by-one in the parser.'],
+    ]);
+    expect(entries.find((e) => e.type === 'control')?.metadata).toMatchObject({ tool_call: 'Bash', tool_use_id: 'toolu_01S', arguments: { command: 'npm test' } });
+    const failed = entries.filter((e) => e.metadata?.tool_use_id === 'toolu_01S' && e.type !== 'control');
+    expect(failed.map((e) => [e.type, e.content, e.metadata?.level, e.metadata?.tool_result])).toEqual([
+      ['stderr', 'FAIL src/parser.test.ts', 'error', 'Bash'],
+      ['stderr', 'Error: expected 2, got 3', 'error', 'Bash'],
+    ]);
+    expect(entries.find((e) => e.metadata?.event === 'compaction')?.content).toBe('Conversation compacted');
+    expect(entries.find((e) => e.metadata?.record_type === 'tool_progress')).toBeDefined();
+    expect(entries.some((e) => e.content.includes("I'll") && e.metadata?.record_type === 'stream_event')).toBe(false);
+    expect(entries.filter((e) => e.content.includes("I'll run"))).toHaveLength(1);
+    expect(entries.find((e) => e.metadata?.event === 'result')).toMatchObject({
+      type: 'system',
+      content: '[claude] result: success, 3 turns, 12.5 s, $0.0421',
+      metadata: { level: 'info', num_turns: 3, duration_ms: 12500, total_cost_usd: 0.0421 },
+    });
+  });
+
+  it('ends the session at the file time, lasting the result duration, with the records spread evenly', () => {
+    importFile(root, streamSource(), classifier);
+    const entries = logEntries();
+    expect(entries[0].timestamp).toBe('2025-11-02T10:00:17.500000+00:00'); // 10:00:30 − 12.5 s
+    expect(entries.at(-1)?.timestamp).toBe('2025-11-02T10:00:30.000000+00:00');
+    const times = entries.map((e) => parseTimestamp(e.timestamp));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    // 10 records over 12.5 s: the second record (the user's text) is 12.5 / 9 s after the first.
+    expect(parseTimestamp(entries.find((e) => e.metadata?.role === 'user')!.timestamp) - times[0]).toBe(Math.round(12_500_000 / 9));
+  });
+
+  it("takes tokens and cost from the result alone, each model's cost as the result states it", () => {
+    importFile(root, streamSource(), classifier);
+    const [run] = summaries();
+    expect(run.tokens).toEqual({ input: 310, output: 180, cacheRead: 25000, cacheWrite: 900 });
+    expect(run.costUsd).toBeCloseTo(0.0421, 12);
+  });
+
+  it('adds what the running totals grew by when a process answers several turns', () => {
+    const lines = fs.readFileSync(path.join(FIXTURES, 'claude-stream.jsonl'), 'utf8').trim().split('\n');
+    const [init, user] = [lines[0], lines[1]];
+    const result = (cost: number, output: number) =>
+      JSON.stringify({ type: 'result', subtype: 'success', is_error: false, duration_ms: 1000, num_turns: 1, session_id: 's', total_cost_usd: cost, usage: { input_tokens: 5, output_tokens: output } });
+    importFile(root, streamSource([init, user, result(0.01, 100), user, result(0.025, 250), ''].join('\n')), classifier);
+    const [run] = summaries();
+    expect(run.tokens).toEqual({ input: 5, output: 250, cacheRead: 0, cacheWrite: 0 });
+    expect(run.costUsd).toBeCloseTo(0.025, 12);
+  });
+
+  it('prices the tokens from the table when the result states no cost, and reports an error result', () => {
+    const lines = fs.readFileSync(path.join(FIXTURES, 'claude-stream.jsonl'), 'utf8').trim().split('\n');
+    const failed = JSON.stringify({ type: 'result', subtype: 'error_max_turns', is_error: true, duration_ms: 2000, num_turns: 8, session_id: 's', usage: { input_tokens: 1000, output_tokens: 100 } });
+    importFile(root, streamSource([lines[0], failed, ''].join('\n')), classifier);
+    const p = PRICES['claude-sonnet-4-5'];
+    const [run] = summaries();
+    expect(run.costUsd).toBeCloseTo((1000 * p.input + 100 * p.output) / 1e6, 12);
+    expect(logEntries().at(-2)).toMatchObject({ type: 'stderr', content: '[claude] result: error_max_turns, 8 turns, 2 s', metadata: { level: 'error' } });
+    expect(run.errors).toBe(1);
+  });
+
+  it('continues a log that grew without stamping new entries before those already written', () => {
+    const lines = fs.readFileSync(path.join(FIXTURES, 'claude-stream.jsonl'), 'utf8').split('\n');
+    const file = streamSource(lines.slice(0, 5).join('\n') + '\n', new Date('2025-11-02T10:00:29Z'));
+    importFile(root, file, classifier);
+    const before = logEntries();
+    expect(new Set(before.map((e) => e.timestamp))).toEqual(new Set(['2025-11-02T10:00:29.000000+00:00'])); // no result yet
+    fs.writeFileSync(file, lines.join('\n'));
+    fs.utimesSync(file, new Date('2025-11-02T10:00:30Z'), new Date('2025-11-02T10:00:30Z'));
+    expect(importFile(root, file, classifier)).toMatchObject({ status: 'continued' });
+    const after = logEntries();
+    expect(after.slice(0, before.length)).toEqual(before);
+    const times = after.map((e) => parseTimestamp(e.timestamp));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(summaries()[0].costUsd).toBeCloseTo(0.0421, 12);
   });
 });
 
@@ -243,7 +336,7 @@ describe('hostile input', () => {
 
   it('refuses a file that is no known format, naming it', () => {
     expect(() => importFile(root, source('notes.jsonl', '{"hello": "world"}\n'), classifier)).toThrow(ImportError);
-    expect(() => importFile(root, source('stream.jsonl', '{"type":"system","subtype":"init","session_id":"x"}\n'), classifier)).toThrow(/stream-json/);
+    expect(() => importFile(root, source('v1.cast', '{"version": 1, "width": 80, "height": 24, "stdout": []}\n'), classifier)).toThrow(/asciicast v1/);
     expect(listAgentLogs(root)).toHaveLength(0);
   });
 });

@@ -1,7 +1,7 @@
 /**
- * `loupe import` (SPEC §14): a Claude Code transcript, Codex rollout or asciicast file becomes a
- * run of Loupe entries under a root, written with the log writer, and a copy of the source is
- * archived beside it.
+ * `loupe import` (SPEC §14): a Claude Code transcript, Claude stream-json log, Codex rollout or
+ * asciicast file becomes a run of Loupe entries under a root, written with the log writer, and a
+ * copy of the source is archived beside it.
  *
  * - One task per source session, `TASK-<session start>-<8 hex>`: the hex is a hash of the format
  *   and session id, so importing the same session again finds its task.
@@ -17,11 +17,13 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { sanitizeAgentId } from '../../../shared/entry.js';
+import { parseTimestamp, sanitizeAgentId } from '../../../shared/entry.js';
+import { lastEntryOf } from '../api/lastEntry.js';
 import type { Classifier } from '../capture/classify.js';
 import { LogWriter, LogWriteError } from '../log/writer.js';
 import { ensureLogsDir, listTasks, newTaskId, streamPath, taskDir, WORKSPACE_DIR } from '../log/paths.js';
 import { parseAsciicast } from './asciicast.js';
+import { parseClaudeStream } from './claudeStream.js';
 import { parseClaudeTranscript } from './claudeTranscript.js';
 import { parseCodexRollout } from './codexRollout.js';
 import { detectFormat } from './detect.js';
@@ -30,7 +32,7 @@ import type { CorruptSourceLine, ParsedSession, SourceLine, TranscriptFormat } f
 /** Source lines longer than this are skipped as corrupt: no real record is this large. */
 export const MAX_SOURCE_LINE_BYTES = 64 * 1024 * 1024;
 
-const AGENT_PREFIX: Record<TranscriptFormat, string> = { claude: 'claude', codex: 'codex', asciicast: 'cast' };
+const AGENT_PREFIX: Record<TranscriptFormat, string> = { claude: 'claude', 'claude-stream': 'claude-stream', codex: 'codex', asciicast: 'cast' };
 
 /** A file that could not be imported; the message names it and what is wrong. */
 export class ImportError extends Error {
@@ -83,7 +85,7 @@ export function importFile(root: string, file: string, classifier: Classifier): 
   const complete = bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1);
   const lines = splitLines(complete);
   const detected = detectFormat(lines.lines);
-  if (detected === null) throw new ImportError(`${file} is not a Claude Code transcript, Codex rollout or asciicast v2/v3 recording`, true);
+  if (detected === null) throw new ImportError(`${file} is not a Claude Code transcript, Claude stream-json log, Codex rollout or asciicast v2/v3 recording`, true);
   if ('unsupported' in detected) throw new ImportError(`${file} is ${detected.unsupported}, which loupe import does not read yet`);
   const format = detected.format;
   const options = { fallbackMicros: Math.round(fs.statSync(source).mtimeMs * 1000) };
@@ -122,8 +124,12 @@ export function importFile(root: string, file: string, classifier: Classifier): 
       });
     }
     const done = Math.max(0, before - 1);
+    // A continued session never goes back in time: a source without timestamps (stream-json)
+    // places its records anew on each import, and those already written keep their times.
+    const last = before > 0 ? lastEntryOf(streamPath(root, taskId, agentId)) : null;
+    const floor = last === null ? 0 : parseTimestamp(last.timestamp);
     for (const entry of session.entries.slice(done)) {
-      writer.append(entry);
+      writer.append(entry.timeMicros < floor ? { ...entry, timeMicros: floor } : entry);
       added++;
     }
     writer.flush();
@@ -153,6 +159,8 @@ function parse(format: TranscriptFormat, lines: SourceLine[], stem: string, clas
   switch (format) {
     case 'claude':
       return parseClaudeTranscript(lines, stem, options);
+    case 'claude-stream':
+      return parseClaudeStream(lines, stem, options);
     case 'codex':
       return parseCodexRollout(lines, stem, options);
     case 'asciicast':
