@@ -1,9 +1,12 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseEntryLine } from '../../../shared/entry.js';
+import { listAgentLogs } from '../../core/log/paths.js';
+import { withImportLock } from '../../core/transcripts/importLock.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/loupe.js', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../../core/transcripts/fixtures/', import.meta.url));
@@ -15,6 +18,27 @@ beforeEach(() => {
 afterEach(() => {
   fs.rmSync(root, { recursive: true, force: true });
 });
+
+/** `loupe ARGS` in the background: its exit status and output once it ends. */
+function loupeAsync(args: string[], onStderr?: (text: string) => void): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    onStderr?.(stderr);
+  });
+  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
+}
+
+/** A Claude Code transcript of `n` user messages. */
+function bigTranscript(file: string, n: number): void {
+  const lines = Array.from({ length: n }, (_, i) =>
+    JSON.stringify({ type: 'user', sessionId: 'big-session', cwd: '/tmp', uuid: `u${i}`, timestamp: new Date(1_762_000_000_000 + i * 1000).toISOString(), message: { role: 'user', content: `message ${i} ${'x'.repeat(200)}` } }),
+  );
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+}
 
 function loupe(...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -71,5 +95,46 @@ describe('loupe import', () => {
     const bad = loupe('import', notes, '--root', root);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/^loupe: .*notes\.jsonl is not a Claude Code transcript/);
+  });
+
+  it('lets two imports of one session run at once without writing it twice', async () => {
+    const file = path.join(root, 'big.jsonl');
+    bigTranscript(file, 20_000);
+    const results = await Promise.all([1, 2, 3].map(() => loupeAsync(['import', file, '--root', root])));
+    expect(results.map((r) => r.status)).toEqual([0, 0, 0]);
+    expect(results.filter((r) => r.stdout.includes(' imported 20000 entries'))).toHaveLength(1);
+    const logs = listAgentLogs(root);
+    expect(logs).toHaveLength(1);
+    const sequences = fs
+      .readFileSync(logs[0].file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const p = parseEntryLine(l);
+        if (!p.ok) throw new Error(p.error);
+        return p.entry.sequence;
+      });
+    expect(sequences).toEqual(Array.from({ length: 20_001 }, (_, i) => i + 1));
+  });
+
+  it('waits while another importer holds the root, and imports once it is done', async () => {
+    const file = path.join(FIXTURES, 'claude-session.jsonl');
+    let release = () => {};
+    let cli: ReturnType<typeof loupeAsync> | undefined;
+    await withImportLock(root, () => {
+      return new Promise<void>((resolve) => {
+        release = resolve;
+        cli = loupeAsync(['import', file, '--root', root], (stderr) => {
+          if (stderr.includes('waiting for another import')) {
+            expect(listAgentLogs(root)).toHaveLength(0);
+            release();
+          }
+        });
+      });
+    });
+    const result = await cli!;
+    expect(result.stderr).toBe(`loupe: waiting for another import into ${root} to finish\n`);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^claude-7f3c2a10-\S+ +claude imported \d+ entries/);
   });
 });

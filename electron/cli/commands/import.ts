@@ -40,10 +40,16 @@ export function registerImport(program: Command): void {
         process.stderr.write(`loupe: nothing to import: neither ${defaultSourceHomes().join(' nor ')} exists; pass the files or folders to import\n`);
         return;
       }
-      const [{ importFile, sourceFiles, ImportError }, { rootClassifier }] = await Promise.all([
+      const [{ importFile, sourceFiles, ImportError }, { withImportLock }, { rootClassifier }] = await Promise.all([
         import('../../core/transcripts/importer.js'),
+        import('../../core/transcripts/importLock.js'),
         import('../../core/capture/classify.js'),
       ]);
+      let waitReported = false;
+      const reportWait = () => {
+        if (!waitReported) process.stderr.write(`loupe: waiting for another import into ${options.root} to finish\n`);
+        waitReported = true;
+      };
       const classifier = rootClassifier(options.root);
       let failed = 0;
       for (const target of targets) {
@@ -52,7 +58,7 @@ export function registerImport(program: Command): void {
         for (const file of files) {
           let result;
           try {
-            result = importFile(options.root, file, classifier);
+            result = await withImportLock(options.root, () => importFile(options.root, file, classifier), reportWait);
           } catch (err) {
             if (!(err instanceof ImportError)) throw err;
             // In a folder, files of other kinds are passed over; a file named on the command line must import.
