@@ -8,20 +8,12 @@
  * reported on stderr with their line numbers. Exit status 1 when a file could not be imported.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Command } from 'commander';
 import { checkRootFolder } from '../../core/log/paths.js';
 import { UserError } from '../errors.js';
 
 /** Unreadable lines listed per file; the rest are counted. */
 const MAX_LISTED_CORRUPT_LINES = 5;
-
-/** Where the agents keep their sessions, for `loupe import` without a PATH. */
-export function defaultSourceHomes(env: NodeJS.ProcessEnv = process.env): string[] {
-  const home = os.homedir();
-  return [path.join(home, '.claude', 'projects'), path.join(env.CODEX_HOME ?? path.join(home, '.codex'), 'sessions')];
-}
 
 export function registerImport(program: Command): void {
   program
@@ -31,6 +23,11 @@ export function registerImport(program: Command): void {
     .option('--root <dir>', 'the folder holding .agent-workspace/', '.')
     .action(async (paths: string[], options: { root: string }) => {
       checkRootFolder(options.root);
+      const [{ defaultSourceHomes, importFile, sourceFiles, ImportError }, { withImportLock }, { rootClassifier }] = await Promise.all([
+        import('../../core/transcripts/importer.js'),
+        import('../../core/transcripts/importLock.js'),
+        import('../../core/capture/classify.js'),
+      ]);
       const explicit = paths.length > 0;
       const targets = explicit ? paths : defaultSourceHomes().filter((home) => fs.existsSync(home));
       for (const target of targets) {
@@ -40,11 +37,6 @@ export function registerImport(program: Command): void {
         process.stderr.write(`loupe: nothing to import: neither ${defaultSourceHomes().join(' nor ')} exists; pass the files or folders to import\n`);
         return;
       }
-      const [{ importFile, sourceFiles, ImportError }, { withImportLock }, { rootClassifier }] = await Promise.all([
-        import('../../core/transcripts/importer.js'),
-        import('../../core/transcripts/importLock.js'),
-        import('../../core/capture/classify.js'),
-      ]);
       let waitReported = false;
       const reportWait = () => {
         if (!waitReported) process.stderr.write(`loupe: waiting for another import into ${options.root} to finish\n`);

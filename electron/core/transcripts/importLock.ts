@@ -16,6 +16,11 @@ export const IMPORT_LOCK_WAIT_MS = 120_000;
 /** How often a waiting importer tries the lock again. */
 const LOCK_RETRY_MS = 50;
 
+/** Another importer held the root's lock too long: nothing is wrong with the file, try it later. */
+export class ImportLockTimeout extends ImportError {
+  override name = 'ImportLockTimeout';
+}
+
 function importLockAddress(root: string): string {
   const resolved = path.resolve(root);
   let key = resolved;
@@ -32,7 +37,7 @@ function importLockAddress(root: string): string {
 
 /**
  * Runs `importOne` holding the import lock of `root`, waiting for another importer to release
- * it (`onWait` is called once when it has to wait). Throws ImportError after waitMs.
+ * it (`onWait` is called once when it has to wait). Throws ImportLockTimeout after waitMs.
  */
 export async function withImportLock<T>(root: string, importOne: () => T, onWait?: () => void, waitMs = IMPORT_LOCK_WAIT_MS): Promise<Awaited<T>> {
   const address = importLockAddress(root);
@@ -48,7 +53,7 @@ export async function withImportLock<T>(root: string, importOne: () => T, onWait
       }
     }
     if (Date.now() >= deadline) {
-      throw new ImportError(`another import into ${root} (loupe import, or the background import of loupe daemon, the app or loupe serve) held its lock for ${Math.round(waitMs / 1000)} s; try again once it is done`);
+      throw new ImportLockTimeout(`another import into ${root} (loupe import, or the background import of loupe daemon, the app or loupe serve) held its lock for ${Math.round(waitMs / 1000)} s; try again once it is done`);
     }
     if (!waited) onWait?.();
     waited = true;

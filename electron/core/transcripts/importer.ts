@@ -16,6 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseTimestamp, sanitizeAgentId } from '../../../shared/entry.js';
 import { lastEntryOf } from '../api/lastEntry.js';
@@ -28,6 +29,9 @@ import { parseClaudeTranscript } from './claudeTranscript.js';
 import { parseCodexRollout } from './codexRollout.js';
 import { detectFormat } from './detect.js';
 import type { CorruptSourceLine, ParsedSession, SourceLine, TranscriptFormat } from './session.js';
+
+/** How much of a file `sessionCwd` reads: the first records name the folder. */
+const CWD_PEEK_BYTES = 1024 * 1024;
 
 /** Source lines longer than this are skipped as corrupt: no real record is this large. */
 export const MAX_SOURCE_LINE_BYTES = 64 * 1024 * 1024;
@@ -71,6 +75,38 @@ interface ImportRecord {
   entries: number;
   importedAt: string;
 }
+
+/** Where the agents keep their sessions: `~/.claude/projects` and `$CODEX_HOME/sessions` (`~/.codex/sessions`). */
+export function defaultSourceHomes(env: NodeJS.ProcessEnv = process.env): string[] {
+  const home = env.HOME || os.homedir();
+  return [path.join(home, '.claude', 'projects'), path.join(env.CODEX_HOME ?? path.join(home, '.codex'), 'sessions')];
+}
+
+/**
+ * The folder a session ran in, from the first records of its file (Claude `cwd`, Codex
+ * `session_meta.cwd`, stream-json `init.cwd`); null when they do not say, or for a recording.
+ */
+export function sessionCwd(file: string): string | null {
+  let head: Buffer;
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      head = Buffer.alloc(CWD_PEEK_BYTES);
+      head = head.subarray(0, fs.readSync(fd, head, 0, CWD_PEEK_BYTES, 0));
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return null;
+  }
+  const { lines } = splitLines(head.subarray(0, head.lastIndexOf(0x0a) + 1));
+  const detected = detectFormat(lines);
+  if (detected === null || !('format' in detected) || detected.format === 'asciicast') return null;
+  return parse(detected.format, lines, '', NO_CLASSIFIER, { fallbackMicros: 0 }).cwd;
+}
+
+/** Only recordings classify their lines, and sessionCwd never parses one. */
+const NO_CLASSIFIER: Classifier = () => ({ type: 'stdout' });
 
 /** Imports one file into `root`. Throws ImportError for a file that is not a known format. */
 export function importFile(root: string, file: string, classifier: Classifier): ImportedSession {
