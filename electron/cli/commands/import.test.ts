@@ -41,7 +41,11 @@ function bigTranscript(file: string, n: number): void {
 }
 
 function loupe(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return loupeWith(process.env, ...args);
+}
+
+function loupeWith(env: NodeJS.ProcessEnv, ...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000, env });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -136,5 +140,29 @@ describe('loupe import', () => {
     expect(result.stderr).toBe(`loupe: waiting for another import into ${root} to finish\n`);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^claude-7f3c2a10-\S+ +claude imported \d+ entries/);
+  });
+
+  it('imports from the default homes (HOME, CODEX_HOME) with no PATH, and continues what grew', () => {
+    const env = { ...process.env, HOME: path.join(root, 'home'), CODEX_HOME: path.join(root, 'codex') };
+    const into = path.join(root, 'archive');
+    fs.mkdirSync(into);
+    expect(loupeWith(env, 'import', '--root', into)).toMatchObject({ status: 0, stdout: '', stderr: expect.stringMatching(/^loupe: nothing to import: neither .*home\/\.claude\/projects nor .*codex\/sessions exists/) });
+    const transcript = path.join(env.HOME, '.claude', 'projects', '-home-dev-proj', 'session.jsonl');
+    const rollout = path.join(env.CODEX_HOME, 'sessions', '2025', '11', '02', 'rollout-2025-11-02T10-00-00-x.jsonl');
+    fs.mkdirSync(path.dirname(transcript), { recursive: true });
+    fs.mkdirSync(path.dirname(rollout), { recursive: true });
+    const claude = fs.readFileSync(path.join(FIXTURES, 'claude-session.jsonl'), 'utf8').split('\n');
+    fs.writeFileSync(transcript, claude.slice(0, 4).join('\n') + '\n');
+    fs.copyFileSync(path.join(FIXTURES, 'codex-rollout.jsonl'), rollout);
+    const first = loupeWith(env, 'import', '--root', into);
+    expect(first.status).toBe(0);
+    expect(first.stdout.trim().split('\n').map((l) => l.split(/ +/).slice(0, 3).join(' '))).toEqual([
+      'claude-7f3c2a10-5b1e-4c8e-9d2a-0a1b2c3d4e5f claude imported',
+      'codex-019a4b2c-1d2e-7f30-8a4b-5c6d7e8f9a0b codex imported',
+    ]);
+    fs.writeFileSync(transcript, claude.join('\n'));
+    const second = loupeWith(env, 'import', '--root', into);
+    expect(second.stdout).toMatch(/^claude-7f3c2a10-\S+ +claude continued: \d+ new entries/);
+    expect(second.stdout).toMatch(/\ncodex-019a4b2c-\S+ +codex up to date/);
   });
 });
