@@ -262,6 +262,63 @@ describe('asciicast recordings', () => {
   });
 });
 
+describe('asciicast edge cases', () => {
+  const stream = (entries: LogEntry[]) =>
+    entries
+      .filter((e) => e.type === 'stdout' || e.type === 'stderr')
+      .map((e) => e.content + (e.metadata?.partial === true ? '' : '\n'))
+      .join('');
+
+  it.each([
+    ['missing', '{"version": 2}'],
+    ['0', '{"version": 2, "width": 0, "height": 0, "timestamp": 1762160000}'],
+    ['missing (v3)', '{"version": 3, "timestamp": 1762160000}'],
+    ['0 (v3)', '{"version": 3, "term": {"cols": 0, "rows": 0}}'],
+  ])('plays at 80x24 when the size is %s', (_what, header) => {
+    importFile(root, source('nosize.cast', `${header}\n[0.1, "o", "hi\\r\\n"]\n`), classifier);
+    const entries = logEntries();
+    expect(entries[0].metadata).toMatchObject({ event: 'started', cols: 80, rows: 24 });
+    expect(stream(entries)).toBe('hi\r\n');
+  });
+
+  it('skips a resize to 0 columns or rows, saying which line', () => {
+    const result = importFile(root, source('r0.cast', '{"version": 2, "width": 80, "height": 24}\n[0.1, "r", "0x0"]\n[0.2, "r", "100x0"]\n[0.3, "r", "100x30"]\n'), classifier);
+    expect(result.corrupt.map((c) => c.line)).toEqual([2, 3]);
+    expect(logEntries().filter((e) => e.metadata?.event === 'resized').map((e) => [e.metadata?.cols, e.metadata?.rows])).toEqual([[100, 30]]);
+  });
+
+  it('imports a v3 file with only its header as a run with no output, and continues it as events arrive', () => {
+    const header = '{"version": 3, "term": {"cols": 120, "rows": 40}, "timestamp": 1762160000}\n';
+    const file = source('header.cast', header);
+    const first = importFile(root, file, classifier);
+    expect(first).toMatchObject({ status: 'new', added: 0, total: 0 });
+    expect(logEntries().map((e) => e.metadata?.event)).toEqual(['started']);
+    fs.appendFileSync(file, '[0.5, "o", "later\\n"]\n');
+    expect(importFile(root, file, classifier)).toMatchObject({ status: 'continued', added: 1, taskId: first.taskId, agentId: first.agentId });
+    expect(stream(logEntries())).toBe('later\n');
+  });
+
+  it('keeps markers as system entries, out of the byte stream', () => {
+    importFile(root, source('m.cast', '{"version": 2, "width": 80, "height": 24, "timestamp": 1762160000}\n[0.1, "o", "a\\n"]\n[0.5, "m", "tests start"]\n[0.6, "m", ""]\n[0.7, "o", "b\\n"]\n'), classifier);
+    const entries = logEntries();
+    expect(entries.filter((e) => e.metadata?.event === 'marker').map((e) => [e.type, e.content, e.metadata?.label, e.timestamp])).toEqual([
+      ['system', '[marker] tests start', 'tests start', '2025-11-03T08:53:20.500000+00:00'],
+      ['system', '[marker] ', '', '2025-11-03T08:53:20.600000+00:00'],
+    ]);
+    expect(stream(entries)).toBe('a\nb\n');
+  });
+
+  it('keeps the byte stream of huge events: 1 MB without a newline, and 50,000 lines in one event', () => {
+    const noNewline = 'x'.repeat(1024 * 1024);
+    const manyLines = Array.from({ length: 50_000 }, (_, i) => `line ${i}\r\n`).join('');
+    const events = [JSON.stringify([0.1, 'o', noNewline]), JSON.stringify([0.2, 'o', `\r\n${manyLines}`]), JSON.stringify([0.3, 'o', '\u001b[0m$ '])];
+    importFile(root, source('huge.cast', ['{"version": 2, "width": 80, "height": 24}', ...events, ''].join('\n')), classifier);
+    const entries = logEntries();
+    expect(stream(entries)).toBe(`${noNewline}\r\n${manyLines}\u001b[0m$ `);
+    expect(Math.max(...entries.map((e) => e.content.length))).toBeLessThanOrEqual(64 * 1024);
+  });
+});
+
 describe('importing again', () => {
   it('adds nothing when the source has not changed', () => {
     const file = source('claude-session.jsonl');

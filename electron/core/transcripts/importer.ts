@@ -200,7 +200,7 @@ function parse(format: TranscriptFormat, lines: SourceLine[], stem: string, clas
     case 'codex':
       return parseCodexRollout(lines, stem, options);
     case 'asciicast':
-      return parseAsciicast(lines, classifier, options);
+      return parseAsciicast(lines, stem, classifier, options);
   }
 }
 
