@@ -72,6 +72,21 @@ describe('background import', () => {
     expect(agents()).toEqual([agent]);
   });
 
+  it('looks at a session quiet for over an hour once every 12 passes, and still picks up its growth', async () => {
+    const bg = importer();
+    const file = writeSession('codex-rollout.jsonl', codexFile(), root, 9);
+    const old = new Date(Date.now() - 2 * 3600_000);
+    fs.utimesSync(file, old, old);
+    expect(await bg.pass()).toMatchObject({ looked: 1, imported: 1 });
+    let looked = 0;
+    for (let i = 0; i < 12; i++) looked += (await bg.pass()).looked;
+    expect(looked).toBe(1);
+    writeSession('codex-rollout.jsonl', file, root);
+    let imported = 0;
+    for (let i = 0; i < 12; i++) imported += (await bg.pass()).imported;
+    expect(imported).toBe(1);
+  });
+
   it('puts a session into the deepest of nested roots, once', async () => {
     const inner = path.join(root, 'app');
     writeSession('claude-session.jsonl', claudeFile(), path.join(inner, 'src'));

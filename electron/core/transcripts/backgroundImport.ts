@@ -6,8 +6,9 @@
  * - A session goes to the root its working folder is in (the deepest, when roots nest); a
  *   session from elsewhere is left alone. A root's `loupe.config.json` turns it off with
  *   `"importTranscripts": false`.
- * - A pass is cheap when nothing changed: it lists the homes and stats each file; only a file
- *   whose size or mtime moved since the last pass is read.
+ * - A pass is cheap when nothing changed: a folder is listed again only when its mtime moved,
+ *   a session file is stat'ed on every pass while it is recent and every QUIET_EVERY passes once
+ *   it has been quiet for QUIET_AFTER_MS, and only a file whose size or mtime moved is read.
  * - A file that cannot be imported is reported once, and again only if it changes and fails in
  *   a new way. Corrupt lines are reported once per file and count.
  * - Every import holds the root's import lock (importLock.ts), so this and `loupe import` never
@@ -19,9 +20,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { rootClassifier, type Classifier } from '../capture/classify.js';
 import { loadConfig } from '../capture/config.js';
-import { isInside } from '../log/paths.js';
-import { defaultSourceHomes, importFile, ImportError, sessionCwd, sourceFiles } from './importer.js';
+import { isInside, WORKSPACE_DIR } from '../log/paths.js';
+import { defaultSourceHomes, importFile, ImportError, isSourceName, sessionCwd } from './importer.js';
 import { ImportLockTimeout, withImportLock } from './importLock.js';
+
+/** A session file untouched this long is stat'ed less often: agents rarely go back to old sessions. */
+const QUIET_AFTER_MS = 60 * 60 * 1000;
+/** A quiet file is stat'ed every this many passes (a minute at the default 5 s). */
+const QUIET_EVERY = 12;
 
 export interface BackgroundImportOptions {
   /** The roots to import into, asked on every pass (the daemon's change as captures come and go). */
@@ -48,6 +54,10 @@ export class BackgroundImport {
   private readonly cwds = new Map<string, string>();
   /** Per file: the last problem reported, so each is reported once. */
   private readonly reported = new Map<string, string>();
+  /** Per file: its mtime when last stat'ed. */
+  private readonly mtimes = new Map<string, number>();
+  private readonly folders = new FolderListing();
+  private passes = 0;
 
   constructor(private readonly options: BackgroundImportOptions) {}
 
@@ -56,19 +66,18 @@ export class BackgroundImport {
     const roots = this.enabledRoots();
     if (roots.length === 0) return stats;
     const classifiers = new Map<string, Classifier>();
+    const pass = this.passes++;
+    const quietBefore = Date.now() - QUIET_AFTER_MS;
     for (const home of (this.options.homes ?? defaultSourceHomes)()) {
-      let files: string[];
-      try {
-        files = sourceFiles(home);
-      } catch {
-        continue; // no such home (yet)
-      }
-      for (const file of files) {
+      for (const [i, file] of this.folders.files(home).entries()) {
+        const mtime = this.mtimes.get(file);
+        if (mtime !== undefined && mtime < quietBefore && (i + pass) % QUIET_EVERY !== 0) continue;
         stats.looked++;
         let stamp: string;
         try {
           const st = fs.statSync(file);
           stamp = `${st.size}:${st.mtimeMs}`;
+          this.mtimes.set(file, st.mtimeMs);
         } catch {
           continue; // deleted since it was listed
         }
@@ -128,5 +137,38 @@ export class BackgroundImport {
     if (this.reported.get(key) === message) return;
     this.reported.set(key, message);
     this.options.log(message);
+  }
+}
+
+/** The session files under a folder, sorted; a folder is read again only when its mtime moved. */
+class FolderListing {
+  private readonly folders = new Map<string, { mtimeMs: number; files: string[]; subfolders: string[] }>();
+
+  files(folder: string): string[] {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(folder);
+    } catch {
+      this.folders.delete(folder);
+      return []; // no such folder (yet)
+    }
+    let known = this.folders.get(folder);
+    if (known === undefined || known.mtimeMs !== st.mtimeMs) {
+      known = { mtimeMs: st.mtimeMs, files: [], subfolders: [] };
+      try {
+        for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
+          const full = path.join(folder, entry.name);
+          // Loupe's own logs and archived copies are not sources.
+          if (entry.isDirectory() && entry.name !== WORKSPACE_DIR) known.subfolders.push(full);
+          else if (entry.isFile() && isSourceName(entry.name)) known.files.push(full);
+        }
+      } catch {
+        // unreadable now: empty until it changes
+      }
+      known.files.sort();
+      known.subfolders.sort();
+      this.folders.set(folder, known);
+    }
+    return [...known.files, ...known.subfolders.flatMap((sub) => this.files(sub))];
   }
 }

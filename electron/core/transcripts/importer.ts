@@ -247,6 +247,11 @@ function splitLines(bytes: Buffer): { lines: SourceLine[]; corrupt: CorruptSourc
   return { lines, corrupt };
 }
 
+/** Whether a file in a folder is looked at as a session: `.jsonl` and `.cast` files. */
+export function isSourceName(name: string): boolean {
+  return /\.(jsonl|cast)$/.test(name);
+}
+
 /** Files to import under `target`: the file itself, or a folder's `.jsonl` and `.cast` files, recursively, sorted. */
 export function sourceFiles(target: string): string[] {
   const stat = fs.statSync(target);
@@ -254,7 +259,7 @@ export function sourceFiles(target: string): string[] {
   const found: string[] = [];
   for (const entry of fs.readdirSync(target, { withFileTypes: true, recursive: true })) {
     // Loupe's own logs and archived copies are not sources.
-    if (entry.isFile() && /\.(jsonl|cast)$/.test(entry.name) && !entry.parentPath.split(path.sep).includes(WORKSPACE_DIR)) {
+    if (entry.isFile() && isSourceName(entry.name) && !entry.parentPath.split(path.sep).includes(WORKSPACE_DIR)) {
       found.push(path.join(entry.parentPath, entry.name));
     }
   }
