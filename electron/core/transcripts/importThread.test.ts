@@ -77,4 +77,18 @@ describe('background import in loupe daemon', () => {
     await waitFor(() => agentLog(world.root, 'codex-'), 20_000, 'the rollout in the root');
     expect(listAgentLogs(off).map((l) => l.agentId)).toEqual(['shell']);
   });
+
+  it.runIf(process.platform === 'linux')('imports in a thread niced below the one that converts captures', async () => {
+    const pid = await waitFor(() => spawnSync('pgrep', ['-f', `daemon --socket ${world.socket}( |$)`], { encoding: 'utf8' }).stdout.trim().split('\n')[0], 10_000, 'the daemon');
+    const nice = (task: string) => {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    const threads = await waitFor(() => {
+      const tasks = fs.readdirSync(`/proc/${pid}/task`);
+      return tasks.some((t) => nice(t) === 10) && tasks;
+    }, 10_000, 'a niced thread');
+    expect(nice(pid)).toBeLessThan(10);
+    expect(threads.filter((t) => nice(t) === 10).length).toBeGreaterThan(0);
+  });
 });

@@ -3,10 +3,22 @@
  * app and `loupe serve`: reading and parsing sessions here never delays capture or a request on
  * the main thread. See importThread.ts.
  */
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { listCaptureIds, loadRecord, socketStateDir } from '../capture/state.js';
 import { BackgroundImport } from './backgroundImport.js';
 import type { FromImportWorker, ImportWorkerData, ToImportWorker } from './importThread.js';
+
+/**
+ * The niceness of this thread (on Linux the nice value is per thread): when the machine is busy,
+ * the process's main thread, which converts captures, gets the CPU first.
+ */
+const IMPORT_THREAD_NICE = 10;
+try {
+  os.setPriority(IMPORT_THREAD_NICE);
+} catch {
+  // not allowed here: import still runs, at the same priority
+}
 
 const port = parentPort!;
 const data = workerData as ImportWorkerData;
