@@ -87,6 +87,19 @@ describe('background import', () => {
     expect(imported).toBe(1);
   });
 
+  it('imports a session passed over before once a root that holds its folder is added', async () => {
+    const other = path.join(base, 'other');
+    fs.mkdirSync(other);
+    const roots = [other];
+    const bg = new BackgroundImport({ roots: () => roots, homes: () => defaultSourceHomes({ HOME: home, CODEX_HOME: codexHome }), log: () => {} });
+    writeSession('claude-session.jsonl', claudeFile(), path.join(root, 'app'));
+    expect(await bg.pass()).toMatchObject({ read: 1, imported: 0 });
+    expect(await bg.pass()).toMatchObject({ read: 0 });
+    roots.push(root);
+    expect(await bg.pass()).toMatchObject({ read: 1, imported: 1 });
+    expect(agents()).toEqual(['claude-7f3c2a10-5b1e-4c8e-9d2a-0a1b2c3d4e5f']);
+  });
+
   it('puts a session into the deepest of nested roots, once', async () => {
     const inner = path.join(root, 'app');
     writeSession('claude-session.jsonl', claudeFile(), path.join(inner, 'src'));

@@ -57,6 +57,9 @@ export class BackgroundImport {
   /** Per file: its mtime when last stat'ed. */
   private readonly mtimes = new Map<string, number>();
   private readonly folders = new FolderListing();
+  /** Files passed over because no root held their folder: looked at again when the roots change. */
+  private readonly outside = new Set<string>();
+  private rootsKey = '';
   private passes = 0;
 
   constructor(private readonly options: BackgroundImportOptions) {}
@@ -64,6 +67,12 @@ export class BackgroundImport {
   async pass(): Promise<ImportPass> {
     const stats: ImportPass = { looked: 0, read: 0, imported: 0 };
     const roots = this.enabledRoots();
+    const rootsKey = roots.join('\0');
+    if (rootsKey !== this.rootsKey) {
+      for (const file of this.outside) this.handled.delete(file);
+      this.outside.clear();
+      this.rootsKey = rootsKey;
+    }
     if (roots.length === 0) return stats;
     const classifiers = new Map<string, Classifier>();
     const pass = this.passes++;
@@ -86,6 +95,7 @@ export class BackgroundImport {
         const root = this.rootOf(file, roots);
         if (root === null) {
           this.handled.set(file, stamp);
+          this.outside.add(file);
           continue;
         }
         let classifier = classifiers.get(root);
