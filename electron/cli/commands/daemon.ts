@@ -18,7 +18,7 @@ interface DaemonCommandOptions {
 export function registerDaemon(program: Command): void {
   program
     .command('daemon')
-    .description('run the capture host and supervisor in the foreground (started automatically by run/attach)')
+    .description('run the capture host and supervisor, and import agent sessions, in the foreground (started automatically by run/attach)')
     .option('--socket <name...>', `${SOCKET_HELP}; repeat for several servers`, collectSocket)
     .option('--exit-when-idle', 'exit once there is nothing left to capture')
     .action(async (options: DaemonCommandOptions) => {
