@@ -50,7 +50,7 @@ export function registerImport(program: Command): void {
         for (const file of files) {
           let result;
           try {
-            result = await withImportLock(options.root, () => importFile(options.root, file, classifier), reportWait);
+            result = await withImportLock(options.root, () => importFile(options.root, file, classifier), { onWait: reportWait });
           } catch (err) {
             if (!(err instanceof ImportError)) throw err;
             // In a folder, files of other kinds are passed over; a file named on the command line must import.

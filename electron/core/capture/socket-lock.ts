@@ -36,20 +36,31 @@ export function isLockHeld(address: string): Promise<boolean> {
 
 /** A held lock; `release()` frees it. */
 export interface SocketLock {
+  /** True once another process asked whether the lock is held (a waiter, see `isLockHeld`). */
+  readonly asked: boolean;
   release(): Promise<void>;
 }
 
 /** Takes the lock at `address`, or resolves null when another live process holds it. */
 export async function acquireSocketLock(address: string): Promise<SocketLock | null> {
   for (let attempt = 0; attempt < 2; attempt++) {
-    const server = net.createServer((conn) => conn.end());
+    let asked = false;
+    const server = net.createServer((conn) => {
+      asked = true;
+      conn.end();
+    });
     const error = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
       server.once('error', (err) => resolve(err as NodeJS.ErrnoException));
       server.listen({ path: address }, () => resolve(null));
     });
     if (error === null) {
       server.unref(); // the lock alone must not keep a process alive
-      return { release: () => new Promise((resolve) => server.close(() => resolve())) };
+      return {
+        get asked() {
+          return asked;
+        },
+        release: () => new Promise((resolve) => server.close(() => resolve())),
+      };
     }
     if (error.code !== 'EADDRINUSE') throw error;
     if (address.startsWith('\0') || (await isLockHeld(address))) return null;

@@ -24,6 +24,8 @@ import { isInside, WORKSPACE_DIR } from '../log/paths.js';
 import { defaultSourceHomes, importFile, ImportError, isSourceName, sessionCwd } from './importer.js';
 import { ImportLockTimeout, withImportLock } from './importLock.js';
 
+/** How long background import steps aside after a file when `loupe import` waits for the lock (it retries every 50 ms). */
+const YIELD_MS = 200;
 /** A session file untouched this long is stat'ed less often: agents rarely go back to old sessions. */
 const QUIET_AFTER_MS = 60 * 60 * 1000;
 /** A quiet file is stat'ed every this many passes (a minute at the default 5 s). */
@@ -101,7 +103,7 @@ export class BackgroundImport {
         let classifier = classifiers.get(root);
         if (classifier === undefined) classifiers.set(root, (classifier = rootClassifier(root)));
         try {
-          const result = await withImportLock(root, () => importFile(root, file, classifier));
+          const result = await withImportLock(root, () => importFile(root, file, classifier), { yieldMs: YIELD_MS });
           this.handled.set(file, stamp);
           this.reported.delete(file);
           if (result.added > 0) stats.imported++;

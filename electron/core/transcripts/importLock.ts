@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { acquireSocketLock, lockAddress } from '../capture/socket-lock.js';
+import { acquireSocketLock, isLockHeld, lockAddress } from '../capture/socket-lock.js';
 import { workspaceDir } from '../log/paths.js';
 import { ImportError } from './importer.js';
 
@@ -35,28 +35,49 @@ function importLockAddress(root: string): string {
   });
 }
 
+export interface ImportLockOptions {
+  /** Called once when the lock is held by another importer and this one has to wait. */
+  onWait?: () => void;
+  /** Give up (ImportLockTimeout) after this long. */
+  waitMs?: number;
+  /**
+   * After an import during which another importer waited, pause this long before returning, so
+   * the waiter gets the lock before this one takes it again (background import, which imports
+   * file after file, would otherwise keep `loupe import` waiting for its whole pass).
+   */
+  yieldMs?: number;
+}
+
 /**
  * Runs `importOne` holding the import lock of `root`, waiting for another importer to release
- * it (`onWait` is called once when it has to wait). Throws ImportLockTimeout after waitMs.
+ * it. While it waits it asks the holder every LOCK_RETRY_MS, which is how the holder knows.
  */
-export async function withImportLock<T>(root: string, importOne: () => T, onWait?: () => void, waitMs = IMPORT_LOCK_WAIT_MS): Promise<Awaited<T>> {
+export async function withImportLock<T>(root: string, importOne: () => T, options: ImportLockOptions = {}): Promise<Awaited<T>> {
   const address = importLockAddress(root);
+  const waitMs = options.waitMs ?? IMPORT_LOCK_WAIT_MS;
   const deadline = Date.now() + waitMs;
   let waited = false;
   for (;;) {
     const lock = await acquireSocketLock(address);
     if (lock !== null) {
+      let result: Awaited<T>;
       try {
-        return await importOne();
+        result = await importOne();
+        // One turn of the event loop, so a waiter's question queued during a synchronous import
+        // is answered (and counted) before the lock closes.
+        await new Promise((resolve) => setImmediate(resolve));
       } finally {
         await lock.release();
       }
+      if (lock.asked && options.yieldMs !== undefined) await new Promise((resolve) => setTimeout(resolve, options.yieldMs));
+      return result;
     }
     if (Date.now() >= deadline) {
       throw new ImportLockTimeout(`another import into ${root} (loupe import, or the background import of loupe daemon, the app or loupe serve) held its lock for ${Math.round(waitMs / 1000)} s; try again once it is done`);
     }
-    if (!waited) onWait?.();
+    if (!waited) options.onWait?.();
     waited = true;
+    await isLockHeld(address); // tells the holder that someone waits
     await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MS));
   }
 }
