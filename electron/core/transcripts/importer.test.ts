@@ -169,6 +169,16 @@ describe('Claude stream-json logs', () => {
     expect(run.errors).toBe(1);
   });
 
+  it('adds nothing when imported again, even after the file was touched (its times move)', () => {
+    const file = streamSource();
+    importFile(root, file, classifier);
+    const before = fs.readFileSync(listAgentLogs(root)[0].file, 'utf8');
+    const later = new Date('2025-11-03T12:00:00Z');
+    fs.utimesSync(file, later, later);
+    expect(importFile(root, file, classifier)).toMatchObject({ status: 'unchanged', added: 0 });
+    expect(fs.readFileSync(listAgentLogs(root)[0].file, 'utf8')).toBe(before);
+  });
+
   it('continues a log that grew without stamping new entries before those already written', () => {
     const lines = fs.readFileSync(path.join(FIXTURES, 'claude-stream.jsonl'), 'utf8').split('\n');
     const file = streamSource(lines.slice(0, 5).join('\n') + '\n', new Date('2025-11-02T10:00:29Z'));
