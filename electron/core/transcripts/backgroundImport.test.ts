@@ -26,10 +26,14 @@ afterEach(() => {
   fs.rmSync(base, { recursive: true, force: true });
 });
 
-/** A background import into `roots`, looking in the homes of HOME=home and CODEX_HOME=codexHome. */
+/**
+ * A background import into `roots`, looking in the homes of HOME=home and CODEX_HOME=codexHome,
+ * on a clock that stands still (so every import takes no time, and a grown file is read at once).
+ */
 function importer(roots = [root]): BackgroundImport {
   const homes = defaultSourceHomes({ HOME: home, CODEX_HOME: codexHome });
-  return new BackgroundImport({ roots: () => roots, homes: () => homes, log: (m) => logged.push(m) });
+  const now = Date.now();
+  return new BackgroundImport({ roots: () => roots, homes: () => homes, log: (m) => logged.push(m), now: () => now });
 }
 
 /** A fixture as a session the agent wrote in its home, run in `cwd`. */
@@ -91,13 +95,28 @@ describe('background import', () => {
     const other = path.join(base, 'other');
     fs.mkdirSync(other);
     const roots = [other];
-    const bg = new BackgroundImport({ roots: () => roots, homes: () => defaultSourceHomes({ HOME: home, CODEX_HOME: codexHome }), log: () => {} });
+    const bg = importer(roots);
     writeSession('claude-session.jsonl', claudeFile(), path.join(root, 'app'));
     expect(await bg.pass()).toMatchObject({ read: 1, imported: 0 });
     expect(await bg.pass()).toMatchObject({ read: 0 });
     roots.push(root);
     expect(await bg.pass()).toMatchObject({ read: 1, imported: 1 });
     expect(agents()).toEqual(['claude-7f3c2a10-5b1e-4c8e-9d2a-0a1b2c3d4e5f']);
+  });
+
+  it('imports a growing session again only after 20 times what its last import took', async () => {
+    let t = 0;
+    const homes = () => defaultSourceHomes({ HOME: home, CODEX_HOME: codexHome });
+    // Every look at the clock is a second later: the import took 1 s, so it waits 20 s.
+    const bg = new BackgroundImport({ roots: () => [root], homes, log: () => {}, now: () => (t += 1000) });
+    const file = writeSession('codex-rollout.jsonl', codexFile(), root, 9);
+    expect(await bg.pass()).toMatchObject({ imported: 1 });
+    writeSession('codex-rollout.jsonl', file, root);
+    expect(await bg.pass()).toMatchObject({ looked: 1, read: 0 });
+    let passes = 1;
+    while ((await bg.pass()).imported === 0 && passes < 30) passes++;
+    expect(passes).toBeGreaterThan(5);
+    expect(passes).toBeLessThan(15);
   });
 
   it('puts a session into the deepest of nested roots, once', async () => {

@@ -26,6 +26,12 @@ import { ImportLockTimeout, withImportLock } from './importLock.js';
 
 /** How long background import steps aside after a file when `loupe import` waits for the lock (it retries every 50 ms). */
 const YIELD_MS = 200;
+/**
+ * A growing session is imported again at most once per this many times what its last import
+ * took (each import parses the whole session), so a huge live transcript costs at most about
+ * 1/20 of a core, however often it grows.
+ */
+const REIMPORT_COST_FACTOR = 20;
 /** A session file untouched this long is stat'ed less often: agents rarely go back to old sessions. */
 const QUIET_AFTER_MS = 60 * 60 * 1000;
 /** A quiet file is stat'ed every this many passes (a minute at the default 5 s). */
@@ -37,6 +43,8 @@ export interface BackgroundImportOptions {
   /** Where to look for sessions (default: the agents' homes). */
   homes?: () => string[];
   log: (message: string) => void;
+  /** The clock, in ms (tests). */
+  now?: () => number;
 }
 
 /** What one pass did. */
@@ -61,6 +69,8 @@ export class BackgroundImport {
   private readonly folders = new FolderListing();
   /** Files passed over because no root held their folder: looked at again when the roots change. */
   private readonly outside = new Set<string>();
+  /** Per file: when it may be imported again (REIMPORT_COST_FACTOR). */
+  private readonly notBefore = new Map<string, number>();
   private rootsKey = '';
   private passes = 0;
 
@@ -78,7 +88,8 @@ export class BackgroundImport {
     if (roots.length === 0) return stats;
     const classifiers = new Map<string, Classifier>();
     const pass = this.passes++;
-    const quietBefore = Date.now() - QUIET_AFTER_MS;
+    const now = this.options.now ?? Date.now;
+    const quietBefore = now() - QUIET_AFTER_MS;
     for (const home of (this.options.homes ?? defaultSourceHomes)()) {
       for (const [i, file] of this.folders.files(home).entries()) {
         const mtime = this.mtimes.get(file);
@@ -92,7 +103,7 @@ export class BackgroundImport {
         } catch {
           continue; // deleted since it was listed
         }
-        if (this.handled.get(file) === stamp) continue;
+        if (this.handled.get(file) === stamp || (this.notBefore.get(file) ?? 0) > now()) continue;
         stats.read++;
         const root = this.rootOf(file, roots);
         if (root === null) {
@@ -103,7 +114,17 @@ export class BackgroundImport {
         let classifier = classifiers.get(root);
         if (classifier === undefined) classifiers.set(root, (classifier = rootClassifier(root)));
         try {
-          const result = await withImportLock(root, () => importFile(root, file, classifier), { yieldMs: YIELD_MS });
+          const result = await withImportLock(
+            root,
+            () => {
+              const started = now();
+              const imported = importFile(root, file, classifier);
+              const ended = now();
+              this.notBefore.set(file, ended + (ended - started) * REIMPORT_COST_FACTOR);
+              return imported;
+            },
+            { yieldMs: YIELD_MS },
+          );
           this.handled.set(file, stamp);
           this.reported.delete(file);
           if (result.added > 0) stats.imported++;
