@@ -10,6 +10,7 @@ import type { Workspace, WorkspaceAgent } from '../../core/workspace/list.js';
 import type { StoreListing } from '../../core/store/agents.js';
 import { UserError } from '../errors.js';
 import { collectSocket } from './socket-option.js';
+import { collect } from '../repeatable.js';
 import { checkMachineOption, withStore } from './store-option.js';
 
 interface LsOptions {
@@ -19,9 +20,6 @@ interface LsOptions {
   machine?: string;
   json?: boolean;
 }
-
-/** Repeatable options; no commander default, so `--help` does not print `(default: [])`. */
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerLs(program: Command): void {
   program

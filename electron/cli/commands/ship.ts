@@ -7,6 +7,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
+import { collect } from '../repeatable.js';
 import { checkRoot } from './search.js';
 
 interface ShipCommandOptions {
@@ -17,8 +18,6 @@ interface ShipCommandOptions {
   retries: string;
 }
 
-/** A repeatable option's values, in order. */
-export const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** Machine names are shown and matched like agent ids. */
 const MACHINE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
