@@ -3,12 +3,15 @@
  *
  * Runs the capture host for each socket in the foreground: converts pane spools into JSONL and
  * supervises captures (dead pipes, ended panes, resizes, a dead tmux server). `loupe run` and
- * `loupe attach` start one in the background (with --exit-when-idle) when none runs. With
- * `--ship`, it also keeps a `loupe ship` process running for the roots (SPEC §16).
+ * `loupe attach` start one in the background (with --exit-when-idle) when none runs. Beside
+ * capture, in a worker thread, it imports the agents' sessions into the roots it captures into
+ * (core/transcripts/backgroundImport.ts). With `--ship`, it also keeps a `loupe ship` process
+ * running for the roots (SPEC §16).
  */
 import path from 'node:path';
 import { Command } from 'commander';
 import { checkRootFolder } from '../../core/log/paths.js';
+import { collect } from '../repeatable.js';
 import { checkShipOptions } from './ship.js';
 import { collectSocket, SOCKET_HELP } from './socket-option.js';
 
@@ -20,12 +23,10 @@ interface DaemonCommandOptions {
   machine?: string;
 }
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
 export function registerDaemon(program: Command): void {
   program
     .command('daemon')
-    .description('run the capture host and supervisor in the foreground (started automatically by run/attach)')
+    .description('run the capture host and supervisor, and import agent sessions, in the foreground (started automatically by run/attach)')
     .option('--socket <name...>', `${SOCKET_HELP}; repeat for several servers`, collectSocket)
     .option('--exit-when-idle', 'exit once there is nothing left to capture')
     .option('--ship <url>', 'also ship the roots into this PostgreSQL store while the daemon runs (see loupe ship)')
@@ -34,6 +35,7 @@ export function registerDaemon(program: Command): void {
     .action(async (options: DaemonCommandOptions) => {
       const { CaptureHost } = await import('../../core/capture/capture-host.js');
       const { DEFAULT_SOCKET_NAME } = await import('../../core/capture/tmux.js');
+      const { startBackgroundImport } = await import('../../core/transcripts/importThread.js');
       const log = (message: string) => process.stderr.write(`${new Date().toISOString()} loupe daemon: ${message}\n`);
       const shipper = options.ship === undefined ? null : await startShipProcess(options.ship, options, log);
       const sockets = options.socket ?? [DEFAULT_SOCKET_NAME];
@@ -47,14 +49,14 @@ export function registerDaemon(program: Command): void {
       });
       const running = new Set<InstanceType<typeof CaptureHost>>();
       let keepAlive: NodeJS.Timeout | null = null;
+      let imports: ReturnType<typeof startBackgroundImport> | null = null;
       const stop = async (host: InstanceType<typeof CaptureHost>, why: string) => {
         if (!running.delete(host)) return;
         log(`${why}; stopping`);
         await host.dispose();
-        if (running.size === 0) {
-          await shipper?.dispose();
-          if (keepAlive !== null) clearInterval(keepAlive);
-        }
+        if (running.size > 0) return;
+        if (keepAlive !== null) clearInterval(keepAlive);
+        await Promise.all([imports?.dispose(), shipper?.dispose()]);
       };
       for (const host of hosts) {
         if (await host.start()) running.add(host);
@@ -72,7 +74,13 @@ export function registerDaemon(program: Command): void {
       };
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));
-      if (running.size > 0) log(`capturing on socket(s) ${[...running].map((h) => h.tmux.socketName).join(', ')} (pid ${process.pid})`);
+      if (running.size === 0) return; // shipping only: another daemon captures (and imports) here
+      log(`capturing on socket(s) ${[...running].map((h) => h.tmux.socketName).join(', ')} (pid ${process.pid})`);
+      try {
+        imports = startBackgroundImport({ sockets: [...running].map((h) => h.tmux.socketName), log });
+      } catch (err) {
+        log(`cannot start the background import: ${(err as Error).message}`);
+      }
     });
 }
 

@@ -16,7 +16,8 @@ import { registerSearch } from './search.js';
 import { registerServe } from './serve.js';
 import { registerShip } from './ship.js';
 import { registerStats } from './stats.js';
+import { registerStore } from './store.js';
 import { registerTail } from './tail.js';
 import { registerWait } from './wait.js';
 
-export const commands: ((program: Command) => void)[] = [registerRun, registerAttach, registerDetach, registerDaemon, registerLs, registerWait, registerDemo, registerTail, registerSearch, registerStats, registerReindex, registerImport, registerServe, registerShip, registerMcp, registerExport, registerScreen, registerReplay];
+export const commands: ((program: Command) => void)[] = [registerRun, registerAttach, registerDetach, registerDaemon, registerLs, registerWait, registerDemo, registerTail, registerSearch, registerStats, registerReindex, registerImport, registerServe, registerShip, registerStore, registerMcp, registerExport, registerScreen, registerReplay];

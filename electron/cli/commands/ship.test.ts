@@ -50,7 +50,7 @@ afterEach(async () => {
   }
   server.start();
   await reconnect();
-  await db.query('DROP TABLE IF EXISTS loupe_entries, loupe_lines, loupe_agents, loupe_meta CASCADE');
+  await db.query('DROP TABLE IF EXISTS loupe_entries, loupe_lines, loupe_runs, loupe_agents, loupe_meta CASCADE');
   if (base) fs.rmSync(base, { recursive: true, force: true });
 });
 
@@ -192,6 +192,23 @@ describe('loupe ship --once', () => {
     expect(await sequences('m1', 'builder')).toEqual({ count: 211, distinct: 211, min: 1, max: 211 });
   });
 
+  it('keeps NUL bytes, escapes and any Unicode exactly (PostgreSQL text cannot hold NUL)', async () => {
+    const a = newRoot('a');
+    ensureLogsDir(a, TASK);
+    const w = new LogWriter(streamPath(a, TASK, 'odd'), { agentId: 'odd' });
+    w.append({ type: 'system', content: '[loupe] started', metadata: { event: 'started', cols: 80, rows: 24, command: 'odd' }, timeMicros: BASE_US });
+    w.append({ type: 'stdout', content: 'nul\u0000byte \u001b[1m日本語 😀\r', timeMicros: BASE_US + 1000 });
+    w.append({ type: 'stdout', content: 'after', timeMicros: BASE_US + 2000 });
+    w.closeSync();
+    const r = loupe('ship', '--to', server.url, '--root', a, '--machine', 'm1', '--once');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const raw = fs.readFileSync(streamPath(a, TASK, 'odd'), 'utf8').split('\n').slice(0, 3);
+    const { rows } = await db.query('SELECT line FROM loupe_entries ORDER BY seq');
+    expect(rows.map((x) => x.line)).toEqual(raw);
+    expect(JSON.parse(rows[1].line).content).toBe('nul\u0000byte \u001b[1m日本語 😀\r');
+  });
+
   it('creates month partitions on demand', async () => {
     const a = newRoot('a');
     writeAgent(a, 'builder', 5).closeSync();
@@ -209,6 +226,16 @@ describe('loupe ship --once', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toBe('loupe: "http://example.com/db" is not a PostgreSQL URL (it must start with postgres:// or postgresql://)\n');
     expect(loupe('ship', '--to', 'not a url', '--root', a, '--once').status).toBe(2);
+    const machine = loupe('ship', '--to', server.url, '--root', a, '--machine', 'my laptop', '--once');
+    expect(machine.status).toBe(2);
+    expect(machine.stderr).toBe(`loupe: --machine "my laptop" is not a valid name: use letters, digits, '.', '_' and '-' (up to 128)\n`);
+    expect(loupe('ship', '--to', server.url, '--root', a, '--once', '--retries', '0').stderr).toBe('loupe: --retries "0" is not a whole number of at least 1\n');
+    expect(loupe('daemon', '--ship', 'mysql://x/y', '--root', a).status).toBe(2);
+    const empty = newRoot('empty');
+    const noWorkspace = loupe('ship', '--to', server.url, '--root', empty, '--once');
+    expect(noWorkspace.status).toBe(2);
+    expect(noWorkspace.stderr).toBe(`loupe: ${empty} has no .agent-workspace/ folder: run agents with \`loupe run\` there first, or pass --root\n`);
+    expect(fs.existsSync(path.join(empty, '.agent-workspace'))).toBe(false);
     writeAgent(a, 'builder', 3).closeSync();
     const wrong = server.url.replace(server.password, 'wrong-password');
     const denied = loupe('ship', '--to', wrong, '--root', a, '--once');
@@ -306,5 +333,140 @@ describe('loupe daemon --ship', () => {
       world.cleanup();
       await waitForCaptureDaemons(world.socket);
     }
+  });
+});
+
+describe('reading from the store: ls, search and tail with --store', () => {
+  async function shipTwoMachines(): Promise<{ a: string; b: string }> {
+    const a = newRoot('a');
+    const b = newRoot('b');
+    writeAgent(a, 'builder', 120).closeSync();
+    writeAgent(b, 'tester', 60).closeSync();
+    expect(loupe('ship', '--to', server.url, '--root', a, '--machine', 'laptop', '--once').status).toBe(0);
+    expect(loupe('ship', '--to', server.url, '--root', b, '--machine', 'buildbox', '--once').status).toBe(0);
+    return { a, b };
+  }
+
+  it('ls --store lists every machine, root, task and agent', async () => {
+    const { a, b } = await shipTwoMachines();
+    const r = loupe('ls', '--store', server.url, '--json');
+    expect(r.status).toBe(0);
+    const listing = JSON.parse(r.stdout);
+    expect(listing.machines.map((m: { machine: string }) => m.machine)).toEqual(['buildbox', 'laptop']);
+    expect(listing.machines[1].roots[0].root).toBe(a);
+    expect(listing.machines[0].roots[0].root).toBe(b);
+    expect(listing.machines[1].roots[0].tasks[0]).toMatchObject({ taskId: TASK, agents: [{ agentId: 'builder', state: 'live', entries: 121 }] });
+    const text = loupe('ls', '--store', server.url, '--machine', 'laptop');
+    expect(text.stdout).toMatch(new RegExp(`^laptop\\n  ${a}\\n    ${TASK}  \\(1 agent\\)\\n      AGENT +STATE +ENTRIES +LAST ACTIVITY +SHIPPED\\n      builder +live +121 `));
+    expect(text.stdout).not.toContain('buildbox');
+  });
+
+  it('search --store finds what local search finds, on every machine', async () => {
+    const { a, b } = await shipTwoMachines();
+    const local = [a, b].map((root) => JSON.parse(loupe('search', 'traceback: step 5', '--root', root, '--json').stdout));
+    const store = JSON.parse(loupe('search', 'traceback: step 5', '--store', server.url, '--json').stdout);
+    expect(store.total).toBe(local[0].total + local[1].total);
+    expect(store.total).toBe(2); // step 57 of builder; tester stops at 59 and holds 57 too
+    expect(store.byLevel).toEqual({ error: 2 });
+    const hits = loupe('search', 'Traceback', '--regex', '--store', server.url, '--machine', 'buildbox', '--limit', '1');
+    expect(hits.status).toBe(0);
+    expect(hits.stdout).toMatch(/^\S+ buildbox\/tester #\d+ Traceback: step 57 failed\n$/);
+    expect(hits.stderr).toBe('1 of 2 hits (use --limit/--offset for more)\n');
+  });
+
+  it('stats --store gives the run summaries local stats gives, with the machine', async () => {
+    const { a, b } = await shipTwoMachines();
+    // By task, then agent: laptop's builder before buildbox's tester.
+    const local = [...JSON.parse(loupe('stats', '--root', a, '--json').stdout), ...JSON.parse(loupe('stats', '--root', b, '--json').stdout)];
+    const store = loupe('stats', '--store', server.url, '--json');
+    expect(store.status).toBe(0);
+    expect(JSON.parse(store.stdout)).toEqual(local.map((r, i) => ({ ...r, machine: i === 0 ? 'laptop' : 'buildbox' })));
+    expect(local.map((r) => [r.agentId, r.entries, r.errors])).toEqual([['builder', 121, 3], ['tester', 61, 2]]);
+    const table = loupe('stats', 'builder', '--store', server.url);
+    expect(table.stdout).toMatch(/^MACHINE +TASK +AGENT +RUN +STATUS .*\nlaptop +TASK-\S+ +builder +1 +live /);
+    expect(loupe('stats', 'nobody', '--store', server.url).status).toBe(2);
+  });
+
+  it('tail --store prints what a local tail prints, as screen lines and as raw JSONL', async () => {
+    const { a } = await shipTwoMachines();
+    for (const args of [['-n', '5'], ['-n', '3', '--format', 'jsonl'], ['-n', '2', '--level', 'error'], ['-n', '4', '--format', 'ansi', '--grep', 'step 1\\d']]) {
+      const local = loupe('tail', ...args, '--root', a, 'builder');
+      const store = loupe('tail', ...args, '--store', server.url, 'builder');
+      expect(local.status).toBe(0);
+      expect(store.stderr, args.join(' ')).toBe('');
+      expect(store.stdout, args.join(' ')).toBe(local.stdout);
+    }
+  });
+
+  it('tail -f --store prints newly shipped lines, also after its connection was cut', async () => {
+    const a = newRoot('a');
+    const w = writeAgent(a, 'live', 3);
+    expect(loupe('ship', '--to', server.url, '--root', a, '--machine', 'm1', '--once').status).toBe(0);
+    const tail = spawn(process.execPath, [BIN, 'tail', '-f', '-n', '1', '--format', 'jsonl', '--store', server.url, 'live'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(tail);
+    let out = '';
+    let err = '';
+    tail.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    tail.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    await waitFor(() => out.includes('"sequence":4'), 20_000, 'the last entry');
+    writeAgent(a, 'live', 2, 3, w);
+    expect(loupe('ship', '--to', server.url, '--root', a, '--machine', 'm1', '--once').status).toBe(0);
+    await waitFor(() => out.includes('"sequence":6'), 10_000, 'the shipped entries');
+    // Cut the follower's connection: it reconnects and reads on from its last sequence.
+    await waitFor(async () => {
+      const { rows } = await db.query("SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'loupe' AND query LIKE '%loupe_entries%'");
+      return rows.length > 0;
+    }, 10_000, 'the follower connection');
+    writeAgent(a, 'live', 2, 5, w);
+    expect(loupe('ship', '--to', server.url, '--root', a, '--machine', 'm1', '--once').status).toBe(0);
+    await waitFor(() => out.includes('"sequence":8'), 20_000, 'the entries after the reconnect');
+    expect(err).toMatch(/reconnecting to the store/);
+    const seqs = out.trim().split('\n').map((l) => JSON.parse(l).sequence);
+    expect(seqs).toEqual([4, 5, 6, 7, 8]);
+    w.closeSync();
+  });
+
+  it('says what is wrong: an unknown agent (2), a malformed URL (2), an unreachable store (1)', async () => {
+    await shipTwoMachines();
+    const unknown = loupe('tail', '--store', server.url, 'nobody');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toBe('loupe: no agent "nobody" in the store; run `loupe ls --store URL` to list agents\n');
+    expect(loupe('search', 'x', '--store', 'mysql://h/db').status).toBe(2);
+    expect(loupe('ls', '--machine', 'laptop').status).toBe(2);
+    server.stop();
+    const down = loupe('ls', '--store', server.url);
+    expect(down.status).toBe(1);
+    expect(down.stderr).toMatch(/^loupe: cannot reach PostgreSQL at 127\.0\.0\.1:\d+\/postgres: connection refused \(is the server running\?\)\n$/);
+  });
+});
+
+describe('loupe store prune', () => {
+  it('moves old months into gzipped JSONL archives that tail reads, drops them, and shipping never sends them again', async () => {
+    const a = newRoot('a');
+    ensureLogsDir(a, TASK);
+    const file = streamPath(a, TASK, 'old');
+    const w = new LogWriter(file, { agentId: 'old' });
+    const sept = Date.UTC(2026, 8, 15) * 1000;
+    w.append({ type: 'system', content: '[loupe] started', metadata: { event: 'started', cols: 80, rows: 24, command: 'job' }, timeMicros: sept });
+    for (let i = 1; i <= 30; i++) w.append({ type: 'stdout', content: `september line ${i}`, timeMicros: sept + i * 1000 });
+    const now = Date.now() * 1000;
+    for (let i = 1; i <= 5; i++) w.append({ type: 'stdout', content: `recent line ${i}`, timeMicros: now - 60_000_000 + i * 1000 });
+    w.closeSync();
+    expect(loupe('ship', '--to', server.url, '--root', a, '--machine', 'm1', '--once').status).toBe(0);
+    const archive = path.join(base, 'archive');
+    const r = loupe('store', 'prune', '--store', server.url, '--older-than', '30d', '--archive', archive);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`archived 2026-09: 31 entries of 1 agents into ${archive}; dropped it from the store\n`);
+    const gz = path.join(archive, 'm1', a.replace(/^\/+/, '').replace(/[^A-Za-z0-9._-]+/g, '_'), TASK, 'old_stream.jsonl.20260901T000000.gz');
+    const tail = loupe('tail', '-n', '100', '--format', 'jsonl', gz);
+    expect(tail.status).toBe(0);
+    expect(tail.stdout).toBe(fs.readFileSync(file, 'utf8').split('\n').slice(0, 31).join('\n') + '\n');
+    expect(await sequences('m1', 'old')).toEqual({ count: 5, distinct: 5, min: 32, max: 36 });
+    const { rows } = await db.query("SELECT count(*) AS n FROM pg_class WHERE relname IN ('loupe_entries_202609', 'loupe_lines_202609')");
+    expect(Number(rows[0].n)).toBe(0);
+    expect(loupe('ship', '--to', server.url, '--root', a, '--machine', 'm1', '--once').stdout).toMatch(/^shipped 0 entries/);
+    expect(loupe('store', 'prune', '--store', server.url, '--older-than', '30d', '--archive', archive).stdout).toBe('nothing to prune: no month of the store ended before that\n');
+    expect(loupe('store', 'prune', '--store', server.url, '--older-than', 'soon', '--archive', archive).status).toBe(2);
   });
 });

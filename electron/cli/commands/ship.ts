@@ -7,8 +7,9 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { checkRootFolder } from '../../core/log/paths.js';
 import { UserError } from '../errors.js';
+import { collect } from '../repeatable.js';
+import { checkRoot } from './search.js';
 
 interface ShipCommandOptions {
   to?: string;
@@ -19,7 +20,6 @@ interface ShipCommandOptions {
   retries: string;
 }
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** Machine names are shown and matched like agent ids. */
 const MACHINE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -39,12 +39,7 @@ export interface ShipperOptions {
 /** Checks a ship target and machine name the way every command that ships does; usage errors exit 2. */
 export async function checkShipOptions(url: string, machine: string | undefined): Promise<string> {
   const { checkStoreUrl } = await import('../../core/store/connection.js');
-  let shown: string;
-  try {
-    shown = checkStoreUrl(url);
-  } catch (err) {
-    throw new UserError((err as Error).message);
-  }
+  const shown = checkStoreUrl(url);
   checkMachineName(machine);
   return shown;
 }
@@ -117,9 +112,9 @@ export function registerShip(program: Command): void {
       const url = options.to ?? options.otlp!;
       const shown = otlp ? await checkOtlpOptions(url, options.machine) : await checkShipOptions(url, options.machine);
       const roots = (options.root ?? ['.']).map((r) => path.resolve(r));
-      roots.forEach(checkRootFolder);
       const attempts = Number(options.retries);
       if (!Number.isInteger(attempts) || attempts < 1) throw new UserError(`--retries ${JSON.stringify(options.retries)} is not a whole number of at least 1`);
+      roots.forEach(checkRoot);
       const log = (message: string) => process.stderr.write(`${new Date().toISOString()} loupe ship: ${message}\n`);
       if (options.once) {
         const done = await runShipper({ url, otlp, roots, machine: options.machine, attempts, log });

@@ -63,7 +63,7 @@ export class IndexThread {
 
   private start(): Promise<void> {
     if (this.ready !== null) return this.ready;
-    const worker = new Worker(workerFile(), { workerData: { roots: this.roots } });
+    const worker = new Worker(builtWorkerFile(import.meta.url, 'indexWorker.js'), { workerData: { roots: this.roots } });
     this.worker = worker;
     this.ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (message: FromIndexWorker) => {
@@ -110,14 +110,15 @@ export class IndexThread {
 }
 
 /**
- * The worker's compiled module. Next to this one in the build; when this module runs from the
- * TypeScript sources (the unit tests), the build's copy (`npm test` builds first).
+ * A worker's compiled module `name`, next to the module at `moduleUrl` in the build; when that
+ * module runs from the TypeScript sources (the unit tests), the build's copy (`npm test` builds
+ * first).
  */
-function workerFile(): URL {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.js')) return new URL('./indexWorker.js', import.meta.url);
+export function builtWorkerFile(moduleUrl: string, name: string): URL {
+  const here = fileURLToPath(moduleUrl);
+  if (here.endsWith('.js')) return new URL(`./${name}`, moduleUrl);
   const repo = path.resolve(path.dirname(here), '../../..');
-  const built = path.join(repo, 'dist', path.relative(repo, path.dirname(here)), 'indexWorker.js');
-  if (!fs.existsSync(built)) throw new Error(`the index worker is not built (${built}); run \`npm run build\``);
+  const built = path.join(repo, 'dist', path.relative(repo, path.dirname(here)), name);
+  if (!fs.existsSync(built)) throw new Error(`the worker ${name} is not built (${built}); run \`npm run build\``);
   return new URL(`file://${built}`);
 }

@@ -17,6 +17,7 @@
 import fs from 'node:fs';
 import { parseEntryLine, type EntryType, type Level, type LogEntry } from '../../../shared/entry.js';
 import { Indexer } from '../index/indexer.js';
+import { runSummaries, type RunSummary } from '../index/runs.js';
 import { LEVEL_CODES, TYPE_CODES } from '../index/schema.js';
 import { listAgentLogs, type AgentLog } from '../log/paths.js';
 import { LogReader } from '../log/reader.js';
@@ -59,6 +60,12 @@ export interface ShippedEntry {
 /** A screen line (electron/core/screen) with its number among the agent's lines. */
 export interface ShippedLine {
   n: number;
+  /**
+   * The line's place in time order across agents: its time in µs, nudged forward past the line
+   * before it when that one is a little later (the local index's line id), so newest-first and
+   * oldest-first listings match local search.
+   */
+  sortKey: number;
   sequence: number;
   firstSequence: number;
   time: number;
@@ -71,6 +78,8 @@ export interface LogBatch {
   agent: AgentKey;
   entries: ShippedEntry[];
   lines: ShippedLine[];
+  /** The agent's run summaries as the local index has them now (what `loupe stats` prints). */
+  runs: RunSummary[];
   /** Where the agent is once this batch is acknowledged. */
   position: ShipPosition;
 }
@@ -123,6 +132,7 @@ interface ReadLine {
 }
 
 interface LineRow {
+  id: number;
   n: number;
   seq: number;
   first_seq: number;
@@ -195,7 +205,14 @@ export class LocalLogFollower {
     signal.addEventListener('abort', onAbort);
     try {
       while (!signal.aborted && !this.disposed) {
-        await this.pass(Number.POSITIVE_INFINITY, signal);
+        try {
+          await this.pass(Number.POSITIVE_INFINITY, signal);
+        } catch (err) {
+          // A sink that refuses for good ends following; anything else (an index busy or being
+          // rebuilt by another process, a file that vanished) is tried again at the next look.
+          if (err instanceof SinkError && err.permanent) throw err;
+          this.onRetry(err as Error, this.pollMs);
+        }
         if (signal.aborted) break;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, this.pollMs);
@@ -310,17 +327,18 @@ async function readBatch(indexer: Indexer, agentRow: number, agent: AgentKey, at
   // Lines in the order they became final, up to the first that needs an entry after this batch.
   const lineRows = indexer.db
     .prepare(
-      `SELECT l.n, l.seq, l.first_seq, l.ts, l.type, l.level, t.text FROM lines l JOIN lines_fts t ON t.rowid = l.id
+      `SELECT l.id, l.n, l.seq, l.first_seq, l.ts, l.type, l.level, t.text FROM lines l JOIN lines_fts t ON t.rowid = l.id
        WHERE l.agent = ? AND l.n > ? ORDER BY l.n LIMIT ?`,
     )
     .all(agentRow, at.line, maxEntries) as LineRow[];
   const lines: ShippedLine[] = [];
   for (const r of lineRows) {
     if (r.seq > lastSeq) break;
-    lines.push({ n: r.n, sequence: r.seq, firstSequence: r.first_seq, time: r.ts, type: TYPE_CODES[r.type]!, level: LEVEL_CODES[r.level]!, text: r.text });
+    lines.push({ n: r.n, sortKey: r.id, sequence: r.seq, firstSequence: r.first_seq, time: r.ts, type: TYPE_CODES[r.type]!, level: LEVEL_CODES[r.level]!, text: r.text });
   }
   if (entries.length === 0 && lines.length === 0) return null;
-  return { agent, entries, lines, position: { sequence: lastSeq, line: lines.length > 0 ? lines[lines.length - 1]!.n : at.line } };
+  const runs = runSummaries(indexer.db, { agentId: agent.agentId, taskId: agent.taskId });
+  return { agent, entries, lines, runs, position: { sequence: lastSeq, line: lines.length > 0 ? lines[lines.length - 1]!.n : at.line } };
 }
 
 /**

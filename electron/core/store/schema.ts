@@ -3,11 +3,15 @@
  *
  * - `loupe_agents`: one row per machine + root + task + agent, with how far shipping got
  *   (`shipped_seq`, `shipped_line`), updated in the same transaction as the rows, so it is
- *   exactly what the store acknowledged.
+ *   exactly what the store acknowledged; and the last run event shipped (`started`,
+ *   `terminated`…) with its exit status, so listing agents reads no entries.
  * - `loupe_entries`: the raw entries, each as its JSONL line exactly as stored (lossless; JSON
  *   escapes NUL, which PostgreSQL text cannot hold), with its sequence, time, type and level.
  * - `loupe_lines`: the screen lines (SPEC §12) that search and the text views read, with a
- *   `pg_trgm` GIN index over their text for substring search.
+ *   `pg_trgm` GIN index over their text for substring search; `sort_key` is the local index's
+ *   line id (the time, nudged so that lines keep their order), which listings sort by.
+ * - `loupe_runs`: each agent's run summaries (`loupe stats`) as JSON, as the shipper's local index
+ *   computed them with its latest batch.
  * - Both row tables are partitioned by month of the entry's time, created on demand, so old
  *   months can be detached and dropped whole. Their keys include the time, as PostgreSQL requires
  *   of a partitioned table's key; an entry's time never changes, so the key stays unique.
@@ -35,6 +39,8 @@ CREATE TABLE IF NOT EXISTS loupe_agents (
   shipped_seq bigint NOT NULL DEFAULT 0,
   shipped_line bigint NOT NULL DEFAULT 0,
   last_ts timestamptz,
+  last_event text,
+  exit_status integer,
   shipped_at timestamptz,
   UNIQUE (machine, root, task_id, agent_id)
 );
@@ -50,6 +56,7 @@ CREATE TABLE IF NOT EXISTS loupe_entries (
 CREATE TABLE IF NOT EXISTS loupe_lines (
   agent bigint NOT NULL,
   n bigint NOT NULL,
+  sort_key bigint NOT NULL,
   seq bigint NOT NULL,
   first_seq bigint NOT NULL,
   ts timestamptz NOT NULL,
@@ -58,8 +65,14 @@ CREATE TABLE IF NOT EXISTS loupe_lines (
   text text NOT NULL,
   PRIMARY KEY (agent, n, ts)
 ) PARTITION BY RANGE (ts);
+CREATE TABLE IF NOT EXISTS loupe_runs (
+  agent bigint NOT NULL REFERENCES loupe_agents (id) ON DELETE CASCADE,
+  run integer NOT NULL,
+  summary text NOT NULL,
+  PRIMARY KEY (agent, run)
+);
 CREATE INDEX IF NOT EXISTS loupe_lines_text ON loupe_lines USING gin (text gin_trgm_ops);
-CREATE INDEX IF NOT EXISTS loupe_lines_ts ON loupe_lines (ts);
+CREATE INDEX IF NOT EXISTS loupe_lines_order ON loupe_lines (sort_key);
 `;
 
 export class StoreSchemaError extends Error {

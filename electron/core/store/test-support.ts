@@ -24,6 +24,8 @@ export interface TestPostgres {
   start(): void;
   /** Stops it and removes its folder. */
   cleanup(): void;
+  /** The server's processes: the postmaster, then its children (for CPU-time measurements). */
+  pids(): number[];
 }
 
 function pgBinary(name: string): string {
@@ -91,6 +93,11 @@ export async function startPostgres(): Promise<TestPostgres> {
     start() {
       if (!running) ctl('start');
       running = true;
+    },
+    pids() {
+      const postmaster = Number(fs.readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      const children = spawnSync('pgrep', ['-P', String(postmaster)], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l !== '').map(Number);
+      return [postmaster, ...children];
     },
     cleanup() {
       try {
