@@ -15,14 +15,11 @@
  * so it is recorded once. Everything is decided from the entries' own times, never the clock, so
  * indexing a run live or rebuilding it later gives the same lines.
  */
-import { createRequire } from 'node:module';
 import { entryLevel, entryTerminalText, type EntryType, type Level, type LogEntry } from '../../../shared/entry.js';
 import { readableText } from '../log/format.js';
 import { lineAnsi, serializeTerminalState, type SerializerLike, type TerminalLike } from '../../../shared/terminal-state.js';
 import { entrySize } from '../replay/seek.js';
-import { DEFAULT_COLS, DEFAULT_ROWS, feedTerminal, TerminalFeedError } from '../replay/terminal.js';
-
-const require = createRequire(import.meta.url);
+import { createReplayTerminal, DEFAULT_COLS, DEFAULT_ROWS, feedTerminal, TerminalFeedError, type ReplayTerminal } from '../replay/terminal.js';
 
 /** A line that is final: a person could have read it on the screen. */
 export interface ScreenLine {
@@ -122,32 +119,13 @@ interface WrittenEntry {
   content: string;
 }
 
-interface HeadlessModule {
-  Terminal: new (options: Record<string, unknown>) => TerminalLike & {
-    loadAddon(addon: unknown): void;
-    unicode: { activeVersion: string };
-    dispose(): void;
-  };
-}
-
-function createTerminal(cols: number, rows: number) {
-  const { Terminal } = require('@xterm/headless') as HeadlessModule;
-  const { SerializeAddon } = require('@xterm/addon-serialize') as { SerializeAddon: new () => SerializerLike };
-  const { Unicode11Addon } = require('@xterm/addon-unicode11') as { Unicode11Addon: new () => unknown };
-  const term = new Terminal({ cols, rows, scrollback: SCROLLBACK, allowProposedApi: true });
-  const serializer = new SerializeAddon();
-  term.loadAddon(serializer);
-  term.loadAddon(new Unicode11Addon());
-  term.unicode.activeVersion = '11';
-  return { term, serializer };
-}
-
 /**
  * Turns one agent's entries, in order, into screen lines. Call `apply` for every entry, take the
  * finished lines with `take()`, `settle(now)` when output has gone quiet, `endRun()` at the end.
  */
 export class ScreenLineMaker {
-  private term: ReturnType<typeof createTerminal>['term'];
+  private terminal: ReplayTerminal;
+  private term: TerminalLike;
   private serializer: SerializerLike;
   private cols: number;
   private rows: number;
@@ -191,7 +169,8 @@ export class ScreenLineMaker {
     this.cols = cols;
     this.rows = rows;
     this.colors = options.colors ?? false;
-    ({ term: this.term, serializer: this.serializer } = createTerminal(cols, rows));
+    this.terminal = createReplayTerminal(cols, rows, SCROLLBACK);
+    ({ term: this.term, serializer: this.serializer } = this.terminal);
     this.watchTrims();
   }
 
@@ -324,8 +303,9 @@ export class ScreenLineMaker {
       const rows = [...map].sort((a, b) => a[0] - b[0]);
       for (const [, t] of rows) if (!t.emitted) this.emit(t);
     }
-    this.term.dispose();
-    ({ term: this.term, serializer: this.serializer } = createTerminal(this.cols, this.rows));
+    this.terminal.dispose();
+    this.terminal = createReplayTerminal(this.cols, this.rows, SCROLLBACK);
+    ({ term: this.term, serializer: this.serializer } = this.terminal);
     this.trimWatch = null;
     this.watchTrims();
     this.normal.clear();
@@ -357,7 +337,7 @@ export class ScreenLineMaker {
   }
 
   dispose(): void {
-    this.term.dispose();
+    this.terminal.dispose();
   }
 
   /** The cursor's row: absolute in the normal buffer, on the screen in the alternate one. */
