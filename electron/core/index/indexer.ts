@@ -73,6 +73,8 @@ export interface IndexStats {
   elapsedMs: number;
   /** Error and fatal screen lines this pass made final, per agent (the backend's live error notices). */
   errorLines: AgentErrorLine[];
+  /** The agents whose logs had new or rewritten output in this pass (their keyframes are due). */
+  changedAgents: AgentLog[];
 }
 
 /** An error line that became final, and whose it is. */
@@ -187,6 +189,7 @@ export class Indexer {
       removedFiles: 0,
       elapsedMs: 0,
       errorLines: [],
+      changedAgents: [],
     };
     const seen = new Set<number>();
     for (const log of listAgentLogs(this.root)) {
@@ -346,9 +349,11 @@ export class Indexer {
       stats.removedFiles++;
     }
     let eventsChanged = plan.gone.length > 0;
+    const before = { entries: stats.entries, truncated: stats.truncatedFiles };
     for (const work of plan.work) {
       if (this.indexFile(agent, work, stats)) eventsChanged = true;
     }
+    if (stats.entries > before.entries || stats.truncatedFiles > before.truncated) stats.changedAgents.push(log);
     if (eventsChanged) this.db.transaction(() => refreshRuns(this.db, agent)).immediate();
   }
 
