@@ -126,6 +126,11 @@ interface WrittenEntry {
 export class ScreenLineMaker {
   private terminal: ReplayTerminal;
   private term: TerminalLike;
+  /**
+   * `term.buffer`, read once per terminal: xterm's getter checks the proposed-API option on every
+   * call, which copies the options (a few % of indexing time when read per entry).
+   */
+  private buffers: TerminalLike['buffer'];
   private serializer: SerializerLike;
   private cols: number;
   private rows: number;
@@ -171,6 +176,7 @@ export class ScreenLineMaker {
     this.colors = options.colors ?? false;
     this.terminal = createReplayTerminal(cols, rows, SCROLLBACK);
     ({ term: this.term, serializer: this.serializer } = this.terminal);
+    this.buffers = this.term.buffer;
     this.watchTrims();
   }
 
@@ -183,7 +189,7 @@ export class ScreenLineMaker {
     m.unseenTime = state.unseenTime ?? Number.NaN;
     m.unseenSeq = state.unseenSeq;
     m.bufferType = state.bufferType;
-    const buf = m.term.buffer.normal;
+    const buf = m.buffers.normal;
     m.taken = Math.max(0, buf.baseY + state.takenFromTop);
     m.normal = new Map(state.normal.map(([rel, t]) => [m.taken + rel, t]));
     m.alternate = new Map(state.alternate);
@@ -206,7 +212,7 @@ export class ScreenLineMaker {
     if (this.bufferType === 'normal') this.followTrim();
     // Rows not taken yet above the screen go into the state's scrollback; a resize that added
     // rows can also have brought taken rows back onto the screen (`taken` below its top).
-    const takenFromTop = this.taken - this.term.buffer.normal.baseY;
+    const takenFromTop = this.taken - this.buffers.normal.baseY;
     return {
       cols: this.cols,
       rows: this.rows,
@@ -261,7 +267,7 @@ export class ScreenLineMaker {
         if (Number.isNaN(this.unseenTime)) this.unseenSeq = entry.sequence;
         this.unseenTime = time;
         this.touched = true;
-        if (this.term.buffer.active.type === 'normal' && this.term.buffer.normal.baseY > this.taken) {
+        if (this.buffers.active.type === 'normal' && this.buffers.normal.baseY > this.taken) {
           // Lines that scrolled off are final at once, whatever comes next in this read.
           this.seq = entry.sequence;
           this.time = time;
@@ -306,6 +312,7 @@ export class ScreenLineMaker {
     this.terminal.dispose();
     this.terminal = createReplayTerminal(this.cols, this.rows, SCROLLBACK);
     ({ term: this.term, serializer: this.serializer } = this.terminal);
+    this.buffers = this.term.buffer;
     this.trimWatch = null;
     this.watchTrims();
     this.normal.clear();
@@ -330,7 +337,7 @@ export class ScreenLineMaker {
 
   /** The visible screen as rows of text (trailing blanks trimmed) and the cursor's row. */
   snapshot(): { rows: string[]; cursorRow: number } {
-    const buf = this.term.buffer.active;
+    const buf = this.buffers.active;
     const rows: string[] = [];
     for (let r = 0; r < this.term.rows; r++) rows.push(buf.getLine(buf.baseY + r)?.translateToString(true) ?? '');
     return { rows, cursorRow: buf.cursorY };
@@ -342,7 +349,7 @@ export class ScreenLineMaker {
 
   /** The cursor's row: absolute in the normal buffer, on the screen in the alternate one. */
   private cursorRow(): { type: string; row: number } {
-    const buf = this.term.buffer.active;
+    const buf = this.buffers.active;
     return { type: buf.type, row: (buf.type === 'normal' ? buf.baseY : 0) + buf.cursorY };
   }
 
@@ -370,7 +377,7 @@ export class ScreenLineMaker {
       emitted: false,
     };
     if (this.colors) {
-      const buf = this.term.buffer.active;
+      const buf = this.buffers.active;
       let ansi = '';
       for (let r = row; r <= end; r++) {
         const line = buf.getLine(r);
@@ -449,7 +456,7 @@ export class ScreenLineMaker {
     const at = this.unseenTime;
     this.unseenTime = Number.NaN;
     this.unseenSeq = this.unseenSeq || this.seq;
-    const active = this.term.buffer.active;
+    const active = this.buffers.active;
     if (active.type !== this.bufferType) {
       // Leaving the alternate screen (a full-screen program exited) makes all it showed final,
       // however briefly; the normal screen's lines were kept and are matched again below.
@@ -530,7 +537,7 @@ export class ScreenLineMaker {
 
   /** The first rows of the screen's logical lines that hold a row written since the last look. */
   private writtenLineStarts(): Set<number> {
-    const buf = this.term.buffer.normal;
+    const buf = this.buffers.normal;
     const top = this.viewportStart();
     const bottom = buf.baseY + this.term.rows;
     const starts = new Set<number>();
@@ -577,7 +584,7 @@ export class ScreenLineMaker {
 
   /** Logical lines that scrolled off entirely since the last look are final. */
   private takeScrolledOff(at: number, finals: [number, Tracked][]): void {
-    const buf = this.term.buffer.normal;
+    const buf = this.buffers.normal;
     let row = this.taken;
     while (row < buf.baseY) {
       const end = this.lineEnd(row);
@@ -600,7 +607,7 @@ export class ScreenLineMaker {
    * resize that adds rows brings taken lines back from the scrollback: they stay taken).
    */
   private viewportStart(): number {
-    const buf = this.term.buffer.normal;
+    const buf = this.buffers.normal;
     if (buf.baseY < this.taken) return this.taken;
     let row = buf.baseY;
     while (row > this.taken && buf.getLine(row)?.isWrapped === true) row--;
@@ -608,14 +615,14 @@ export class ScreenLineMaker {
   }
 
   private lineEnd(row: number): number {
-    const buf = this.term.buffer.active;
+    const buf = this.buffers.active;
     let end = row;
     while (end + 1 < buf.length && buf.getLine(end + 1)?.isWrapped === true) end++;
     return end;
   }
 
   private lineText(start: number, end: number): string {
-    const buf = this.term.buffer.active;
+    const buf = this.buffers.active;
     let text = '';
     for (let r = start; r <= end; r++) text += buf.getLine(r)?.translateToString(r === end) ?? '';
     return text.trimEnd();
@@ -623,7 +630,7 @@ export class ScreenLineMaker {
 
   /** The screen's non-blank logical lines from `start`, by their first row. */
   private logicalLines(start: number): { row: number; end: number; text: string }[] {
-    const buf = this.term.buffer.active;
+    const buf = this.buffers.active;
     const bottom = buf.baseY + this.term.rows;
     const lines: { row: number; end: number; text: string }[] = [];
     for (let row = start; row < bottom; ) {
