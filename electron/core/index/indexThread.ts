@@ -3,11 +3,9 @@
  * what is pending before a query, hears the error lines it made final, and starts it again if it
  * dies. Only long-running backends use it; the CLI indexes in its own thread.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { AgentErrorLine } from './indexer.js';
+import { workerModule } from '../workers.js';
 
 export type ToIndexWorker = { kind: 'pending'; id: number } | { kind: 'stop' };
 
@@ -63,7 +61,7 @@ export class IndexThread {
 
   private start(): Promise<void> {
     if (this.ready !== null) return this.ready;
-    const worker = new Worker(builtWorkerFile(import.meta.url, 'indexWorker.js'), { workerData: { roots: this.roots } });
+    const worker = new Worker(workerModule(import.meta.url, 'indexWorker.js'), { workerData: { roots: this.roots } });
     this.worker = worker;
     this.ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (message: FromIndexWorker) => {
@@ -107,18 +105,4 @@ export class IndexThread {
     if (err === null) waiter.resolve();
     else waiter.reject(err);
   }
-}
-
-/**
- * A worker's compiled module `name`, next to the module at `moduleUrl` in the build; when that
- * module runs from the TypeScript sources (the unit tests), the build's copy (`npm test` builds
- * first).
- */
-export function builtWorkerFile(moduleUrl: string, name: string): URL {
-  const here = fileURLToPath(moduleUrl);
-  if (here.endsWith('.js')) return new URL(`./${name}`, moduleUrl);
-  const repo = path.resolve(path.dirname(here), '../../..');
-  const built = path.join(repo, 'dist', path.relative(repo, path.dirname(here)), name);
-  if (!fs.existsSync(built)) throw new Error(`the worker ${name} is not built (${built}); run \`npm run build\``);
-  return new URL(`file://${built}`);
 }

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { builtWorkerFile } from '../index/indexThread.js';
+import { workerModule } from '../workers.js';
 import type { ImportPass } from './backgroundImport.js';
 
 /** How often the homes are looked at: a new session shows up within this. */
@@ -50,7 +50,7 @@ export function startBackgroundImport(options: BackgroundImportOptions): Backgro
   let restart: NodeJS.Timeout | null = null;
   let stopped = false;
   const start = () => {
-    const w = new Worker(builtWorkerFile(import.meta.url, 'importWorker.js'), { workerData: data, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
+    const w = new Worker(workerModule(import.meta.url, 'importWorker.js'), { workerData: data, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
     worker = w;
     w.unref(); // background import alone never keeps a process alive
     w.on('message', (message: FromImportWorker) => {
