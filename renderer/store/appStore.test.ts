@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AgentRef } from '../../shared/ipc.js';
+import type { AgentRef, WorkspaceAgent } from '../../shared/ipc.js';
 import { agentKey } from './agentKey.js';
 import { createAppStore, gridShape, visiblePanes } from './appStore.js';
 import { STORAGE_KEY, type KeyValueStorage } from './persistence.js';
@@ -87,6 +87,27 @@ describe('app store', () => {
     expect(gridShape('auto', [{ cols: 60, rows: 50 }, { cols: 60, rows: 50 }, { cols: 60, rows: 50 }], laptop)).toEqual({ columns: 3, rows: 1 });
     // Wide agents on a wide screen: 200 columns stack even on 2560 × 1440.
     expect(gridShape(2, [{ cols: 200, rows: 50 }, { cols: 200, rows: 50 }], { width: 2290, height: 1390 })).toEqual({ columns: 1, rows: 2 });
+  });
+
+  it('the first listing opens the live agents without taking the user away from a view they already chose', () => {
+    const store = createAppStore(null);
+    store.getState().setView('search');
+    const live: WorkspaceAgent = {
+      ...agent('a'),
+      state: 'live',
+      entries: 3,
+      lastActivity: null,
+      cols: 80,
+      rows: 24,
+      exitStatus: null,
+      paneId: '%1',
+      socket: null,
+      attention: { state: 'working', since: '2026-01-01T12:00:00Z', reason: 'output', prompt: null },
+    };
+    store.getState().setWorkspace({ roots: [{ root: '/tmp/root', tasks: [{ root: '/tmp/root', taskId: live.taskId, agents: [live] }] }], panes: [] });
+    store.getState().openLiveAgents();
+    expect(store.getState().panes.map((p) => p.agent.agentId)).toEqual(['a']);
+    expect(store.getState().view).toBe('search');
   });
 
   it('search and filter state are kept per pane', () => {

@@ -283,7 +283,8 @@ export function createAppStore(storage: KeyValueStorage | null): AppStore {
         const fits = live.slice(0, layout === 'auto' ? FIRST_VISIT_PANES : layout);
         if (fits.length === 0) return;
         const opened = fits.map((a) => newPane({ root: a.root, taskId: a.taskId, agentId: a.agentId }));
-        set({ panes: opened, focusedKey: opened[0].key, maximizedKey: null, view: 'panes' });
+        // The view stays: a user who opened Search while the first listing was on its way keeps it.
+        set({ panes: opened, focusedKey: opened[0].key, maximizedKey: null });
       },
 
       openAgent(agent, options) {
