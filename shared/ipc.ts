@@ -194,10 +194,23 @@ export interface RunSummary extends AgentRef {
   exitStatus: number | null;
   captureMethod: 'pipe-pane' | 'poll' | null;
   gaps: number;
-  /** Tokens an imported agent transcript records (input excludes cached input), null for none. */
+  /**
+   * Tokens an imported agent transcript records (input excludes cached input), null for none; a
+   * terminal run linked to transcripts reports theirs.
+   */
   tokens: TokenCounts | null;
   /** Their cost in US dollars from Loupe's price table, null when a model has no price. */
   costUsd: number | null;
+  /** The runs on the other side of a link: a terminal run's agent transcripts, or a transcript's terminal run. */
+  linked: LinkedRun[];
+}
+
+/** A run of another agent that a run is linked to (a `claude`/`codex` pane and its transcript). */
+export interface LinkedRun {
+  taskId: string;
+  agentId: string;
+  /** 1 for the agent's first run. */
+  run: number;
 }
 
 export interface StatsQuery {

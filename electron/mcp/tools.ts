@@ -238,7 +238,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
     {
       title: "Summarise an agent's runs",
       description:
-        "An agent's runs, as `loupe stats --json` gives them: status, start, end, duration, entries, bytes, errors, warnings, output rate, exit status, capture method and gaps. Every task's runs of the agent unless task_id is given.",
+        "An agent's runs, as `loupe stats --json` gives them: status, start, end, duration, entries, bytes, errors, warnings, output rate, exit status, capture method, gaps, tokens and costUsd, and the runs it is linked to (a claude/codex pane and its transcript: a linked terminal run reports its transcripts' tokens). Every task's runs of the agent unless task_id is given.",
       inputSchema: { task_id: taskId.describe('only the runs in this task (default: every task)'), agent_id: agentId },
       annotations: READ_ONLY,
     },

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { workspaceDir } from '../log/paths.js';
 
 /** Bump when the schema or what is stored changes: an index of another version is rebuilt. */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 export const INDEX_FILE_NAME = 'index.sqlite';
 
@@ -45,6 +45,9 @@ export function indexPath(root: string): string {
  *   agent's attention facts (SPEC §13) as JSON, saved with the state they were read from.
  * - `events`: the metadata of system entries (started, terminated, gaps...), for run summaries.
  * - `runs`: one row per run of an agent, rebuilt from `events` whenever they change.
+ * - `agent_sightings`, `run_links`: where and when `claude` or `codex` ran (in a terminal run, or
+ *   as an imported transcript), and which transcript run belongs to which terminal run
+ *   (index/links.ts); rebuilt with `runs`.
  */
 const SCHEMA = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -123,6 +126,17 @@ CREATE TABLE runs (
   imported TEXT
 );
 CREATE INDEX runs_by_agent ON runs (agent, first_seq);
+CREATE TABLE agent_sightings (agent INTEGER NOT NULL, run_seq INTEGER NOT NULL, transcript INTEGER NOT NULL, kind TEXT NOT NULL, cwd TEXT NOT NULL, ts INTEGER NOT NULL);
+CREATE INDEX agent_sightings_by_agent ON agent_sightings (agent);
+CREATE INDEX agent_sightings_by_place ON agent_sightings (kind, cwd);
+CREATE TABLE run_links (
+  terminal_agent INTEGER NOT NULL,
+  terminal_seq INTEGER NOT NULL,
+  transcript_agent INTEGER NOT NULL,
+  transcript_seq INTEGER NOT NULL,
+  PRIMARY KEY (transcript_agent, transcript_seq)
+);
+CREATE INDEX run_links_by_terminal ON run_links (terminal_agent, terminal_seq);
 `;
 
 /** Entry types and levels are stored as small integers: their index in these lists. */

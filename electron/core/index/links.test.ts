@@ -1,0 +1,168 @@
+/**
+ * Linking terminal runs to agent transcripts (index/links.ts), end to end: real panes on a private
+ * tmux server run a script named `claude` (found on a temp PATH), transcripts written at test time
+ * with the panes' folders and the current time are imported, and `loupe stats`, `loupe reindex`
+ * and the MCP `get_run_summary` tool report the links. Needs `tsc -b` first (`npm test` does it).
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunSummary } from '../../../shared/ipc.js';
+import { eventOf, killTmuxServer, readEntries, waitFor, waitForCaptureDaemons } from '../capture/test-support.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/loupe.js', import.meta.url));
+const SOCKET = `loupe-test-links-${process.pid}`;
+let base: string;
+let root: string;
+let env: Record<string, string>;
+const folders: Record<'direct' | 'nested' | 'elsewhere', string> = { direct: '', nested: '', elsewhere: '' };
+
+function loupe(args: string[], cwd = root) {
+  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd, env, timeout: 60_000 });
+}
+
+function stats(): RunSummary[] {
+  const r = loupe(['stats', '--json', '--root', root]);
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as RunSummary[];
+}
+
+/** A Claude Code transcript of one tool call, in `cwd`, from `start` on (ms), with known usage. */
+function writeTranscript(file: string, sessionId: string, cwd: string, start: number): void {
+  const at = (s: number) => new Date(start + s * 1000).toISOString();
+  const common = { sessionId, cwd, version: '2.0.30', isSidechain: false, userType: 'external' };
+  const records = [
+    { ...common, type: 'user', uuid: 'u1', parentUuid: null, timestamp: at(0), message: { role: 'user', content: 'run the tests' } },
+    {
+      ...common,
+      type: 'assistant',
+      uuid: 'a1',
+      parentUuid: 'u1',
+      timestamp: at(1),
+      message: {
+        id: 'msg_1',
+        model: 'claude-sonnet-4-5-20250929',
+        role: 'assistant',
+        content: [{ type: 'tool_use', id: 'toolu_1', name: 'Bash', input: { command: 'npm test' } }],
+        usage: { input_tokens: 100, output_tokens: 50, cache_read_input_tokens: 2000, cache_creation_input_tokens: 300 },
+      },
+    },
+    { ...common, type: 'user', uuid: 'u2', parentUuid: 'a1', timestamp: at(2), message: { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'ok' }] } },
+  ];
+  fs.writeFileSync(file, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+}
+
+/** Waits until the capture host saw `claude` in the pane's process tree, and returns that entry's metadata. */
+async function agentProcessOf(agentId: string): Promise<Record<string, unknown>> {
+  const logs = fs.readdirSync(path.join(root, '.agent-workspace')).map((t) => path.join(root, '.agent-workspace', t, 'logs', `${agentId}_stream.jsonl`));
+  return waitFor(
+    () => logs.flatMap((f) => readEntries(f)).find((e) => eventOf(e) === 'agent_process')?.metadata as Record<string, unknown> | undefined,
+    30_000,
+    `the agent_process entry of ${agentId}`,
+  );
+}
+
+beforeAll(async () => {
+  base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-links-')));
+  root = path.join(base, 'root');
+  const bin = path.join(base, 'bin');
+  for (const dir of [root, bin]) fs.mkdirSync(dir);
+  for (const name of Object.keys(folders) as (keyof typeof folders)[]) fs.mkdirSync((folders[name] = path.join(base, `project-${name}`)));
+  fs.writeFileSync(path.join(bin, 'claude'), '#!/bin/sh\necho "claude is ready in $(pwd)"\nsleep 600\n', { mode: 0o755 });
+  env = { ...(process.env as Record<string, string>), LOUPE_STATE_DIR: path.join(base, 'state'), PATH: `${bin}:${process.env.PATH}` };
+  // One pane runs `claude` itself; the other runs it under a shell, found only in its process tree.
+  for (const [name, command] of [
+    ['direct', ['claude']],
+    ['nested', ['sh', '-c', 'claude; echo done']],
+  ] as const) {
+    const r = loupe(['run', '--socket', SOCKET, '--root', root, '--name', `pane-${name}`, '--', ...command], folders[name]);
+    expect(r.status, r.stderr).toBe(0);
+  }
+  await agentProcessOf('pane-direct');
+  await agentProcessOf('pane-nested');
+  const sources = path.join(base, 'sources');
+  fs.mkdirSync(sources);
+  const now = Date.now();
+  writeTranscript(path.join(sources, 'direct.jsonl'), 'session-direct', folders.direct, now);
+  writeTranscript(path.join(sources, 'nested.jsonl'), 'session-nested', folders.nested, now);
+  // Same time, another folder; same folder, a day before the run: neither is linked.
+  writeTranscript(path.join(sources, 'elsewhere.jsonl'), 'session-elsewhere', folders.elsewhere, now);
+  writeTranscript(path.join(sources, 'yesterday.jsonl'), 'session-yesterday', folders.direct, now - 86_400_000);
+  const imported = loupe(['import', sources, '--root', root]);
+  expect(imported.status, imported.stderr).toBe(0);
+}, 120_000);
+
+afterAll(async () => {
+  killTmuxServer(SOCKET);
+  await waitForCaptureDaemons(SOCKET);
+  fs.rmSync(base, { recursive: true, force: true });
+});
+
+describe('linking terminal runs to agent transcripts', () => {
+  it('records the claude process the pane runs, with its pid and folder', async () => {
+    const found = await agentProcessOf('pane-nested');
+    expect(found).toMatchObject({ agent: 'claude', cwd: folders.nested, level: 'debug' });
+    expect(found.command).toMatch(/claude$/);
+    expect(found.pid).toBeGreaterThan(1);
+  });
+
+  it('links each pane to the transcript of its folder and time, and no other', () => {
+    const runs = stats();
+    const byAgent = (id: string) => runs.find((r) => r.agentId === id)!;
+    const transcripts = runs.filter((r) => r.agentId.startsWith('claude-'));
+    expect(transcripts.map((r) => r.agentId).sort()).toEqual(['claude-session-direct', 'claude-session-elsewhere', 'claude-session-nested', 'claude-session-yesterday']);
+    for (const name of ['direct', 'nested'] as const) {
+      const pane = byAgent(`pane-${name}`);
+      const transcript = byAgent(`claude-session-${name}`);
+      expect(pane.linked).toEqual([{ taskId: transcript.taskId, agentId: transcript.agentId, run: 1 }]);
+      expect(transcript.linked).toEqual([{ taskId: pane.taskId, agentId: pane.agentId, run: 1 }]);
+      // The terminal run reports the transcript's tokens and cost.
+      expect(pane.tokens).toEqual({ input: 100, output: 50, cacheRead: 2000, cacheWrite: 300 });
+      expect(pane.tokens).toEqual(transcript.tokens);
+      expect(pane.costUsd).toBeGreaterThan(0);
+      expect(pane.costUsd).toBe(transcript.costUsd);
+    }
+    expect(byAgent('claude-session-elsewhere').linked).toEqual([]);
+    expect(byAgent('claude-session-yesterday').linked).toEqual([]);
+  });
+
+  it('shows the link and the linked tokens in the stats table', () => {
+    const table = loupe(['stats', 'pane-direct', '--root', root]).stdout.split('\n');
+    expect(table[0]).toMatch(/ TOKENS +COST +LINKED$/);
+    expect(table[1]).toMatch(/ 2450 +\$\d+\.\d{2,4} +claude-session-direct$/);
+  });
+
+  it('rebuilds the links with loupe reindex', () => {
+    const before = stats();
+    const r = loupe(['reindex', '--root', root]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(stats()).toEqual(before);
+  });
+
+  it('reports the same link and tokens through the MCP get_run_summary tool', async () => {
+    const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, 'mcp', '--root', root, '--socket', SOCKET], env, cwd: root, stderr: 'pipe' });
+    const client = new Client({ name: 'loupe-links-test', version: '0' });
+    await client.connect(transport);
+    try {
+      const result = (await client.callTool({ name: 'get_run_summary', arguments: { agent_id: 'pane-direct' } })) as CallToolResult;
+      expect(result.isError).toBeFalsy();
+      const { runs } = result.structuredContent as { runs: RunSummary[] };
+      const fromStats = stats().find((s) => s.agentId === 'pane-direct')!;
+      expect(runs).toHaveLength(1);
+      expect(runs[0].linked.map((l) => l.agentId)).toEqual(['claude-session-direct']);
+      expect({ linked: runs[0].linked, tokens: runs[0].tokens, costUsd: runs[0].costUsd }).toEqual({
+        linked: fromStats.linked,
+        tokens: fromStats.tokens,
+        costUsd: fromStats.costUsd,
+      });
+    } finally {
+      await client.close();
+    }
+  });
+});
