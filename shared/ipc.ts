@@ -137,6 +137,14 @@ export interface EntriesResult {
   atEnd: boolean;
 }
 
+/**
+ * Where a run's text comes from: `terminal`, what a terminal showed (captured panes, imported
+ * asciicast recordings); `transcript`, an agent's own record (imported Claude Code transcripts
+ * and Codex rollouts).
+ */
+export const SEARCH_SOURCES = ['terminal', 'transcript'] as const;
+export type SearchSource = (typeof SEARCH_SOURCES)[number];
+
 export interface SearchQuery {
   /** Substring (or regex when `regex` is true); empty or absent matches every entry. */
   text?: string;
@@ -147,6 +155,8 @@ export interface SearchQuery {
   levels?: Level[];
   agentId?: string;
   taskId?: string;
+  /** Only terminal runs, or only agent transcripts; absent: both. */
+  source?: SearchSource;
   /** ISO 8601, a date, or a duration before now (`15m`, `2h`, `3d`); inclusive. */
   since?: string;
   until?: string;
@@ -680,6 +690,7 @@ const schemas: { [C in InvokeChannel]: z.ZodType<InvokeArgs<C>> } = {
     limit: z.int().min(0).max(MAX_SEARCH_LIMIT).optional(),
     offset: z.int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
     sort: z.enum(['asc', 'desc']).optional(),
+    source: z.enum(SEARCH_SOURCES).optional(),
   }),
   'index:stats': z.strictObject({ agentId: agentId.optional(), taskId: taskId.optional() }),
   'capture:attach': z.strictObject({

@@ -13,7 +13,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunSummary } from '../../../shared/ipc.js';
+import type { RunSummary, SearchResult } from '../../../shared/ipc.js';
 import { eventOf, killTmuxServer, readEntries, waitFor, waitForCaptureDaemons } from '../capture/test-support.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/loupe.js', import.meta.url));
@@ -145,6 +145,31 @@ describe('linking terminal runs to agent transcripts', () => {
     expect(stats()).toEqual(before);
   });
 
+  it('searches terminal runs or agent transcripts with loupe search --source', async () => {
+    const search = (...args: string[]) => {
+      const r = loupe(['search', ...args, '--root', root, '--json', '--limit', '1000']);
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as SearchResult;
+    };
+    // What the fake claude printed becomes searchable once its line stood still (SPEC §12).
+    await waitFor(() => search('is ready in').total === 2, 30_000, 'the panes\' output to settle');
+    const agents = (r: SearchResult) => [...new Set(r.hits.map((h) => h.agentId))].sort();
+    expect(agents(search('is ready in', '--source', 'terminal'))).toEqual(['pane-direct', 'pane-nested']);
+    expect(search('is ready in', '--source', 'transcript').total).toBe(0);
+    expect(search('run the tests', '--source', 'terminal').total).toBe(0);
+    expect(search('run the tests', '--source', 'transcript').total).toBe(4);
+    // Every entry is in exactly one of the two sources.
+    const all = search('');
+    const terminal = search('', '--source', 'terminal');
+    const transcript = search('', '--source', 'transcript');
+    expect(terminal.total + transcript.total).toBe(all.total);
+    expect(agents(terminal)).toEqual(['pane-direct', 'pane-nested']);
+    expect(agents(transcript).every((a) => a.startsWith('claude-session-'))).toBe(true);
+    const bad = loupe(['search', 'x', '--source', 'screen', '--root', root]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toBe('loupe: unknown source "screen": use one of terminal, transcript\n');
+  });
+
   it('reports the same link and tokens through the MCP get_run_summary tool', async () => {
     const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, 'mcp', '--root', root, '--socket', SOCKET], env, cwd: root, stderr: 'pipe' });
     const client = new Client({ name: 'loupe-links-test', version: '0' });
@@ -161,6 +186,10 @@ describe('linking terminal runs to agent transcripts', () => {
         tokens: fromStats.tokens,
         costUsd: fromStats.costUsd,
       });
+      const searched = (await client.callTool({ name: 'search_logs', arguments: { text: 'run the tests', source: 'transcript' } })) as CallToolResult;
+      expect((searched.structuredContent as { total: number }).total).toBe(4);
+      const terminal = (await client.callTool({ name: 'search_logs', arguments: { text: 'run the tests', source: 'terminal' } })) as CallToolResult;
+      expect((terminal.structuredContent as { total: number }).total).toBe(0);
     } finally {
       await client.close();
     }
