@@ -223,6 +223,34 @@ export interface LinkedRun {
   run: number;
 }
 
+/** A tool call of an agent transcript, as a moment of the transcript run. */
+export interface LinkedToolCall {
+  /** The transcript agent, and the tool call's entry in it. */
+  transcript: AgentRef;
+  seq: number;
+  /** When the agent made the call, µs since the epoch. */
+  time: number;
+  /** The call as the transcript shows it (`Bash npm test`). */
+  text: string;
+}
+
+/**
+ * What an agent's runs are linked to (a `claude`/`codex` pane and the agent's own transcript),
+ * for the replay scrubber: the runs on the other side, and the transcripts' tool calls (for a
+ * terminal run, its transcripts'; for a transcript, its own), oldest first.
+ */
+export interface RunLinks {
+  /** True for an agent transcript (its tool calls are its own), false for a terminal run. */
+  isTranscript: boolean;
+  linked: (AgentRef & { run: number; start: number | null; end: number | null })[];
+  toolCalls: LinkedToolCall[];
+  /** True when there were more tool calls than one reply holds (MAX_LINKED_TOOL_CALLS). */
+  truncated: boolean;
+}
+
+/** Tool calls one `index:links` reply holds at most: a scrubber cannot show more apart. */
+export const MAX_LINKED_TOOL_CALLS = 2000;
+
 export interface StatsQuery {
   agentId?: string;
   taskId?: string;
@@ -462,6 +490,8 @@ export interface Invoke {
   'live:ack': (args: { subscriptionId: string; sequence: number }) => null;
   'index:search': (args: SearchQuery) => SearchResult;
   'index:stats': (args: StatsQuery) => RunSummary[];
+  /** The runs an agent is linked to and their tool calls (terminal run ↔ agent transcript). */
+  'index:links': (args: AgentRef) => RunLinks;
   'capture:attach': (args: AttachRequest) => CaptureStarted;
   'capture:detach': (args: DetachRequest) => null;
   'agent:run': (args: RunAgentRequest) => CaptureStarted;
@@ -517,6 +547,7 @@ export const INVOKE_ACCESS = {
   'live:ack': 'read',
   'index:search': 'read',
   'index:stats': 'read',
+  'index:links': 'read',
   'capture:attach': 'control',
   'capture:detach': 'control',
   'agent:reply': 'control',
@@ -693,6 +724,7 @@ const schemas: { [C in InvokeChannel]: z.ZodType<InvokeArgs<C>> } = {
     source: z.enum(SEARCH_SOURCES).optional(),
   }),
   'index:stats': z.strictObject({ agentId: agentId.optional(), taskId: taskId.optional() }),
+  'index:links': z.strictObject(agentRef),
   'capture:attach': z.strictObject({
     target: tmuxTarget,
     socket: socketName.optional(),

@@ -15,8 +15,10 @@
  * transcript began (two panes running `claude` in one folder each get their own session).
  * Everything here is derived from indexed entries, so `loupe reindex` rebuilds it.
  */
+import { MAX_LINKED_TOOL_CALLS, type AgentRef, type LinkedRun, type LinkedToolCall, type RunLinks } from '../../../shared/ipc.js';
 import { agentOfCommand, type AgentKind } from '../capture/agentProcess.js';
-import type { IndexDb } from './schema.js';
+import { AGENT_TRANSCRIPT_FORMATS } from '../transcripts/session.js';
+import { TYPE_CODES, type IndexDb } from './schema.js';
 
 /** Clock slack between a pane's capture and the agent's own timestamps (same machine, coarse detection). */
 const SLACK_MICROS = 5_000_000;
@@ -130,6 +132,53 @@ function relinkPlace(db: IndexDb, kind: AgentKind, cwd: string): void {
 export interface LinkedRunRow {
   agent: number;
   runSeq: number;
+}
+
+/** A linked run by its names: task, agent and run number (1 for the agent's first). */
+export function nameLinkedRun(db: IndexDb, row: LinkedRunRow): LinkedRun {
+  const names = db.prepare('SELECT a.agent_id AS agentId, t.task_id AS taskId FROM agents a JOIN tasks t ON t.id = a.task WHERE a.id = ?').get(row.agent) as {
+    agentId: string;
+    taskId: string;
+  };
+  const run = db.prepare('SELECT count(*) FROM runs WHERE agent = ? AND first_seq <= ?').pluck().get(row.agent, row.runSeq) as number;
+  return { ...names, run: Math.max(1, run) };
+}
+
+const CONTROL_TYPE = TYPE_CODES.indexOf('control');
+
+/**
+ * What the replay of `ref` links to (the `index:links` channel): the linked runs with their time
+ * spans, and the tool calls of the transcripts involved (a terminal run's linked transcripts, or
+ * a linked transcript itself), oldest first.
+ */
+export function runLinksOf(db: IndexDb, ref: AgentRef): RunLinks {
+  const agent = db
+    .prepare('SELECT a.id FROM agents a JOIN tasks t ON t.id = a.task WHERE a.agent_id = ? AND t.task_id = ?')
+    .pluck()
+    .get(ref.agentId, ref.taskId) as number | undefined;
+  if (agent === undefined) return { isTranscript: false, linked: [], toolCalls: [], truncated: false };
+  const runs = db.prepare('SELECT first_seq AS seq, imported FROM runs WHERE agent = ? ORDER BY first_seq').all(agent) as { seq: number; imported: string | null }[];
+  const isTranscript = runs.some((r) => r.imported !== null && (AGENT_TRANSCRIPT_FORMATS as readonly string[]).includes(r.imported));
+  const rows = runs.flatMap((r) => linkedRuns(db, agent, r.seq));
+  if (rows.length === 0) return { isTranscript, linked: [], toolCalls: [], truncated: false };
+  const span = db.prepare('SELECT start_ts, end_ts FROM runs WHERE agent = ? AND first_seq = ?');
+  const lastTs = db.prepare('SELECT ts FROM entries WHERE agent = ? ORDER BY seq DESC LIMIT 1').pluck();
+  const linked = rows.map((row) => {
+    const s = span.get(row.agent, row.runSeq) as { start_ts: number | null; end_ts: number | null } | undefined;
+    return { root: ref.root, ...nameLinkedRun(db, row), start: s?.start_ts ?? null, end: s?.end_ts ?? ((lastTs.get(row.agent) as number | undefined) ?? null) };
+  });
+  const transcripts = isTranscript ? [{ agent, ref }] : rows.map((row, i) => ({ agent: row.agent, ref: { root: ref.root, taskId: linked[i].taskId, agentId: linked[i].agentId } }));
+  const calls = db.prepare(
+    `SELECT l.seq, l.ts, f.text FROM lines l JOIN lines_fts f ON f.rowid = l.id WHERE l.agent = ? AND l.type = ${CONTROL_TYPE} ORDER BY l.n LIMIT ?`,
+  );
+  const toolCalls: LinkedToolCall[] = [];
+  for (const t of transcripts) {
+    for (const c of calls.all(t.agent, MAX_LINKED_TOOL_CALLS + 1) as { seq: number; ts: number; text: string }[]) {
+      toolCalls.push({ transcript: t.ref, seq: c.seq, time: c.ts, text: c.text });
+    }
+  }
+  toolCalls.sort((a, b) => a.time - b.time);
+  return { isTranscript, linked, toolCalls: toolCalls.slice(0, MAX_LINKED_TOOL_CALLS), truncated: toolCalls.length > MAX_LINKED_TOOL_CALLS };
 }
 
 /** The transcripts linked to a terminal run, or the terminal run linked to a transcript. */

@@ -7,7 +7,7 @@ import { formatTimestamp, LEVELS, type CaptureMethod } from '../../../shared/ent
 import { loadConfig } from '../capture/config.js';
 import { costOf, PRICES, type ModelPrice, type UsageByModel } from '../transcripts/prices.js';
 import type { TokenCounts } from '../transcripts/session.js';
-import { linkedRuns, refreshLinks } from './links.js';
+import { linkedRuns, nameLinkedRun, refreshLinks } from './links.js';
 import type { IndexDb } from './schema.js';
 import type { LinkedRun } from '../../../shared/ipc.js';
 
@@ -168,8 +168,6 @@ export function runSummaries(db: IndexDb, query: StatsQuery = {}): RunSummary[] 
     if (table === undefined) tables.set(root, (table = { ...PRICES, ...loadConfig(root).config.prices }));
     return table;
   };
-  const names = db.prepare('SELECT a.agent_id AS agentId, t.task_id AS taskId FROM agents a JOIN tasks t ON t.id = a.task WHERE a.id = ?');
-  const runNumber = db.prepare('SELECT count(*) FROM runs WHERE agent = ? AND first_seq <= ?').pluck();
   const nextRunOf = db.prepare('SELECT min(first_seq) FROM runs WHERE agent = ? AND first_seq > ?').pluck();
   const summaries: RunSummary[] = [];
   for (const agent of agents) {
@@ -223,7 +221,7 @@ export function runSummaries(db: IndexDb, query: StatsQuery = {}): RunSummary[] 
         lastSequence: run.last_seq ?? t.last_seq,
         tokens: usage === null ? null : sumTokens(usage),
         costUsd: usage === null ? null : costOf(usage, pricesFor(agent.root)),
-        linked: links.map((l) => ({ ...(names.get(l.agent) as { agentId: string; taskId: string }), run: Math.max(1, runNumber.get(l.agent, l.runSeq) as number) })),
+        linked: links.map((l) => nameLinkedRun(db, l)),
       });
     });
   }
