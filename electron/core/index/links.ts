@@ -95,7 +95,6 @@ function relinkPlace(db: IndexDb, kind: AgentKind, cwd: string): void {
   const transcripts = sightings.filter((s) => s.transcript === 1);
   const deleteLink = db.prepare('DELETE FROM run_links WHERE transcript_agent = ? AND transcript_seq = ?');
   const insertLink = db.prepare('INSERT INTO run_links (terminal_agent, terminal_seq, transcript_agent, transcript_seq) VALUES (?, ?, ?, ?)');
-  const lastTs = db.prepare('SELECT ts FROM entries WHERE agent = ? ORDER BY seq DESC LIMIT 1').pluck();
   const spans = new Map<number, RunSpan[]>();
   const spanOf = (agent: number, first: number): [number, number] | null => {
     let runs = spans.get(agent);
@@ -113,7 +112,7 @@ function relinkPlace(db: IndexDb, kind: AgentKind, cwd: string): void {
   for (const t of transcripts) {
     deleteLink.run(t.agent, t.run_seq);
     const t0 = t.ts;
-    const t1 = Math.max(t0, (lastTs.get(t.agent) as number | undefined) ?? t0);
+    const t1 = Math.max(t0, lastEntryTime(db, t.agent) ?? t0);
     let best: { s: Sighting; score: number } | null = null;
     for (const s of terminals) {
       const span = spanOf(s.agent, s.run_seq);
@@ -126,6 +125,11 @@ function relinkPlace(db: IndexDb, kind: AgentKind, cwd: string): void {
     }
     if (best !== null) insertLink.run(best.s.agent, best.s.run_seq, t.agent, t.run_seq);
   }
+}
+
+/** The time of an agent's last indexed entry (µs), null for none. */
+function lastEntryTime(db: IndexDb, agent: number): number | null {
+  return (db.prepare('SELECT ts FROM entries WHERE agent = ? ORDER BY seq DESC LIMIT 1').pluck().get(agent) as number | undefined) ?? null;
 }
 
 /** A run on the other side of a link. */
@@ -162,10 +166,9 @@ export function runLinksOf(db: IndexDb, ref: AgentRef): RunLinks {
   const rows = runs.flatMap((r) => linkedRuns(db, agent, r.seq));
   if (rows.length === 0) return { isTranscript, linked: [], toolCalls: [], truncated: false };
   const span = db.prepare('SELECT start_ts, end_ts FROM runs WHERE agent = ? AND first_seq = ?');
-  const lastTs = db.prepare('SELECT ts FROM entries WHERE agent = ? ORDER BY seq DESC LIMIT 1').pluck();
   const linked = rows.map((row) => {
     const s = span.get(row.agent, row.runSeq) as { start_ts: number | null; end_ts: number | null } | undefined;
-    return { root: ref.root, ...nameLinkedRun(db, row), start: s?.start_ts ?? null, end: s?.end_ts ?? ((lastTs.get(row.agent) as number | undefined) ?? null) };
+    return { root: ref.root, ...nameLinkedRun(db, row), start: s?.start_ts ?? null, end: s?.end_ts ?? lastEntryTime(db, row.agent) };
   });
   const transcripts = isTranscript ? [{ agent, ref }] : rows.map((row, i) => ({ agent: row.agent, ref: { root: ref.root, taskId: linked[i].taskId, agentId: linked[i].agentId } }));
   const calls = db.prepare(
