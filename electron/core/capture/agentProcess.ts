@@ -55,9 +55,11 @@ export function findAgentProcess(rootPid: number): AgentProcess | null {
   const queue = [rootPid];
   for (let seen = 0; seen < queue.length && seen < MAX_PROCESSES; seen++) {
     const pid = queue[seen];
-    const argv = commandLine(pid);
-    const agent = agentOfName(processName(pid)) ?? (argv === null ? null : agentOfCommand(argv));
-    if (agent !== null) return { agent, pid, cwd: workingFolder(pid), command: (argv ?? []).join(' ') };
+    // The name alone settles most processes; only an interpreter's command line says what it runs.
+    const name = processName(pid);
+    const argv = agentOfName(name) !== null || INTERPRETERS.has(name) ? commandLine(pid) : null;
+    const agent = agentOfName(name) ?? (argv === null ? null : agentOfCommand(argv));
+    if (agent !== null) return { agent, pid, cwd: workingFolder(pid), command: (argv ?? [name]).join(' ') };
     queue.push(...childrenOf(pid));
   }
   return null;
