@@ -21,7 +21,7 @@ const SOCKET = `loupe-test-links-${process.pid}`;
 let base: string;
 let root: string;
 let env: Record<string, string>;
-const folders: Record<'direct' | 'nested' | 'elsewhere', string> = { direct: '', nested: '', elsewhere: '' };
+const folders: Record<'direct' | 'nested' | 'elsewhere' | 'codex' | 'attached', string> = { direct: '', nested: '', elsewhere: '', codex: '', attached: '' };
 
 function loupe(args: string[], cwd = root) {
   return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd, env, timeout: 60_000 });
@@ -58,6 +58,22 @@ function writeTranscript(file: string, sessionId: string, cwd: string, start: nu
   fs.writeFileSync(file, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
 }
 
+/** A Codex rollout in `cwd` from `start` on (ms): one shell call and a cumulative token count. */
+function writeRollout(file: string, sessionId: string, cwd: string, start: number): void {
+  const at = (s: number) => new Date(start + s * 1000).toISOString();
+  const records = [
+    { timestamp: at(0), type: 'session_meta', payload: { id: sessionId, timestamp: at(0), cwd, originator: 'codex_cli_rs', cli_version: '0.55.0' } },
+    { timestamp: at(0.5), type: 'turn_context', payload: { cwd, model: 'gpt-5-codex' } },
+    { timestamp: at(1), type: 'response_item', payload: { type: 'function_call', name: 'shell', arguments: '{"command":["make"]}', call_id: 'call_1' } },
+    {
+      timestamp: at(2),
+      type: 'event_msg',
+      payload: { type: 'token_count', info: { total_token_usage: { input_tokens: 12000, cached_input_tokens: 8000, output_tokens: 300, total_tokens: 12300 } } },
+    },
+  ];
+  fs.writeFileSync(file, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+}
+
 /** Waits until the capture host saw `claude` in the pane's process tree, and returns that entry's metadata. */
 async function agentProcessOf(agentId: string): Promise<Record<string, unknown>> {
   const logs = fs.readdirSync(path.join(root, '.agent-workspace')).map((t) => path.join(root, '.agent-workspace', t, 'logs', `${agentId}_stream.jsonl`));
@@ -74,18 +90,26 @@ beforeAll(async () => {
   const bin = path.join(base, 'bin');
   for (const dir of [root, bin]) fs.mkdirSync(dir);
   for (const name of Object.keys(folders) as (keyof typeof folders)[]) fs.mkdirSync((folders[name] = path.join(base, `project-${name}`)));
-  fs.writeFileSync(path.join(bin, 'claude'), '#!/bin/sh\necho "claude is ready in $(pwd)"\nsleep 600\n', { mode: 0o755 });
+  for (const agent of ['claude', 'codex']) fs.writeFileSync(path.join(bin, agent), `#!/bin/sh\necho "${agent} is ready in $(pwd)"\nsleep 600\n`, { mode: 0o755 });
   env = { ...(process.env as Record<string, string>), LOUPE_STATE_DIR: path.join(base, 'state'), PATH: `${bin}:${process.env.PATH}` };
   // One pane runs `claude` itself; the other runs it under a shell, found only in its process tree.
   for (const [name, command] of [
     ['direct', ['claude']],
     ['nested', ['sh', '-c', 'claude; echo done']],
+    ['codex', ['codex']],
   ] as const) {
     const r = loupe(['run', '--socket', SOCKET, '--root', root, '--name', `pane-${name}`, '--', ...command], folders[name]);
     expect(r.status, r.stderr).toBe(0);
   }
+  // A pane Loupe did not start, already running claude, captured from now on by `loupe attach`.
+  const paneId = spawnSync('tmux', ['-L', SOCKET, 'new-session', '-d', '-P', '-F', '#{pane_id}', '-c', folders.attached, path.join(bin, 'claude')], { encoding: 'utf8', env }).stdout.trim();
+  await waitFor(() => spawnSync('tmux', ['-L', SOCKET, 'capture-pane', '-p', '-t', paneId], { encoding: 'utf8' }).stdout.includes('is ready'), 30_000, 'claude in the pane to attach');
+  const attached = loupe(['attach', '--socket', SOCKET, '--root', root, '--name', 'pane-attached', paneId]);
+  expect(attached.status, attached.stderr).toBe(0);
   await agentProcessOf('pane-direct');
+  await agentProcessOf('pane-attached');
   await agentProcessOf('pane-nested');
+  await agentProcessOf('pane-codex');
   const sources = path.join(base, 'sources');
   fs.mkdirSync(sources);
   const now = Date.now();
@@ -94,6 +118,10 @@ beforeAll(async () => {
   // Same time, another folder; same folder, a day before the run: neither is linked.
   writeTranscript(path.join(sources, 'elsewhere.jsonl'), 'session-elsewhere', folders.elsewhere, now);
   writeTranscript(path.join(sources, 'yesterday.jsonl'), 'session-yesterday', folders.direct, now - 86_400_000);
+  // The codex pane's rollout is linked to it; a Claude transcript of its folder is not (another agent).
+  writeRollout(path.join(sources, 'rollout.jsonl'), 'rollout-codex', folders.codex, now);
+  writeTranscript(path.join(sources, 'other-agent.jsonl'), 'session-other-agent', folders.codex, now);
+  writeTranscript(path.join(sources, 'attached.jsonl'), 'session-attached', folders.attached, now);
   const imported = loupe(['import', sources, '--root', root]);
   expect(imported.status, imported.stderr).toBe(0);
 }, 120_000);
@@ -110,14 +138,29 @@ describe('linking terminal runs to agent transcripts', () => {
     expect(found).toMatchObject({ agent: 'claude', cwd: folders.nested, level: 'debug' });
     expect(found.command).toMatch(/claude$/);
     expect(found.pid).toBeGreaterThan(1);
+    // Started entries name the pane's folder: the command's for `loupe run`, the pane's for `loupe attach`.
+    const startedOf = (agentId: string) =>
+      fs
+        .readdirSync(path.join(root, '.agent-workspace'))
+        .flatMap((t) => readEntries(path.join(root, '.agent-workspace', t, 'logs', `${agentId}_stream.jsonl`)))
+        .find((e) => eventOf(e) === 'started')?.metadata;
+    expect(startedOf('pane-direct')).toMatchObject({ cwd: folders.direct });
+    expect(startedOf('pane-attached')).toMatchObject({ cwd: folders.attached, attached: true });
   });
 
   it('links each pane to the transcript of its folder and time, and no other', () => {
     const runs = stats();
     const byAgent = (id: string) => runs.find((r) => r.agentId === id)!;
     const transcripts = runs.filter((r) => r.agentId.startsWith('claude-'));
-    expect(transcripts.map((r) => r.agentId).sort()).toEqual(['claude-session-direct', 'claude-session-elsewhere', 'claude-session-nested', 'claude-session-yesterday']);
-    for (const name of ['direct', 'nested'] as const) {
+    expect(transcripts.map((r) => r.agentId).sort()).toEqual([
+      'claude-session-attached',
+      'claude-session-direct',
+      'claude-session-elsewhere',
+      'claude-session-nested',
+      'claude-session-other-agent',
+      'claude-session-yesterday',
+    ]);
+    for (const name of ['direct', 'nested', 'attached'] as const) {
       const pane = byAgent(`pane-${name}`);
       const transcript = byAgent(`claude-session-${name}`);
       expect(pane.linked).toEqual([{ taskId: transcript.taskId, agentId: transcript.agentId, run: 1 }]);
@@ -130,6 +173,18 @@ describe('linking terminal runs to agent transcripts', () => {
     }
     expect(byAgent('claude-session-elsewhere').linked).toEqual([]);
     expect(byAgent('claude-session-yesterday').linked).toEqual([]);
+    expect(byAgent('claude-session-other-agent').linked).toEqual([]);
+  });
+
+  it('links a codex pane to the Codex rollout of its folder, with the rollout\'s tokens', () => {
+    const runs = stats();
+    const pane = runs.find((r) => r.agentId === 'pane-codex')!;
+    const rollout = runs.find((r) => r.agentId === 'codex-rollout-codex')!;
+    expect(pane.linked).toEqual([{ taskId: rollout.taskId, agentId: rollout.agentId, run: 1 }]);
+    expect(rollout.linked.map((l) => l.agentId)).toEqual(['pane-codex']);
+    // Codex's input_tokens include the cached ones, which are priced once, as cacheRead.
+    expect(pane.tokens).toEqual({ input: 4000, output: 300, cacheRead: 8000, cacheWrite: 0 });
+    expect(pane.costUsd).toBe(rollout.costUsd);
   });
 
   it('shows the link and the linked tokens in the stats table', () => {
@@ -152,19 +207,19 @@ describe('linking terminal runs to agent transcripts', () => {
       return JSON.parse(r.stdout) as SearchResult;
     };
     // What the fake claude printed becomes searchable once its line stood still (SPEC §12).
-    await waitFor(() => search('is ready in').total === 2, 30_000, 'the panes\' output to settle');
+    await waitFor(() => search('is ready in').total >= 3, 30_000, 'the panes\' output to settle');
     const agents = (r: SearchResult) => [...new Set(r.hits.map((h) => h.agentId))].sort();
-    expect(agents(search('is ready in', '--source', 'terminal'))).toEqual(['pane-direct', 'pane-nested']);
+    expect(agents(search('is ready in', '--source', 'terminal'))).toEqual(['pane-codex', 'pane-direct', 'pane-nested']);
     expect(search('is ready in', '--source', 'transcript').total).toBe(0);
     expect(search('run the tests', '--source', 'terminal').total).toBe(0);
-    expect(search('run the tests', '--source', 'transcript').total).toBe(4);
+    expect(search('run the tests', '--source', 'transcript').total).toBe(6);
     // Every entry is in exactly one of the two sources.
     const all = search('');
     const terminal = search('', '--source', 'terminal');
     const transcript = search('', '--source', 'transcript');
     expect(terminal.total + transcript.total).toBe(all.total);
-    expect(agents(terminal)).toEqual(['pane-direct', 'pane-nested']);
-    expect(agents(transcript).every((a) => a.startsWith('claude-session-'))).toBe(true);
+    expect(agents(terminal)).toEqual(['pane-attached', 'pane-codex', 'pane-direct', 'pane-nested']);
+    expect(agents(transcript).every((a) => a.startsWith('claude-session-') || a === 'codex-rollout-codex')).toBe(true);
     const bad = loupe(['search', 'x', '--source', 'screen', '--root', root]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toBe('loupe: unknown source "screen": use one of terminal, transcript\n');
@@ -187,7 +242,7 @@ describe('linking terminal runs to agent transcripts', () => {
         costUsd: fromStats.costUsd,
       });
       const searched = (await client.callTool({ name: 'search_logs', arguments: { text: 'run the tests', source: 'transcript' } })) as CallToolResult;
-      expect((searched.structuredContent as { total: number }).total).toBe(4);
+      expect((searched.structuredContent as { total: number }).total).toBe(6);
       const terminal = (await client.callTool({ name: 'search_logs', arguments: { text: 'run the tests', source: 'terminal' } })) as CallToolResult;
       expect((terminal.structuredContent as { total: number }).total).toBe(0);
     } finally {
