@@ -18,6 +18,7 @@
 import { MAX_LINKED_TOOL_CALLS, type AgentRef, type LinkedRun, type LinkedToolCall, type RunLinks } from '../../../shared/ipc.js';
 import { agentOfCommand, type AgentKind } from '../capture/agentProcess.js';
 import { AGENT_TRANSCRIPT_FORMATS } from '../transcripts/session.js';
+import type { Statement } from 'better-sqlite3';
 import { TYPE_CODES, type IndexDb } from './schema.js';
 
 /** Clock slack between a pane's capture and the agent's own timestamps (same machine, coarse detection). */
@@ -29,7 +30,11 @@ interface Sighting {
   transcript: number;
   kind: AgentKind;
   cwd: string;
+  /** When the agent was seen: a terminal's started or agent_process entry, a transcript's start. */
   ts: number;
+  /** The run's time span: a terminal run's start to its end (far future while it runs), a transcript's first to last entry. */
+  run_start: number;
+  run_end: number;
 }
 
 interface RunSpan {
@@ -39,97 +44,119 @@ interface RunSpan {
   terminated: number;
 }
 
-/**
- * Rebuilds an agent's sightings from its events and runs, then the links of every transcript in
- * the folders they name (before and after). Call inside the transaction that refreshed its runs.
- */
-export function refreshLinks(db: IndexDb, agent: number): void {
-  const places = new Map<string, { kind: AgentKind; cwd: string }>();
-  const remember = (kind: AgentKind, cwd: string) => places.set(`${kind}\0${cwd}`, { kind, cwd });
-  for (const old of db.prepare('SELECT DISTINCT kind, cwd FROM agent_sightings WHERE agent = ?').all(agent) as Sighting[]) remember(old.kind, old.cwd);
-  db.prepare('DELETE FROM agent_sightings WHERE agent = ?').run(agent);
-  const insert = db.prepare('INSERT INTO agent_sightings (agent, run_seq, transcript, kind, cwd, ts) VALUES (?, ?, ?, ?, ?, ?)');
-  for (const s of sightingsOf(db, agent)) {
-    insert.run(s.agent, s.run_seq, s.transcript, s.kind, s.cwd, s.ts);
-    remember(s.kind, s.cwd);
-  }
-  // The agent's own links go first: a transcript whose folder changed must not keep its old link.
-  db.prepare('DELETE FROM run_links WHERE transcript_agent = ? OR terminal_agent = ?').run(agent, agent);
-  for (const { kind, cwd } of places.values()) relinkPlace(db, kind, cwd);
+/** Prepared statements per database: links are refreshed once per indexed agent, many times in a reindex. */
+const statements = new WeakMap<IndexDb, Map<string, Statement>>();
+
+function statement(db: IndexDb, sql: string): Statement {
+  let cached = statements.get(db);
+  if (cached === undefined) statements.set(db, (cached = new Map()));
+  let prepared = cached.get(sql);
+  if (prepared === undefined) cached.set(sql, (prepared = db.prepare(sql)));
+  return prepared;
 }
 
-/** An agent's sightings, read from its system events (started, agent_process). */
+/** A terminal run still going has no end yet. */
+const OPEN_END = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Rebuilds an agent's sightings from its events and runs, then the links that may have changed:
+ * its own transcripts', and those of the transcripts its terminal runs overlap or were linked to.
+ * Call inside the transaction that refreshed its runs. The work is bounded by the sightings near
+ * the agent in folder and time, so a reindex of many sessions in one folder stays linear.
+ */
+export function refreshLinks(db: IndexDb, agent: number): void {
+  const relink = new Map<string, Sighting>();
+  const add = (t: Sighting) => relink.set(`${t.agent}:${t.run_seq}`, t);
+  const transcriptSighting = statement(db, 'SELECT * FROM agent_sightings WHERE agent = ? AND run_seq = ? AND transcript = 1');
+  // The transcripts linked to this agent's runs until now, wherever they are.
+  for (const link of statement(db, 'SELECT transcript_agent AS agent, transcript_seq AS seq FROM run_links WHERE terminal_agent = ?').all(agent) as { agent: number; seq: number }[]) {
+    const t = transcriptSighting.get(link.agent, link.seq) as Sighting | undefined;
+    if (t !== undefined) add(t);
+  }
+  statement(db, 'DELETE FROM run_links WHERE transcript_agent = ? OR terminal_agent = ?').run(agent, agent);
+  statement(db, 'DELETE FROM agent_sightings WHERE agent = ?').run(agent);
+  const insert = statement(db, 
+    'INSERT INTO agent_sightings (agent, run_seq, transcript, kind, cwd, ts, run_start, run_end) VALUES (@agent, @run_seq, @transcript, @kind, @cwd, @ts, @run_start, @run_end)',
+  );
+  const overlapping = statement(db, 
+    `SELECT * FROM agent_sightings WHERE kind = @kind AND cwd = @cwd AND transcript = 1
+     AND run_start <= @run_end + ${SLACK_MICROS} AND run_end >= @run_start - ${SLACK_MICROS}`,
+  );
+  for (const s of sightingsOf(db, agent)) {
+    insert.run(s);
+    if (s.transcript === 1) add(s);
+    else for (const t of overlapping.all(s) as Sighting[]) add(t);
+  }
+  for (const t of relink.values()) relinkTranscript(db, t);
+}
+
+/** An agent's sightings, read from its system events (started, agent_process) and runs. */
 function sightingsOf(db: IndexDb, agent: number): Sighting[] {
-  const runs = db.prepare('SELECT first_seq FROM runs WHERE agent = ? ORDER BY first_seq').pluck().all(agent) as number[];
-  const runOf = (seq: number) => runs.filter((first) => first <= seq).pop() ?? runs[0] ?? 1;
+  const runs = statement(db, 'SELECT first_seq, start_ts, end_ts, terminated FROM runs WHERE agent = ? ORDER BY first_seq').all(agent) as RunSpan[];
+  const runOf = (seq: number) => runs.filter((r) => r.first_seq <= seq).pop() ?? runs[0];
   const events = db
     .prepare(`SELECT seq, ts, event, metadata FROM events WHERE agent = ? AND event IN ('started', 'agent_process') ORDER BY seq`)
     .all(agent) as { seq: number; ts: number; event: string; metadata: string }[];
   const out: Sighting[] = [];
   const startedCwd = new Map<number, string>();
+  const lastTs = lastEntryTime(db, agent);
   for (const ev of events) {
     const meta = JSON.parse(ev.metadata) as Record<string, unknown>;
     const run = runOf(ev.seq);
+    if (run === undefined || run.start_ts === null) continue;
     const cwd = typeof meta.cwd === 'string' && meta.cwd !== '' ? meta.cwd : null;
+    const base = { agent, run_seq: run.first_seq, ts: ev.ts };
     if (ev.event === 'started') {
-      if (cwd !== null) startedCwd.set(run, cwd);
       if (cwd === null) continue;
+      startedCwd.set(run.first_seq, cwd);
       if (meta.imported === 'claude' || meta.imported === 'codex') {
-        out.push({ agent, run_seq: run, transcript: 1, kind: meta.imported, cwd, ts: ev.ts });
-      } else if (meta.imported === undefined && typeof meta.command === 'string') {
-        const kind = agentOfCommand(meta.command.split(' '));
-        if (kind !== null) out.push({ agent, run_seq: run, transcript: 0, kind, cwd, ts: ev.ts });
+        // One run per transcript: it spans from its start to its last entry.
+        out.push({ ...base, transcript: 1, kind: meta.imported, cwd, run_start: run.start_ts, run_end: Math.max(run.start_ts, lastTs ?? run.start_ts) });
+        continue;
       }
+      const kind = meta.imported === undefined && typeof meta.command === 'string' ? agentOfCommand(meta.command.split(' ')) : null;
+      if (kind !== null) out.push({ ...base, transcript: 0, kind, cwd, ...terminalSpan(runs, run) });
     } else if (meta.agent === 'claude' || meta.agent === 'codex') {
-      const where = cwd ?? startedCwd.get(run);
-      if (where !== undefined) out.push({ agent, run_seq: run, transcript: 0, kind: meta.agent, cwd: where, ts: ev.ts });
+      const where = cwd ?? startedCwd.get(run.first_seq);
+      if (where !== undefined) out.push({ ...base, transcript: 0, kind: meta.agent, cwd: where, ...terminalSpan(runs, run) });
     }
   }
   return out;
 }
 
-/** Recomputes the link of every transcript of `kind` in `cwd`. */
-function relinkPlace(db: IndexDb, kind: AgentKind, cwd: string): void {
-  const sightings = db.prepare('SELECT * FROM agent_sightings WHERE kind = ? AND cwd = ?').all(kind, cwd) as Sighting[];
-  const terminals = sightings.filter((s) => s.transcript === 0);
-  const transcripts = sightings.filter((s) => s.transcript === 1);
-  const deleteLink = db.prepare('DELETE FROM run_links WHERE transcript_agent = ? AND transcript_seq = ?');
-  const insertLink = db.prepare('INSERT INTO run_links (terminal_agent, terminal_seq, transcript_agent, transcript_seq) VALUES (?, ?, ?, ?)');
-  const spans = new Map<number, RunSpan[]>();
-  const spanOf = (agent: number, first: number): [number, number] | null => {
-    let runs = spans.get(agent);
-    if (runs === undefined) {
-      runs = db.prepare('SELECT first_seq, start_ts, end_ts, terminated FROM runs WHERE agent = ? ORDER BY first_seq').all(agent) as RunSpan[];
-      spans.set(agent, runs);
-    }
-    const i = runs.findIndex((r) => r.first_seq === first);
-    const run = runs[i];
-    if (run === undefined || run.start_ts === null) return null;
-    const next = runs[i + 1]?.start_ts ?? null;
-    const end = run.terminated === 1 && run.end_ts !== null ? run.end_ts : (next ?? Number.MAX_SAFE_INTEGER);
-    return [run.start_ts, end];
-  };
-  for (const t of transcripts) {
-    deleteLink.run(t.agent, t.run_seq);
-    const t0 = t.ts;
-    const t1 = Math.max(t0, lastEntryTime(db, t.agent) ?? t0);
-    let best: { s: Sighting; score: number } | null = null;
-    for (const s of terminals) {
-      const span = spanOf(s.agent, s.run_seq);
-      if (span === null) continue;
-      // The run and the transcript overlap, and the agent process was there before the transcript ended.
-      if (t0 > span[1] + SLACK_MICROS || t1 < span[0] - SLACK_MICROS || t1 < s.ts - SLACK_MICROS) continue;
-      // Prefer the agent that appeared last before the transcript began, then the first after it.
-      const score = s.ts <= t0 + SLACK_MICROS ? t0 - s.ts : Number.MAX_SAFE_INTEGER / 2 + (s.ts - t0);
-      if (best === null || score < best.score) best = { s, score };
-    }
-    if (best !== null) insertLink.run(best.s.agent, best.s.run_seq, t.agent, t.run_seq);
+/** A terminal run's span: to its terminated entry, else to the next run's start, else open. */
+function terminalSpan(runs: RunSpan[], run: RunSpan): { run_start: number; run_end: number } {
+  const next = runs[runs.indexOf(run) + 1]?.start_ts ?? null;
+  const end = run.terminated === 1 && run.end_ts !== null ? run.end_ts : (next ?? OPEN_END);
+  return { run_start: run.start_ts!, run_end: end };
+}
+
+/**
+ * Links one transcript to the terminal run of its agent and folder that overlaps it and whose
+ * agent was seen there before the transcript ended: the one seen last before the transcript
+ * began, else the first seen after.
+ */
+function relinkTranscript(db: IndexDb, t: Sighting): void {
+  statement(db, 'DELETE FROM run_links WHERE transcript_agent = ? AND transcript_seq = ?').run(t.agent, t.run_seq);
+  const candidates = db
+    .prepare(
+      `SELECT * FROM agent_sightings WHERE kind = @kind AND cwd = @cwd AND transcript = 0
+       AND ts <= @run_end + ${SLACK_MICROS} AND run_start <= @run_end + ${SLACK_MICROS} AND run_end >= @run_start - ${SLACK_MICROS}`,
+    )
+    .all(t) as Sighting[];
+  let best: { s: Sighting; score: number } | null = null;
+  for (const s of candidates) {
+    const score = s.ts <= t.run_start + SLACK_MICROS ? t.run_start - s.ts : OPEN_END / 2 + (s.ts - t.run_start);
+    if (best === null || score < best.score) best = { s, score };
+  }
+  if (best !== null) {
+    statement(db, 'INSERT INTO run_links (terminal_agent, terminal_seq, transcript_agent, transcript_seq) VALUES (?, ?, ?, ?)').run(best.s.agent, best.s.run_seq, t.agent, t.run_seq);
   }
 }
 
 /** The time of an agent's last indexed entry (µs), null for none. */
 function lastEntryTime(db: IndexDb, agent: number): number | null {
-  return (db.prepare('SELECT ts FROM entries WHERE agent = ? ORDER BY seq DESC LIMIT 1').pluck().get(agent) as number | undefined) ?? null;
+  return (statement(db, 'SELECT ts FROM entries WHERE agent = ? ORDER BY seq DESC LIMIT 1').pluck().get(agent) as number | undefined) ?? null;
 }
 
 /** A run on the other side of a link. */

@@ -126,9 +126,18 @@ CREATE TABLE runs (
   imported TEXT
 );
 CREATE INDEX runs_by_agent ON runs (agent, first_seq);
-CREATE TABLE agent_sightings (agent INTEGER NOT NULL, run_seq INTEGER NOT NULL, transcript INTEGER NOT NULL, kind TEXT NOT NULL, cwd TEXT NOT NULL, ts INTEGER NOT NULL);
-CREATE INDEX agent_sightings_by_agent ON agent_sightings (agent);
-CREATE INDEX agent_sightings_by_place ON agent_sightings (kind, cwd);
+CREATE TABLE agent_sightings (
+  agent INTEGER NOT NULL,
+  run_seq INTEGER NOT NULL,
+  transcript INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  cwd TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  run_start INTEGER NOT NULL,
+  run_end INTEGER NOT NULL
+);
+CREATE INDEX agent_sightings_by_agent ON agent_sightings (agent, run_seq);
+CREATE INDEX agent_sightings_by_place ON agent_sightings (kind, cwd, transcript, run_end);
 CREATE TABLE run_links (
   terminal_agent INTEGER NOT NULL,
   terminal_seq INTEGER NOT NULL,
