@@ -12,9 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunSummary, SearchResult } from '../../../shared/ipc.js';
 import { eventOf, killTmuxServer, readEntries, waitFor, waitForCaptureDaemons } from '../capture/test-support.js';
+import { refreshRuns, runSummaries } from './runs.js';
+import { openIndexDb, type IndexDb } from './schema.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/loupe.js', import.meta.url));
 const SOCKET = `loupe-test-links-${process.pid}`;
@@ -248,5 +250,85 @@ describe('linking terminal runs to agent transcripts', () => {
     } finally {
       await client.close();
     }
+  });
+});
+
+/**
+ * Which run a transcript goes to when several could: system events written straight into a real
+ * index (as the indexer stores them), then the same refresh the indexer runs.
+ */
+describe('choosing the terminal run of a transcript', () => {
+  const S = 1_000_000;
+  const T0 = 1_800_000_000 * S;
+  let dir: string;
+  let db: IndexDb;
+  let nextId = 1;
+  const agents: number[] = [];
+
+  function agent(name: string, events: [number, string, Record<string, unknown>][], lastTs?: number): number {
+    const id = Number(db.prepare("INSERT INTO agents (task, agent_id) VALUES (1, ?)").run(name).lastInsertRowid);
+    events.forEach(([ts, event, meta], i) => db.prepare('INSERT INTO events (agent, seq, ts, event, gap, metadata) VALUES (?, ?, ?, ?, NULL, ?)').run(id, i + 1, ts, event, JSON.stringify({ event, ...meta })));
+    const last = lastTs ?? events.at(-1)![0];
+    db.prepare('INSERT INTO entries (id, agent, seq, ts, type, level, file, offset, length) VALUES (?, ?, ?, ?, 0, 0, 0, 0, 1)').run(nextId++, id, events.length + 1, last);
+    agents.push(id);
+    return id;
+  }
+  const pane = (name: string, start: number, end: number | null, seen: number[]) =>
+    agent(name, [
+      [start, 'started', { command: 'bash', cwd: '/src/app' }],
+      ...seen.map((t, i): [number, string, Record<string, unknown>] => [t, 'agent_process', { agent: 'claude', pid: 100 + i, cwd: '/src/app' }]),
+      ...(end === null ? [] : [[end, 'terminated', { exit_status: 0 }] as [number, string, Record<string, unknown>]]),
+    ]);
+  const transcript = (name: string, start: number, end: number) => agent(name, [[start, 'started', { imported: 'claude', command: 'claude', cwd: '/src/app' }]], end);
+  const linkedOf = (name: string) => runSummaries(db, { agentId: name })[0].linked.map((l) => l.agentId);
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-links-choice-'));
+    db = openIndexDb(path.join(dir, 'index.sqlite'));
+    db.prepare("INSERT INTO roots (id, path) VALUES (1, ?)").run(dir);
+    db.prepare("INSERT INTO tasks (id, root, task_id) VALUES (1, 1, 'TASK-20260101-000000-00000000')").run();
+    agents.length = 0;
+  });
+  afterEach(() => {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gives each of two panes in one folder the session its agent started', () => {
+    pane('left', T0, null, [T0 + 1 * S]);
+    pane('right', T0 + 60 * S, null, [T0 + 61 * S]);
+    transcript('claude-a', T0 + 3 * S, T0 + 300 * S);
+    transcript('claude-b', T0 + 63 * S, T0 + 300 * S);
+    db.transaction(() => agents.forEach((a) => refreshRuns(db, a)))();
+    expect([linkedOf('left'), linkedOf('right')]).toEqual([['claude-a'], ['claude-b']]);
+  });
+
+  it('links the same way whichever side is indexed first', () => {
+    pane('left', T0, null, [T0 + 1 * S]);
+    pane('right', T0 + 60 * S, null, [T0 + 61 * S]);
+    transcript('claude-a', T0 + 3 * S, T0 + 300 * S);
+    transcript('claude-b', T0 + 63 * S, T0 + 300 * S);
+    db.transaction(() => [...agents].reverse().forEach((a) => refreshRuns(db, a)))();
+    expect([linkedOf('left'), linkedOf('right')]).toEqual([['claude-a'], ['claude-b']]);
+  });
+
+  it('links no transcript that began after the pane ended, nor one that ended before its agent appeared', () => {
+    pane('ended', T0, T0 + 30 * S, [T0 + 1 * S]);
+    pane('late', T0 + 100 * S, null, [T0 + 200 * S]);
+    transcript('claude-after', T0 + 60 * S, T0 + 90 * S);
+    transcript('claude-before-agent', T0 + 110 * S, T0 + 150 * S);
+    db.transaction(() => agents.forEach((a) => refreshRuns(db, a)))();
+    expect([linkedOf('ended'), linkedOf('late'), linkedOf('claude-after'), linkedOf('claude-before-agent')]).toEqual([[], [], [], []]);
+  });
+
+  it('moves a link when the pane it pointed to no longer overlaps (its run ended)', () => {
+    const left = pane('left', T0, null, [T0 + 1 * S]);
+    transcript('claude-a', T0 + 100 * S, T0 + 200 * S);
+    db.transaction(() => agents.forEach((a) => refreshRuns(db, a)))();
+    expect(linkedOf('left')).toEqual(['claude-a']);
+    // The pane's run turns out to have ended before the session began.
+    db.prepare('INSERT INTO events (agent, seq, ts, event, gap, metadata) VALUES (?, 10, ?, ?, NULL, ?)').run(left, T0 + 50 * S, 'terminated', JSON.stringify({ event: 'terminated', exit_status: 0 }));
+    db.transaction(() => refreshRuns(db, left))();
+    expect(linkedOf('claude-a')).toEqual([]);
   });
 });
