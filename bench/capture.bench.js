@@ -1,7 +1,8 @@
 // Capture benchmarks (SPEC §10), against the real capture daemon (`loupe daemon`, a separate
 // process, as `loupe run` starts it) on a private tmux server:
 // - throughput and lost lines of a `seq` burst, beside `tmux pipe-pane 'cat >> file'` measured in
-//   the same run, RUNS times each (the machines we bench on are shared: the spread is printed),
+//   the same run (both started alike: a pane blocked on `read`, the pipe or capture attached, then
+//   one keystroke), RUNS times each (the machines we bench on are shared: the spread is printed),
 //   and the CPU time the daemon spent on a burst beside the tmux server's for the same burst: when
 //   the daemon needs less CPU than tmux, capture keeps up with tmux wherever a second core is free;
 //   when it gets no core of its own (a loaded machine), the wall-clock ratio shows that instead;
@@ -127,13 +128,21 @@ try {
   // Throughput: the same `seq` burst through `pipe-pane 'cat >> file'` and through Loupe.
   const baseline = { mbs: [], lps: [], tmuxCpu: [] };
   const loupe = { mbs: [], lps: [], lost: [], cpu: [], ownCpu: [] };
+  // Both sides start the same way: the pane blocks on `read`; once the pipe or the capture is
+  // attached, a first keystroke makes it print `ready` and block again; once `ready` is on disk
+  // (the output flows), a second keystroke releases the burst, and the clock runs from that
+  // keystroke to the burst's last line on disk.
+  const burst = (tail) => `read attached; echo ready; read go; seq 1 ${LINES}; ${tail}`;
+  const release = (target) => tmux('send-keys', '-t', target, 'Enter');
   for (let run = 0; run < RUNS; run++) {
     const baselineFile = path.join(base, `baseline-${run}.txt`);
-    tmux('new-window', '-d', '-n', `baseline-${run}`, `tmux wait-for bench-go-${run}; seq 1 ${LINES}; sleep 100000`);
-    tmux('pipe-pane', '-O', '-t', `baseline-${run}`, `cat >> ${baselineFile}`);
-    tmux('wait-for', '-S', `bench-go-${run}`);
+    const pane = tmux('new-window', '-d', '-P', '-F', '#{pane_id}', '-n', `baseline-${run}`, 'sh', '-c', burst('sleep 100000')).trim();
+    tmux('pipe-pane', '-O', '-t', pane, `cat >> ${baselineFile}`);
+    release(pane);
+    await waitFor(() => tailText(baselineFile, 64).includes('ready'), 60_000);
     const tmuxCpu0 = cpuTicks(tmuxServerPid, false);
     const b0 = performance.now();
+    release(pane);
     await waitFor(() => tailText(baselineFile, 64).endsWith(`\n${LINES}\r\n`), 300_000);
     const baselineSecs = (performance.now() - b0) / 1000;
     baseline.tmuxCpu.push((cpuTicks(tmuxServerPid, false) - tmuxCpu0) / 100);
@@ -143,20 +152,13 @@ try {
     baseline.mbs.push(bytes / baselineSecs / 1e6);
     baseline.lps.push(LINES / baselineSecs);
 
-    // A burst in a running capture, as the baseline's is in a piped pane: the command prints
-    // `ready`, and once that is in the log (the daemon converts this pane) it is let go.
-    const started = await runAgent({
-      root,
-      socket,
-      name: `throughput-${run}`,
-      command: ['sh', '-c', `echo ready; tmux -L ${socket} wait-for bench-burst-${run}; seq 1 ${LINES}; sleep 0.5`],
-      startHost: false,
-    });
+    const started = await runAgent({ root, socket, name: `throughput-${run}`, command: ['sh', '-c', burst('sleep 0.5')], startHost: false });
+    release(started.paneId);
     await waitFor(() => tailText(started.logFile).includes('"content":"ready\\r"'), 60_000);
     const cpu0 = daemonCpu();
     const ownCpu0 = daemonOwnCpu();
-    tmux('wait-for', '-S', `bench-burst-${run}`);
     const l0 = performance.now();
+    release(started.paneId);
     await waitFor(() => tailText(started.logFile).includes(`"content":"${LINES}\\r"`), 600_000);
     const loupeSecs = (performance.now() - l0) / 1000;
     loupe.cpu.push((daemonCpu() - cpu0) / 100);

@@ -5,7 +5,6 @@
 // on the plain-line set and on a redraw-heavy set (an Ink-style spinner and a streamed reply,
 // LOUPE_BENCH_REDRAW_MB, default a quarter of the plain set).
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { row, header } from './report.js';
@@ -144,7 +143,6 @@ function parseOnly() {
 generate();
 generateRedraw();
 header();
-row('load average before', os.loadavg().map((l) => l.toFixed(2)).join(' '), `${os.cpus().length} CPUs`);
 const base = parseOnly();
 const baseMBs = base.bytes / 1e6 / base.seconds;
 const plain = indexOnce(out);
@@ -160,4 +158,3 @@ const redraw = indexOnce(redrawOut);
 const redrawNoScreen = indexOnce(redrawOut, { screenLines: false });
 row(`index throughput (${(redraw.bytes / 1e6).toFixed(0)} MB redraw-heavy JSONL)`, `${(redraw.bytes / 1e6 / redraw.seconds).toFixed(1)} MB/s`, `one line per entry: ${(redrawNoScreen.bytes / 1e6 / redrawNoScreen.seconds).toFixed(1)} MB/s`);
 row('  lines kept (redraw-heavy)', `${redraw.lines} screen lines`, `${redrawNoScreen.lines} lines, one per entry`);
-row('load average after', os.loadavg().map((l) => l.toFixed(2)).join(' '), `${os.cpus().length} CPUs`);

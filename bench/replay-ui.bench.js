@@ -2,7 +2,7 @@
 // run), measured in Chromium against a real `loupe serve`: a click at a random point of a replay
 // pane's scrubber, until the seek has landed and the pane has painted two frames after it
 // (backend keyframe + delta, one serialized screen over the WebSocket, reset + write in xterm.js).
-// Keyframes are built once beforehand, as the first seek to the end of a run does.
+// Keyframes are built once beforehand, as indexing makes them.
 // Baseline in the same run: replaying from the start to the same points, headless in Node.
 // LOUPE_BENCH_REPLAY_UI_MB sets the log size (default 1024 MB, as the issue asks);
 // LOUPE_BENCH_REPLAY_UI_SEEKS the random seeks (default 30); LOUPE_BENCH_REPLAY_UI_BASELINE the
@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { header, percentile, row } from './report.js';
-import { seekReplay } from '../dist/electron/core/replay/seek.js';
+import { seekReplay, updateKeyframes } from '../dist/electron/core/replay/seek.js';
 import { random } from '../dist/electron/core/replay/test-support.js';
 import { writeSyntheticRun } from './synthetic-run.js';
 
@@ -21,6 +21,8 @@ const MB = Number(process.env.LOUPE_BENCH_REPLAY_UI_MB ?? 1024);
 const SEEKS = Number(process.env.LOUPE_BENCH_REPLAY_UI_SEEKS ?? 30);
 const BASELINE = Number(process.env.LOUPE_BENCH_REPLAY_UI_BASELINE ?? 3);
 const GOAL_MS = 100;
+/** How long any step may take before the bench gives up: a busy server is measured, not a crash. */
+const SLOW_SERVER_TIMEOUT_MS = 15 * 60_000;
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = path.join(here, 'out', `replay-ui-${MB}mb`);
@@ -49,24 +51,34 @@ async function serve() {
 
 header();
 writeSyntheticRun(log, { megabytes: MB, seed: 3, terminated: true });
-// Build the keyframes once (a seek to the end does, as the app's first "Replay" click would).
+// Build the keyframes once, as indexing does (loupe reindex, the backends' index worker).
 let t = performance.now();
-(await seekReplay(log, { end: true })).dispose();
-row('replay-ui: keyframe build (first seek to end)', `${((performance.now() - t) / 1000).toFixed(1)} s`, `${MB} MB log`);
+await updateKeyframes(log);
+row('replay-ui: keyframe build while indexing', `${((performance.now() - t) / 1000).toFixed(1)} s`, `${MB} MB log`);
 
 const server = await serve();
 const browser = await chromium.launch({ executablePath: process.env.LOUPE_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
 const seeks = [];
 const seqs = [];
+/** Runs one step of getting the pane ready, and reports how long the server made it wait. */
+async function step(what, action) {
+  const started = performance.now();
+  await action();
+  row(`replay-ui: ${what}`, `${((performance.now() - started) / 1000).toFixed(1)} s`, `${MB} MB log`);
+}
 try {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  await page.goto(server.url);
-  await page.locator(`.agent-row[data-agent="${agentId}"]`).click();
+  // A server busy with a big run answers slowly: that is a figure to report, not a failure.
+  page.setDefaultTimeout(SLOW_SERVER_TIMEOUT_MS);
+  await step('first page load', () => page.goto(server.url, { timeout: SLOW_SERVER_TIMEOUT_MS }));
   const pane = page.locator(`.pane[data-agent="${agentId}"]`);
-  await pane.getByRole('button', { name: 'Replay' }).click();
+  await step('agent listed and opened', () => page.locator(`.agent-row[data-agent="${agentId}"]`).click());
   const bar = pane.locator('.replay-bar');
-  await bar.locator('.scrubber-svg').waitFor({ timeout: 600_000 });
-  await page.waitForFunction(() => document.querySelector('.replay-bar')?.getAttribute('data-seeking') === 'false', null, { timeout: 600_000 });
+  await step('replay ready (scrubber drawn, first seek done)', async () => {
+    await pane.getByRole('button', { name: 'Replay' }).click();
+    await bar.locator('.scrubber-svg').waitFor();
+    await page.waitForFunction(() => document.querySelector('.replay-bar')?.getAttribute('data-seeking') === 'false');
+  });
   const box = await bar.locator('.scrubber').boundingBox();
   const r = random(11);
   for (let i = 0; i < SEEKS; i++) {
@@ -78,7 +90,7 @@ try {
         document.querySelector('.replay-bar')?.getAttribute('data-seeking') === 'false' &&
         new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true)))),
       null,
-      { polling: 'raf', timeout: 60_000 },
+      { polling: 'raf' },
     );
     seeks.push(performance.now() - start);
     seqs.push(Number(await bar.getAttribute('data-seq')));
@@ -100,3 +112,4 @@ for (const seq of seqs.slice(0, BASELINE)) {
 const base = `from start: p50 ${percentile(baseline, 50).toFixed(0)} ms`;
 row(`replay-ui: seek in Chromium p50 (${MB} MB run)`, `${p50.toFixed(1)} ms`, base, `<= ${GOAL_MS} ms`, p50 <= GOAL_MS);
 row(`replay-ui: seek in Chromium p99 (${SEEKS} seeks)`, `${p99.toFixed(1)} ms`, base, `<= ${GOAL_MS} ms`, p99 <= GOAL_MS);
+row('replay-ui: slowest seek', `${Math.max(...seeks).toFixed(1)} ms`, '');

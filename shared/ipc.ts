@@ -140,7 +140,7 @@ export interface EntriesResult {
 /**
  * Where a run's text comes from: `terminal`, what a terminal showed (captured panes, imported
  * asciicast recordings); `transcript`, an agent's own record (imported Claude Code transcripts
- * and Codex rollouts).
+ * and stream-json logs, Codex rollouts).
  */
 export const SEARCH_SOURCES = ['terminal', 'transcript'] as const;
 export type SearchSource = (typeof SEARCH_SOURCES)[number];

@@ -1,10 +1,10 @@
 /**
  * The `loupe` CLI: a thin layer over electron/core. Each command lives in commands/<name>.ts
- * and registers itself on the program.
+ * and registers itself on the program; only the command being run is loaded.
  */
 import { Command, CommanderError } from 'commander';
 import { isUserError } from './errors.js';
-import { commands } from './commands/index.js';
+import { commandsFor } from './commands/index.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('loupe')
@@ -12,7 +12,7 @@ export async function main(argv: string[]): Promise<number> {
     .version('0.1.0')
     .showHelpAfterError('(run `loupe help <command>` for its options)')
     .exitOverride();
-  for (const register of commands) register(program);
+  for (const register of await commandsFor(argv)) register(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

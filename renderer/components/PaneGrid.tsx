@@ -41,7 +41,7 @@ export function PaneGrid() {
   }
 
   return (
-    <div className="pane-grid" ref={gridRef} data-columns={columns} data-rows={rows} style={{ gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))`, gridTemplateRows: `repeat(${rows}, minmax(0, 1fr))` }}>
+    <div className="pane-grid" ref={gridRef} style={{ gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))`, gridTemplateRows: `repeat(${rows}, minmax(0, 1fr))` }}>
       {panes.map((pane) => (
         <TerminalPane key={pane.key} pane={pane} visible={shown.has(pane.key)} order={visible.findIndex((p) => p.key === pane.key)} />
       ))}

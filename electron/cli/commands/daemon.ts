@@ -3,7 +3,9 @@
  *
  * Runs the capture host for each socket in the foreground: converts pane spools into JSONL and
  * supervises captures (dead pipes, ended panes, resizes, a dead tmux server). `loupe run` and
- * `loupe attach` start one in the background (with --exit-when-idle) when none runs.
+ * `loupe attach` start one in the background (with --exit-when-idle) when none runs. Beside
+ * capture, in a worker thread, it imports the agents' sessions into the roots it captures into
+ * (core/transcripts/backgroundImport.ts).
  */
 import { Command } from 'commander';
 import { collectSocket, SOCKET_HELP } from './socket-option.js';
@@ -16,12 +18,13 @@ interface DaemonCommandOptions {
 export function registerDaemon(program: Command): void {
   program
     .command('daemon')
-    .description('run the capture host and supervisor in the foreground (started automatically by run/attach)')
+    .description('run the capture host and supervisor, and import agent sessions, in the foreground (started automatically by run/attach)')
     .option('--socket <name...>', `${SOCKET_HELP}; repeat for several servers`, collectSocket)
     .option('--exit-when-idle', 'exit once there is nothing left to capture')
     .action(async (options: DaemonCommandOptions) => {
       const { CaptureHost } = await import('../../core/capture/capture-host.js');
       const { DEFAULT_SOCKET_NAME } = await import('../../core/capture/tmux.js');
+      const { startBackgroundImport } = await import('../../core/transcripts/importThread.js');
       const log = (message: string) => process.stderr.write(`${new Date().toISOString()} loupe daemon: ${message}\n`);
       const sockets = options.socket ?? [DEFAULT_SOCKET_NAME];
       const hosts = sockets.map((socketName) => {
@@ -34,11 +37,14 @@ export function registerDaemon(program: Command): void {
       });
       const running = new Set<InstanceType<typeof CaptureHost>>();
       let keepAlive: NodeJS.Timeout | null = null;
+      let imports: ReturnType<typeof startBackgroundImport> | null = null;
       const stop = async (host: InstanceType<typeof CaptureHost>, why: string) => {
         if (!running.delete(host)) return;
         log(`${why}; stopping`);
         await host.dispose();
-        if (running.size === 0 && keepAlive !== null) clearInterval(keepAlive);
+        if (running.size > 0) return;
+        if (keepAlive !== null) clearInterval(keepAlive);
+        await imports?.dispose();
       };
       for (const host of hosts) {
         if (await host.start()) running.add(host);
@@ -51,5 +57,10 @@ export function registerDaemon(program: Command): void {
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));
       log(`capturing on socket(s) ${[...running].map((h) => h.tmux.socketName).join(', ')} (pid ${process.pid})`);
+      try {
+        imports = startBackgroundImport({ sockets: [...running].map((h) => h.tmux.socketName), log });
+      } catch (err) {
+        log(`cannot start the background import: ${(err as Error).message}`);
+      }
     });
 }

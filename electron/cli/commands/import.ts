@@ -1,15 +1,13 @@
 /**
- * `loupe import [PATH...] [--root DIR]`: imports Claude Code transcripts, Codex rollouts and
- * asciicast recordings (files, or folders searched for `.jsonl` and `.cast` files) into runs
- * under the root (core/transcripts/importer.ts). With no PATH it imports from the agents' homes:
+ * `loupe import [PATH...] [--root DIR]`: imports Claude Code transcripts, Claude stream-json logs,
+ * Codex rollouts and asciicast recordings (files, or folders searched for `.jsonl` and `.cast`
+ * files) into runs under the root (core/transcripts/importer.ts). With no PATH it imports from the agents' homes:
  * `~/.claude/projects` and `$CODEX_HOME/sessions` (`~/.codex/sessions`).
  *
  * Prints one line per session: the agent id, then what was imported. Unreadable lines are
  * reported on stderr with their line numbers. Exit status 1 when a file could not be imported.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Command } from 'commander';
 import { checkRootFolder } from '../../core/log/paths.js';
 import { UserError } from '../errors.js';
@@ -17,20 +15,19 @@ import { UserError } from '../errors.js';
 /** Unreadable lines listed per file; the rest are counted. */
 const MAX_LISTED_CORRUPT_LINES = 5;
 
-/** Where the agents keep their sessions, for `loupe import` without a PATH. */
-export function defaultSourceHomes(env: NodeJS.ProcessEnv = process.env): string[] {
-  const home = os.homedir();
-  return [path.join(home, '.claude', 'projects'), path.join(env.CODEX_HOME ?? path.join(home, '.codex'), 'sessions')];
-}
-
 export function registerImport(program: Command): void {
   program
     .command('import')
-    .description('import Claude Code transcripts, Codex rollouts and asciicast recordings as runs')
+    .description('import Claude Code transcripts, Claude stream-json logs, Codex rollouts and asciicast recordings as runs')
     .argument('[paths...]', 'files or folders (default: ~/.claude/projects and $CODEX_HOME/sessions)')
     .option('--root <dir>', 'the folder holding .agent-workspace/', '.')
     .action(async (paths: string[], options: { root: string }) => {
       checkRootFolder(options.root);
+      const [{ defaultSourceHomes, importFile, sourceFiles, ImportError }, { withImportLock }, { rootClassifier }] = await Promise.all([
+        import('../../core/transcripts/importer.js'),
+        import('../../core/transcripts/importLock.js'),
+        import('../../core/capture/classify.js'),
+      ]);
       const explicit = paths.length > 0;
       const targets = explicit ? paths : defaultSourceHomes().filter((home) => fs.existsSync(home));
       for (const target of targets) {
@@ -40,10 +37,11 @@ export function registerImport(program: Command): void {
         process.stderr.write(`loupe: nothing to import: neither ${defaultSourceHomes().join(' nor ')} exists; pass the files or folders to import\n`);
         return;
       }
-      const [{ importFile, sourceFiles, ImportError }, { rootClassifier }] = await Promise.all([
-        import('../../core/transcripts/importer.js'),
-        import('../../core/capture/classify.js'),
-      ]);
+      let waitReported = false;
+      const reportWait = () => {
+        if (!waitReported) process.stderr.write(`loupe: waiting for another import into ${options.root} to finish\n`);
+        waitReported = true;
+      };
       const classifier = rootClassifier(options.root);
       let failed = 0;
       for (const target of targets) {
@@ -52,7 +50,7 @@ export function registerImport(program: Command): void {
         for (const file of files) {
           let result;
           try {
-            result = importFile(options.root, file, classifier);
+            result = await withImportLock(options.root, () => importFile(options.root, file, classifier), { onWait: reportWait });
           } catch (err) {
             if (!(err instanceof ImportError)) throw err;
             // In a folder, files of other kinds are passed over; a file named on the command line must import.

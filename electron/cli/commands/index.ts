@@ -1,21 +1,37 @@
-/** Every `loupe` command, in the order `loupe --help` lists them. */
+/**
+ * Every `loupe` command, in the order `loupe --help` lists them. Each is loaded only when it is
+ * run (or when help lists them all), so a command pays only for the modules it needs at start.
+ */
 import type { Command } from 'commander';
-import { registerAttach } from './attach.js';
-import { registerDaemon } from './daemon.js';
-import { registerDemo } from './demo.js';
-import { registerDetach } from './detach.js';
-import { registerExport } from './export.js';
-import { registerImport } from './import.js';
-import { registerLs } from './ls.js';
-import { registerMcp } from './mcp.js';
-import { registerReindex } from './reindex.js';
-import { registerReplay } from './replay.js';
-import { registerRun } from './run.js';
-import { registerScreen } from './screen.js';
-import { registerSearch } from './search.js';
-import { registerServe } from './serve.js';
-import { registerStats } from './stats.js';
-import { registerTail } from './tail.js';
-import { registerWait } from './wait.js';
 
-export const commands: ((program: Command) => void)[] = [registerRun, registerAttach, registerDetach, registerDaemon, registerLs, registerWait, registerDemo, registerTail, registerSearch, registerStats, registerReindex, registerImport, registerServe, registerMcp, registerExport, registerScreen, registerReplay];
+type Register = (program: Command) => void;
+
+export const commandLoaders: Record<string, () => Promise<Register>> = {
+  run: async () => (await import('./run.js')).registerRun,
+  attach: async () => (await import('./attach.js')).registerAttach,
+  detach: async () => (await import('./detach.js')).registerDetach,
+  daemon: async () => (await import('./daemon.js')).registerDaemon,
+  ls: async () => (await import('./ls.js')).registerLs,
+  wait: async () => (await import('./wait.js')).registerWait,
+  demo: async () => (await import('./demo.js')).registerDemo,
+  tail: async () => (await import('./tail.js')).registerTail,
+  search: async () => (await import('./search.js')).registerSearch,
+  stats: async () => (await import('./stats.js')).registerStats,
+  reindex: async () => (await import('./reindex.js')).registerReindex,
+  import: async () => (await import('./import.js')).registerImport,
+  serve: async () => (await import('./serve.js')).registerServe,
+  mcp: async () => (await import('./mcp.js')).registerMcp,
+  export: async () => (await import('./export.js')).registerExport,
+  screen: async () => (await import('./screen.js')).registerScreen,
+  replay: async () => (await import('./replay.js')).registerReplay,
+};
+
+/**
+ * The commands to register for `argv`: only the one being run, or all of them for help, a bare
+ * `loupe` and an unknown name (so commander lists them and suggests the nearest).
+ */
+export async function commandsFor(argv: string[]): Promise<Register[]> {
+  const name = argv[2];
+  const names = name !== undefined && Object.hasOwn(commandLoaders, name) ? [name] : Object.keys(commandLoaders);
+  return Promise.all(names.map((n) => commandLoaders[n]!()));
+}

@@ -7,15 +7,13 @@ import { parseTimestamp } from '../../../shared/entry.js';
 import { checkRootFolder } from '../../core/log/paths.js';
 import type { Workspace, WorkspaceAgent } from '../../core/workspace/list.js';
 import { collectSocket } from './socket-option.js';
+import { collect } from '../repeatable.js';
 
 interface LsOptions {
   root?: string[];
   socket?: string[];
   json?: boolean;
 }
-
-/** Repeatable options; no commander default, so `--help` does not print `(default: [])`. */
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerLs(program: Command): void {
   program

@@ -5,14 +5,12 @@
 import type { Command } from 'commander';
 import { checkRootFolder } from '../../core/log/paths.js';
 import { collectSocket } from './socket-option.js';
+import { collect } from '../repeatable.js';
 
 interface McpOptions {
   root?: string[];
   socket?: string[];
 }
-
-/** Repeatable; no commander default, so `--help` does not print `(default: [])`. */
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerMcp(program: Command): void {
   program

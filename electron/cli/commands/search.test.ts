@@ -102,6 +102,7 @@ describe('loupe search / stats / reindex', () => {
     const r = loupe('reindex', '--root', root);
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/reindexed .*index\.sqlite: 5 entries from 1 files/);
+    expect(r.stderr).toMatch(/keyframes of 1 agents: /);
     fs.rmSync(index);
     expect(JSON.parse(loupe('search', '', '--root', root, '--json').stdout).total).toBe(5);
   });

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { ENTRY_TYPES, LEVELS, type EntryType, type Level } from '../../../shared/entry.js';
 import { SEARCH_SOURCES, type SearchSource } from '../../../shared/ipc.js';
-import type { Indexer } from '../../core/index/indexer.js';
+import type { FreshIndex } from '../../core/index/freshIndex.js';
 import type { SearchHit } from '../../core/search/query.js';
 import { checkRootFolder } from '../../core/log/paths.js';
 import { UserError } from '../errors.js';
@@ -67,7 +67,7 @@ async function runSearch(text: string, options: SearchCommandOptions): Promise<v
   const { searchIndex } = await import('../../core/search/query.js');
   const indexer = await openFreshIndex(options.root);
   try {
-    const result = withIndexErrors(indexer, () =>
+    const result = await withIndexErrors(indexer, () =>
       searchIndex(indexer.db, {
         text,
         regex: options.regex === true,
@@ -131,18 +131,18 @@ function oneLine(text: string): string {
  * Checks `root`, opens its index and indexes whatever is pending, so results are fresh.
  * Shared by `loupe search` and `loupe stats`.
  */
-export async function openFreshIndex(root: string): Promise<Indexer> {
+export async function openFreshIndex(root: string): Promise<FreshIndex> {
   checkRoot(root);
-  const { Indexer } = await import('../../core/index/indexer.js');
-  const indexer = new Indexer(root);
-  withIndexErrors(indexer, () => indexer.indexPending());
-  return indexer;
+  const { FreshIndex } = await import('../../core/index/freshIndex.js');
+  const index = new FreshIndex(root);
+  await withIndexErrors(index, () => index.indexPending());
+  return index;
 }
 
 /** Turns SQLite corruption into an error that says how to fix it. */
-export function withIndexErrors<T>(indexer: Indexer, work: () => T): T {
+export async function withIndexErrors<T>(indexer: FreshIndex, work: () => T | Promise<T>): Promise<T> {
   try {
-    return work();
+    return await work();
   } catch (err) {
     const code = (err as { code?: string }).code ?? '';
     if (code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_NOTADB')) {

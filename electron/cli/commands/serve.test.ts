@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createWorld, readEntries, waitFor, type TestWorld } from '../../core/capture/test-support.js';
+import { listAgentLogs } from '../../core/log/paths.js';
 
 const LOUPE = path.resolve('bin/loupe.js');
 
@@ -33,11 +34,11 @@ function loupeRun(name: string, command: string[]): string {
 }
 
 /** Starts `loupe serve` (under `ulimit -n` when given) and resolves once it printed its URL. */
-async function startServe(openFiles?: number): Promise<ChildProcess> {
+async function startServe(openFiles?: number, env: NodeJS.ProcessEnv = process.env): Promise<ChildProcess> {
   const serve = [process.execPath, LOUPE, 'serve', '--port', '0', '--root', world.root, '--socket', world.socket, '--allow-control'];
   const child =
     openFiles === undefined
-      ? spawn(serve[0], serve.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: process.env })
+      ? spawn(serve[0], serve.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env })
       : spawn('sh', ['-c', `ulimit -n ${openFiles} && exec "$@"`, 'sh', ...serve], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -132,4 +133,17 @@ describe('loupe serve under descriptor exhaustion (W6)', () => {
     reader.ws.close();
     expect(server.exitCode).toBeNull();
   }, 90_000);
+});
+
+describe('loupe serve and background import', () => {
+  it("imports a Codex session run in its root that is written while it serves", async () => {
+    const codexHome = path.join(world.stateDir, '..', 'codex');
+    server = await startServe(undefined, { ...process.env, HOME: path.join(world.stateDir, '..', 'home'), CODEX_HOME: codexHome, LOUPE_IMPORT_INTERVAL_MS: '100' });
+    const rollout = path.join(codexHome, 'sessions', '2025', '11', '02', 'rollout-2025-11-02T10-00-00-x.jsonl');
+    fs.mkdirSync(path.dirname(rollout), { recursive: true });
+    const fixture = fs.readFileSync(path.resolve('electron/core/transcripts/fixtures/codex-rollout.jsonl'), 'utf8');
+    fs.writeFileSync(rollout, fixture.replaceAll('/home/dev/api', world.root));
+    const agents = await waitFor(() => listAgentLogs(world.root).map((l) => l.agentId).join(' '), 20_000, 'the rollout in the root');
+    expect(agents).toBe('codex-019a4b2c-1d2e-7f30-8a4b-5c6d7e8f9a0b');
+  });
 });

@@ -27,7 +27,7 @@ export function registerStats(program: Command): void {
       const query = target === undefined ? {} : isTaskId(target) ? { taskId: target } : { agentId: checkAgentId(target) };
       const indexer = await openFreshIndex(options.root);
       try {
-        const runs = withIndexErrors(indexer, () => runSummaries(indexer.db, query));
+        const runs = await withIndexErrors(indexer, () => runSummaries(indexer.db, query));
         // As `tail`, `screen` and `export` do: an agent or task that is not there is a usage error.
         if (target !== undefined && runs.length === 0) {
           throw new UserError(`no agent or task ${JSON.stringify(target)} under ${indexer.root}; run \`loupe ls --root ${options.root}\` to list them`);

@@ -9,6 +9,7 @@ import type { ControlChannel, Push, PushChannel, Transport } from '../../../shar
 import { checkSocketName } from '../../../shared/entry.js';
 import { callChannel } from './dispatch.js';
 import { startCaptureDaemons } from './captureDaemons.js';
+import { startBackgroundImport, type BackgroundImportThread } from '../transcripts/importThread.js';
 import { createHandlers, type ApiClient, type ApiContext, type Handlers } from './handlers.js';
 import { watchAttention } from './attentionWatch.js';
 import { LiveFeed } from './liveFeed.js';
@@ -28,8 +29,9 @@ export interface BackendOptions {
   /** Replaces the real services (tests). */
   services?: BackendServices;
   /**
-   * Index continuously in this process and make sure every socket with captures has its capture
-   * daemon (the app and `loupe serve` do; tests do not). Capture itself never runs here.
+   * Index continuously in this process, import the agents' sessions in the background, and make
+   * sure every socket with captures has its capture daemon (the app and `loupe serve` do; tests
+   * do not). Capture itself never runs here.
    */
   embedded?: boolean;
   /** Diagnostics from the embedded services. */
@@ -92,6 +94,15 @@ export function startBackend(options: BackendOptions): Backend {
     // A state folder it cannot create (no HOME, no permission) is reported, never a crash.
     void startCaptureDaemons(sockets, log).catch((err: Error) => log(`cannot start the capture daemons: ${err.message}`));
   }
+  // The agents' own sessions keep coming into the open roots (in a worker thread).
+  let imports: BackgroundImportThread | null = null;
+  if (options.embedded) {
+    try {
+      imports = startBackgroundImport({ roots, log });
+    } catch (err) {
+      log(`cannot start the background import: ${(err as Error).message}`);
+    }
+  }
   // Open the indexes now when embedded, so indexing starts without waiting for a first search.
   let disposed = false;
   // A backend disposed at once (the port was taken) closes the index under this first pass: no news.
@@ -146,7 +157,7 @@ export function startBackend(options: BackendOptions): Backend {
       clearInterval(poll);
       attention?.dispose();
       for (const c of [...clients]) c.close();
-      await indexes.dispose();
+      await Promise.all([indexes.dispose(), imports?.dispose()]);
     },
   };
 }

@@ -6,6 +6,7 @@ import { ensureLogsDir, newTaskId, streamPath } from '../log/paths.js';
 import { LogWriter } from '../log/writer.js';
 import type { RootErrorLine } from '../index/indexThread.js';
 import { waitFor } from '../capture/test-support.js';
+import { KEYFRAME_INTERVAL_BYTES, KeyframeStore } from '../replay/keyframes.js';
 import { RootIndexes } from './rootIndexes.js';
 
 let root: string;
@@ -53,6 +54,17 @@ describe('RootIndexes with watch (the app, loupe serve)', () => {
       clearInterval(tick);
     }
     expect(longestGap).toBeLessThan(1000);
+  }, 120_000);
+
+  it('makes the replay keyframes of the output it indexes, so a first seek finds them', async () => {
+    const w = writer('long');
+    const line = 'y'.repeat(100);
+    for (let i = 0; i < (3 * KEYFRAME_INTERVAL_BYTES) / 100; i++) w.append({ type: 'stdout', content: `${i} \u001b[32m${line}\u001b[0m\r\n` });
+    w.closeSync();
+    indexes = new RootIndexes([root], { watch: true });
+    expect((await indexes.search({ text: 'yyy' })).total).toBeGreaterThan(0);
+    const store = () => KeyframeStore.forLog({ root, taskId, agentId: 'long', file: streamPath(root, taskId, 'long') });
+    await waitFor(() => store().list().length >= 2, 60_000, 'keyframes made by the index worker');
   }, 120_000);
 
   it('reports new error lines of live agents, but not the ones already there when it started', async () => {

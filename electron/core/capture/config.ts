@@ -14,7 +14,8 @@
  *     "rules": [{ "name": "deploy-confirm", "pattern": "^Deploy to production\\?", "near": "cursor" }]
  *   },
  *   "rotateBytes": 104857600,
- *   "prices": { "my-model": { "input": 1, "output": 4, "cacheRead": 0.1, "cacheWrite": 1.25 } }
+ *   "prices": { "my-model": { "input": 1, "output": 4, "cacheRead": 0.1, "cacheWrite": 1.25 } },
+ *   "importTranscripts": true
  * }
  * ```
  *
@@ -66,6 +67,8 @@ export interface LoupeConfig {
   redact?: { patterns: string[] };
   /** Prices per model (US dollars per million tokens) over Loupe's table (transcripts/prices.ts). */
   prices?: Record<string, ModelPrice>;
+  /** Whether background import brings the agents' sessions into this root (default true; transcripts/backgroundImport.ts). */
+  importTranscripts?: boolean;
 }
 
 /** A loaded config and where it came from (null: no file, built-in defaults). */
@@ -136,6 +139,7 @@ export function parseConfig(text: string, file: string): LoupeConfig {
     ...(parsed.rotateBytes !== undefined && { rotateBytes: parsed.rotateBytes }),
     ...(parsed.redact !== undefined && { redact: { patterns: parsed.redact.patterns ?? [] } }),
     ...(parsed.prices !== undefined && { prices: parsed.prices }),
+    ...(parsed.importTranscripts !== undefined && { importTranscripts: parsed.importTranscripts }),
   };
 }
 
@@ -224,6 +228,7 @@ function buildSchema({ z }: Zod) {
         }),
       )
       .optional(),
+    importTranscripts: z.boolean('must be true or false').optional(),
   });
 }
 

@@ -81,3 +81,17 @@ function gunzipHead(file: string): Buffer {
 export function readGzipped(file: string): Buffer {
   return zlib.gunzipSync(fs.readFileSync(file));
 }
+
+/** What a checkpoint remembers of its file when it was last read to its end. */
+export interface SeenFile {
+  dev: number;
+  ino: number;
+  gz: number;
+  size: number;
+  mtime_ms: number;
+}
+
+/** Whether `disk` is the file `seen` describes, unchanged since it was read to its end. */
+export function isUnchanged(seen: SeenFile, disk: DiskFile): boolean {
+  return seen.dev === disk.dev && seen.ino === disk.ino && seen.size === disk.size && seen.mtime_ms === disk.mtimeMs && seen.gz === Number(disk.gz);
+}

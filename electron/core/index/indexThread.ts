@@ -3,11 +3,9 @@
  * what is pending before a query, hears the error lines it made final, and starts it again if it
  * dies. Only long-running backends use it; the CLI indexes in its own thread.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { AgentErrorLine } from './indexer.js';
+import { workerModule } from '../workers.js';
 
 export type ToIndexWorker = { kind: 'pending'; id: number } | { kind: 'stop' };
 
@@ -63,7 +61,7 @@ export class IndexThread {
 
   private start(): Promise<void> {
     if (this.ready !== null) return this.ready;
-    const worker = new Worker(workerFile(), { workerData: { roots: this.roots } });
+    const worker = new Worker(workerModule(import.meta.url, 'indexWorker.js'), { workerData: { roots: this.roots } });
     this.worker = worker;
     this.ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (message: FromIndexWorker) => {
@@ -107,17 +105,4 @@ export class IndexThread {
     if (err === null) waiter.resolve();
     else waiter.reject(err);
   }
-}
-
-/**
- * The worker's compiled module. Next to this one in the build; when this module runs from the
- * TypeScript sources (the unit tests), the build's copy (`npm test` builds first).
- */
-function workerFile(): URL {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.js')) return new URL('./indexWorker.js', import.meta.url);
-  const repo = path.resolve(path.dirname(here), '../../..');
-  const built = path.join(repo, 'dist', path.relative(repo, path.dirname(here)), 'indexWorker.js');
-  if (!fs.existsSync(built)) throw new Error(`the index worker is not built (${built}); run \`npm run build\``);
-  return new URL(`file://${built}`);
 }

@@ -4,6 +4,8 @@
  * of output never delays a live push or a request on the serving thread. See `indexThread.ts`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { AgentLog } from '../log/paths.js';
+import { updateKeyframes } from '../replay/seek.js';
 import { Indexer, type IndexStats } from './indexer.js';
 import type { FromIndexWorker, RootErrorLine, ToIndexWorker } from './indexThread.js';
 
@@ -23,7 +25,28 @@ for (const root of roots) {
 const startedAt = Date.now() * 1000;
 
 function news(indexer: Indexer, stats: IndexStats): RootErrorLine[] {
+  keyframesDue(stats.changedAgents);
   return stats.errorLines.filter((l) => l.time >= startedAt).map((l) => ({ ...l, root: indexer.root }));
+}
+
+/** Agents whose keyframes are queued to be extended; one agent's are made at a time, between passes. */
+const keyframesQueued = new Set<string>();
+let keyframesMade = Promise.resolve();
+
+/** Extends the keyframes of agents with new output, so a first seek into them is fast (SPEC §7). */
+function keyframesDue(logs: AgentLog[]): void {
+  for (const log of logs) {
+    if (keyframesQueued.has(log.file)) continue;
+    keyframesQueued.add(log.file);
+    keyframesMade = keyframesMade.then(async () => {
+      keyframesQueued.delete(log.file);
+      try {
+        await updateKeyframes(log);
+      } catch (err) {
+        send({ kind: 'log', message: `keyframes of ${log.file}: ${(err as Error).message}` });
+      }
+    });
+  }
 }
 
 for (const indexer of indexers) {

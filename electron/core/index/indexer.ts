@@ -22,7 +22,8 @@ import {
   type LogEntry,
 } from '../../../shared/entry.js';
 import { listAgentLogs, rotatedFiles, workspaceDir, type AgentLog } from '../log/paths.js';
-import { headHash, readGzipped, statLogFile, type DiskFile } from './fileIdentity.js';
+import { headHash, isUnchanged, readGzipped, statLogFile, type DiskFile } from './fileIdentity.js';
+import { SETTLE_MARGIN_US } from './freshIndex.js';
 import { refreshRuns } from './runs.js';
 import { deleteIndexFiles, indexPath, openIndexDb, type IndexDb } from './schema.js';
 import { compileClassifier, loadClassifierFactory, type ClassifierFactory } from '../capture/classify.js';
@@ -45,12 +46,6 @@ const NUDGE_WINDOW_US = 1_000_000;
  * Later passes add little and leave merging to FTS5's automerge.
  */
 const MERGE_AFTER_BYTES = 32 * 1024 * 1024;
-/**
- * A pass that finds no new output settles the screen lines that stood still until this long ago:
- * an entry is stamped when capture reads it and lands in the log soon after, so output older than
- * this is on disk, and settling now makes the same lines a rebuild would make at the next entry.
- */
-const SETTLE_MARGIN_US = 3_000_000;
 /** Corrupt lines reported per indexing pass; the rest are only counted. */
 const MAX_REPORTED_CORRUPT_LINES = 100;
 /** How often `watch()` looks for changes when file-system events are missed. */
@@ -78,6 +73,8 @@ export interface IndexStats {
   elapsedMs: number;
   /** Error and fatal screen lines this pass made final, per agent (the backend's live error notices). */
   errorLines: AgentErrorLine[];
+  /** The agents whose logs had new or rewritten output in this pass (their keyframes are due). */
+  changedAgents: AgentLog[];
 }
 
 /** An error line that became final, and whose it is. */
@@ -192,6 +189,7 @@ export class Indexer {
       removedFiles: 0,
       elapsedMs: 0,
       errorLines: [],
+      changedAgents: [],
     };
     const seen = new Set<number>();
     for (const log of listAgentLogs(this.root)) {
@@ -223,7 +221,7 @@ export class Indexer {
     this.db.prepare("INSERT INTO lines_fts (lines_fts) VALUES ('optimize')").run();
   }
 
-  /** Lines still on a screen that has been quiet long enough become screen lines (SPEC §12: output idle). */
+  /** Lines still on a screen that has been quiet for SETTLE_MARGIN_US become screen lines (SPEC §12: output idle). */
   private settleQuietScreens(now = Date.now() * 1000): void {
     const quietUntil = now - SETTLE_MARGIN_US;
     for (const agent of this.lineStatements.settling.pluck().all(quietUntil) as number[]) {
@@ -351,9 +349,11 @@ export class Indexer {
       stats.removedFiles++;
     }
     let eventsChanged = plan.gone.length > 0;
+    const before = { entries: stats.entries, truncated: stats.truncatedFiles };
     for (const work of plan.work) {
       if (this.indexFile(agent, work, stats)) eventsChanged = true;
     }
+    if (stats.entries > before.entries || stats.truncatedFiles > before.truncated) stats.changedAgents.push(log);
     if (eventsChanged) this.db.transaction(() => refreshRuns(this.db, agent)).immediate();
   }
 
@@ -364,9 +364,7 @@ export class Indexer {
     const claimed = new Set<number>();
     const changed: DiskFile[] = [];
     for (const d of disk) {
-      const same = checkpoints.find(
-        (c) => !claimed.has(c.id) && c.dev === d.dev && c.ino === d.ino && c.size === d.size && c.mtime_ms === d.mtimeMs && c.gz === Number(d.gz),
-      );
+      const same = checkpoints.find((c) => !claimed.has(c.id) && isUnchanged(c, d));
       if (same !== undefined) claimed.add(same.id);
       else changed.push(d);
     }

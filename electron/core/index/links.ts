@@ -8,7 +8,8 @@
  * - A terminal run has one when its command is the agent (`loupe run -- claude`, with the started
  *   entry's `cwd`) and one per `agent_process` entry the capture host wrote on finding the agent
  *   in the pane's process tree (capture/agentProcess.ts, with the process's own folder).
- * - An imported transcript has one: its started entry (`imported`, `cwd`, start time).
+ * - An imported transcript has one: its started entry (`imported`, `cwd`, start time); a
+ *   `claude -p --output-format stream-json` log counts as Claude's.
  *
  * Each transcript links to at most one terminal run (`run_links`): among the terminal sightings
  * of its kind and folder whose run overlaps it, the one whose agent appeared last before the
@@ -54,6 +55,9 @@ function statement(db: IndexDb, sql: string): Statement {
   if (prepared === undefined) cached.set(sql, (prepared = db.prepare(sql)));
   return prepared;
 }
+
+/** The agent whose record each transcript format is (`claude -p` stream-json logs are Claude's). */
+const TRANSCRIPT_AGENTS: Partial<Record<string, AgentKind>> = { claude: 'claude', 'claude-stream': 'claude', codex: 'codex' };
 
 /** A terminal run still going has no end yet. */
 const OPEN_END = Number.MAX_SAFE_INTEGER;
@@ -109,9 +113,10 @@ function sightingsOf(db: IndexDb, agent: number): Sighting[] {
     if (ev.event === 'started') {
       if (cwd === null) continue;
       startedCwd.set(run.first_seq, cwd);
-      if (meta.imported === 'claude' || meta.imported === 'codex') {
+      const imported = typeof meta.imported === 'string' ? TRANSCRIPT_AGENTS[meta.imported] : undefined;
+      if (imported !== undefined) {
         // One run per transcript: it spans from its start to its last entry.
-        out.push({ ...base, transcript: 1, kind: meta.imported, cwd, run_start: run.start_ts, run_end: Math.max(run.start_ts, lastTs ?? run.start_ts) });
+        out.push({ ...base, transcript: 1, kind: imported, cwd, run_start: run.start_ts, run_end: Math.max(run.start_ts, lastTs ?? run.start_ts) });
         continue;
       }
       const kind = meta.imported === undefined && typeof meta.command === 'string' ? agentOfCommand(meta.command.split(' ')) : null;

@@ -259,6 +259,7 @@ function usageOf(rows: { metadata: string }[]): UsageByModel | null {
     t.output += Number(u.output) || 0;
     t.cacheRead += Number(u.cacheRead) || 0;
     t.cacheWrite += Number(u.cacheWrite) || 0;
+    t.costUsd = typeof u.costUsd === 'number' && t.costUsd !== null ? (t.costUsd ?? 0) + u.costUsd : null;
     byModel.set(model, t);
   }
   return byModel;

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { snapshotTerminal, screenText } from '../../../shared/terminal-state.js';
-import { KeyframeStore } from './keyframes.js';
-import { seekReplay } from './seek.js';
+import { KEYFRAME_INTERVAL_BYTES, KeyframeStore } from './keyframes.js';
+import { seekReplay, updateKeyframes } from './seek.js';
 import { random, writeSyntheticRun, type SyntheticRun } from './test-support.js';
 
 /** Small keyframe spacing so a short run has many keyframes (the default is sized for GB runs). */
@@ -104,5 +104,27 @@ describe('seeking through keyframes', () => {
     expect(after.keyframe).toBeNull();
     expect(screenText(after.replayer.terminal.term)).toEqual(text);
     after.dispose();
+  });
+});
+
+describe('keyframes made while indexing', () => {
+  it('updateKeyframes makes the keyframes that a first seek starts from', async () => {
+    const run = await writeSyntheticRun({ seed: 3, bytes: 3 * KEYFRAME_INTERVAL_BYTES });
+    try {
+      await updateKeyframes(run.log);
+      const made = KeyframeStore.forLog(run.log).list().length;
+      expect(made).toBeGreaterThanOrEqual(2);
+      await updateKeyframes(run.log);
+      expect(KeyframeStore.forLog(run.log).list()).toHaveLength(made);
+      const screen = await seekReplay(run.log, { seq: run.lastSeq });
+      try {
+        expect(screen.keyframe).not.toBeNull();
+        expect(screen.bytesReplayed).toBeLessThan(KEYFRAME_INTERVAL_BYTES);
+      } finally {
+        screen.dispose();
+      }
+    } finally {
+      run.dispose();
+    }
   });
 });

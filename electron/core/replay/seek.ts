@@ -190,6 +190,29 @@ export async function seekReplay(log: AgentLog, point: ReplayPoint, options: See
 }
 
 /**
+ * Extends `log`'s keyframes to the end of its run, playing only the output after the last one.
+ * Indexing calls it for every agent with new output (`loupe reindex`, the backends' index worker),
+ * so the first seek into an indexed run finds its keyframes made.
+ */
+export async function updateKeyframes(log: AgentLog): Promise<void> {
+  // Less JSONL than a keyframe interval after the last keyframe holds less terminal output than
+  // that too (escaping only adds bytes): no keyframe is due, and a live agent's passes stay cheap.
+  const last = KeyframeStore.forLog(log).list().at(-1);
+  if (last !== undefined && jsonlBytesAfter(log, last.next) < KEYFRAME_INTERVAL_BYTES) return;
+  (await seekReplay(log, { end: true })).dispose();
+}
+
+/** JSONL bytes of the run from `pos` on (Infinity when `pos` is in a rotated file: plenty). */
+function jsonlBytesAfter(log: AgentLog, pos: RunPosition): number {
+  if (pos.file !== path.basename(log.file)) return Infinity;
+  try {
+    return fs.statSync(log.file).size - pos.offset;
+  } catch {
+    return 0;
+  }
+}
+
+/**
  * Plays entries from the replayer's position up to `point`. Returns 'stale' when the first entry
  * read is not the one after the keyframe's (the log changed under the cache).
  */

@@ -2,10 +2,10 @@
  * Headless terminals for replay: @xterm/headless with the serialize addon (keyframes) and
  * Unicode 11 widths (so emoji and CJK take two cells, as in tmux).
  */
-import headless from '@xterm/headless';
-import serializeAddon from '@xterm/addon-serialize';
-import unicode11Addon from '@xterm/addon-unicode11';
+import { createRequire } from 'node:module';
 import type { SerializerLike, TerminalLike } from '../../../shared/terminal-state.js';
+
+const require = createRequire(import.meta.url);
 
 /** The size a run is replayed at when its log records none (tmux's default window size). */
 export const DEFAULT_COLS = 80;
@@ -35,9 +35,26 @@ export interface ReplayTerminal {
   dispose(): void;
 }
 
-/** A fresh headless terminal at `cols` × `rows`, configured the same way for every replay. */
-export function createReplayTerminal(cols: number, rows: number): ReplayTerminal {
-  const term = new headless.Terminal({ cols, rows, scrollback: REPLAY_SCROLLBACK, allowProposedApi: true });
+/**
+ * xterm's modules, required on the first terminal made: parsing them is most of a CLI command's
+ * start-up, and most commands (search, tail, ls on an indexed root) never make a terminal.
+ * `require`, not `import()`: they are CommonJS, and making a terminal is synchronous.
+ */
+function xtermModules() {
+  return {
+    headless: require('@xterm/headless') as typeof import('@xterm/headless'),
+    serializeAddon: require('@xterm/addon-serialize') as typeof import('@xterm/addon-serialize'),
+    unicode11Addon: require('@xterm/addon-unicode11') as typeof import('@xterm/addon-unicode11'),
+  };
+}
+
+/**
+ * A fresh headless terminal at `cols` × `rows` keeping `scrollback` lines, configured the same way
+ * for every replay and every screen-line maker.
+ */
+export function createReplayTerminal(cols: number, rows: number, scrollback = REPLAY_SCROLLBACK): ReplayTerminal {
+  const { headless, serializeAddon, unicode11Addon } = xtermModules();
+  const term = new headless.Terminal({ cols, rows, scrollback, allowProposedApi: true });
   const serializer = new serializeAddon.SerializeAddon();
   // The addons' typings name @xterm/xterm's Terminal; the headless one has the same addon API.
   term.loadAddon(serializer as unknown as Parameters<typeof term.loadAddon>[0]);

@@ -15,14 +15,11 @@
  * so it is recorded once. Everything is decided from the entries' own times, never the clock, so
  * indexing a run live or rebuilding it later gives the same lines.
  */
-import { createRequire } from 'node:module';
 import { entryLevel, entryTerminalText, type EntryType, type Level, type LogEntry } from '../../../shared/entry.js';
 import { readableText } from '../log/format.js';
 import { lineAnsi, serializeTerminalState, type SerializerLike, type TerminalLike } from '../../../shared/terminal-state.js';
 import { entrySize } from '../replay/seek.js';
-import { DEFAULT_COLS, DEFAULT_ROWS, feedTerminal, TerminalFeedError } from '../replay/terminal.js';
-
-const require = createRequire(import.meta.url);
+import { createReplayTerminal, DEFAULT_COLS, DEFAULT_ROWS, feedTerminal, TerminalFeedError, type ReplayTerminal } from '../replay/terminal.js';
 
 /** A line that is final: a person could have read it on the screen. */
 export interface ScreenLine {
@@ -122,32 +119,18 @@ interface WrittenEntry {
   content: string;
 }
 
-interface HeadlessModule {
-  Terminal: new (options: Record<string, unknown>) => TerminalLike & {
-    loadAddon(addon: unknown): void;
-    unicode: { activeVersion: string };
-    dispose(): void;
-  };
-}
-
-function createTerminal(cols: number, rows: number) {
-  const { Terminal } = require('@xterm/headless') as HeadlessModule;
-  const { SerializeAddon } = require('@xterm/addon-serialize') as { SerializeAddon: new () => SerializerLike };
-  const { Unicode11Addon } = require('@xterm/addon-unicode11') as { Unicode11Addon: new () => unknown };
-  const term = new Terminal({ cols, rows, scrollback: SCROLLBACK, allowProposedApi: true });
-  const serializer = new SerializeAddon();
-  term.loadAddon(serializer);
-  term.loadAddon(new Unicode11Addon());
-  term.unicode.activeVersion = '11';
-  return { term, serializer };
-}
-
 /**
  * Turns one agent's entries, in order, into screen lines. Call `apply` for every entry, take the
  * finished lines with `take()`, `settle(now)` when output has gone quiet, `endRun()` at the end.
  */
 export class ScreenLineMaker {
-  private term: ReturnType<typeof createTerminal>['term'];
+  private terminal: ReplayTerminal;
+  private term: TerminalLike;
+  /**
+   * `term.buffer`, read once per terminal: xterm's getter checks the proposed-API option on every
+   * call, which copies the options (a few % of indexing time when read per entry).
+   */
+  private buffers: TerminalLike['buffer'];
   private serializer: SerializerLike;
   private cols: number;
   private rows: number;
@@ -191,7 +174,9 @@ export class ScreenLineMaker {
     this.cols = cols;
     this.rows = rows;
     this.colors = options.colors ?? false;
-    ({ term: this.term, serializer: this.serializer } = createTerminal(cols, rows));
+    this.terminal = createReplayTerminal(cols, rows, SCROLLBACK);
+    ({ term: this.term, serializer: this.serializer } = this.terminal);
+    this.buffers = this.term.buffer;
     this.watchTrims();
   }
 
@@ -204,7 +189,7 @@ export class ScreenLineMaker {
     m.unseenTime = state.unseenTime ?? Number.NaN;
     m.unseenSeq = state.unseenSeq;
     m.bufferType = state.bufferType;
-    const buf = m.term.buffer.normal;
+    const buf = m.buffers.normal;
     m.taken = Math.max(0, buf.baseY + state.takenFromTop);
     m.normal = new Map(state.normal.map(([rel, t]) => [m.taken + rel, t]));
     m.alternate = new Map(state.alternate);
@@ -227,7 +212,7 @@ export class ScreenLineMaker {
     if (this.bufferType === 'normal') this.followTrim();
     // Rows not taken yet above the screen go into the state's scrollback; a resize that added
     // rows can also have brought taken rows back onto the screen (`taken` below its top).
-    const takenFromTop = this.taken - this.term.buffer.normal.baseY;
+    const takenFromTop = this.taken - this.buffers.normal.baseY;
     return {
       cols: this.cols,
       rows: this.rows,
@@ -282,7 +267,7 @@ export class ScreenLineMaker {
         if (Number.isNaN(this.unseenTime)) this.unseenSeq = entry.sequence;
         this.unseenTime = time;
         this.touched = true;
-        if (this.term.buffer.active.type === 'normal' && this.term.buffer.normal.baseY > this.taken) {
+        if (this.buffers.active.type === 'normal' && this.buffers.normal.baseY > this.taken) {
           // Lines that scrolled off are final at once, whatever comes next in this read.
           this.seq = entry.sequence;
           this.time = time;
@@ -324,8 +309,10 @@ export class ScreenLineMaker {
       const rows = [...map].sort((a, b) => a[0] - b[0]);
       for (const [, t] of rows) if (!t.emitted) this.emit(t);
     }
-    this.term.dispose();
-    ({ term: this.term, serializer: this.serializer } = createTerminal(this.cols, this.rows));
+    this.terminal.dispose();
+    this.terminal = createReplayTerminal(this.cols, this.rows, SCROLLBACK);
+    ({ term: this.term, serializer: this.serializer } = this.terminal);
+    this.buffers = this.term.buffer;
     this.trimWatch = null;
     this.watchTrims();
     this.normal.clear();
@@ -350,19 +337,19 @@ export class ScreenLineMaker {
 
   /** The visible screen as rows of text (trailing blanks trimmed) and the cursor's row. */
   snapshot(): { rows: string[]; cursorRow: number } {
-    const buf = this.term.buffer.active;
+    const buf = this.buffers.active;
     const rows: string[] = [];
     for (let r = 0; r < this.term.rows; r++) rows.push(buf.getLine(buf.baseY + r)?.translateToString(true) ?? '');
     return { rows, cursorRow: buf.cursorY };
   }
 
   dispose(): void {
-    this.term.dispose();
+    this.terminal.dispose();
   }
 
   /** The cursor's row: absolute in the normal buffer, on the screen in the alternate one. */
   private cursorRow(): { type: string; row: number } {
-    const buf = this.term.buffer.active;
+    const buf = this.buffers.active;
     return { type: buf.type, row: (buf.type === 'normal' ? buf.baseY : 0) + buf.cursorY };
   }
 
@@ -390,7 +377,7 @@ export class ScreenLineMaker {
       emitted: false,
     };
     if (this.colors) {
-      const buf = this.term.buffer.active;
+      const buf = this.buffers.active;
       let ansi = '';
       for (let r = row; r <= end; r++) {
         const line = buf.getLine(r);
@@ -469,7 +456,7 @@ export class ScreenLineMaker {
     const at = this.unseenTime;
     this.unseenTime = Number.NaN;
     this.unseenSeq = this.unseenSeq || this.seq;
-    const active = this.term.buffer.active;
+    const active = this.buffers.active;
     if (active.type !== this.bufferType) {
       // Leaving the alternate screen (a full-screen program exited) makes all it showed final,
       // however briefly; the normal screen's lines were kept and are matched again below.
@@ -550,7 +537,7 @@ export class ScreenLineMaker {
 
   /** The first rows of the screen's logical lines that hold a row written since the last look. */
   private writtenLineStarts(): Set<number> {
-    const buf = this.term.buffer.normal;
+    const buf = this.buffers.normal;
     const top = this.viewportStart();
     const bottom = buf.baseY + this.term.rows;
     const starts = new Set<number>();
@@ -597,7 +584,7 @@ export class ScreenLineMaker {
 
   /** Logical lines that scrolled off entirely since the last look are final. */
   private takeScrolledOff(at: number, finals: [number, Tracked][]): void {
-    const buf = this.term.buffer.normal;
+    const buf = this.buffers.normal;
     let row = this.taken;
     while (row < buf.baseY) {
       const end = this.lineEnd(row);
@@ -620,7 +607,7 @@ export class ScreenLineMaker {
    * resize that adds rows brings taken lines back from the scrollback: they stay taken).
    */
   private viewportStart(): number {
-    const buf = this.term.buffer.normal;
+    const buf = this.buffers.normal;
     if (buf.baseY < this.taken) return this.taken;
     let row = buf.baseY;
     while (row > this.taken && buf.getLine(row)?.isWrapped === true) row--;
@@ -628,14 +615,14 @@ export class ScreenLineMaker {
   }
 
   private lineEnd(row: number): number {
-    const buf = this.term.buffer.active;
+    const buf = this.buffers.active;
     let end = row;
     while (end + 1 < buf.length && buf.getLine(end + 1)?.isWrapped === true) end++;
     return end;
   }
 
   private lineText(start: number, end: number): string {
-    const buf = this.term.buffer.active;
+    const buf = this.buffers.active;
     let text = '';
     for (let r = start; r <= end; r++) text += buf.getLine(r)?.translateToString(r === end) ?? '';
     return text.trimEnd();
@@ -643,7 +630,7 @@ export class ScreenLineMaker {
 
   /** The screen's non-blank logical lines from `start`, by their first row. */
   private logicalLines(start: number): { row: number; end: number; text: string }[] {
-    const buf = this.term.buffer.active;
+    const buf = this.buffers.active;
     const bottom = buf.baseY + this.term.rows;
     const lines: { row: number; end: number; text: string }[] = [];
     for (let row = start; row < bottom; ) {

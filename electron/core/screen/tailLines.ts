@@ -50,10 +50,10 @@ async function indexedTail(log: AgentLog, options: LineTailOptions): Promise<Lin
   let own: { dispose(): void } | null = null;
   if (shared !== undefined) indexer = shared;
   else {
-    const { Indexer } = await import('../index/indexer.js');
-    const opened = new Indexer(log.root);
+    const { FreshIndex } = await import('../index/freshIndex.js');
+    const opened = new FreshIndex(log.root);
     try {
-      opened.indexPending();
+      await opened.indexPending();
     } catch (err) {
       opened.dispose();
       throw err;

@@ -20,21 +20,30 @@ import { asObject, chunks, parseRecord, type ImportedEntry, type ParsedSession, 
 /** Terminal size when the header has none (asciinema's own default). */
 const DEFAULT_SIZE = { cols: 80, rows: 24 };
 
-/** Whether a parsed first line is an asciicast header, and which version. */
+/**
+ * Whether a parsed first line is an asciicast header, and which version. The size may be missing
+ * or 0 (then it is asciinema's default), so the version decides, on a record that is not a
+ * transcript's (those have a `type`).
+ */
 export function asciicastVersion(header: Record<string, unknown>): 2 | 3 | null {
-  if (header.version === 2 && typeof header.width === 'number') return 2;
-  if (header.version === 3 && asObject(header.term) !== null) return 3;
+  if (header.type !== undefined) return null;
+  if (header.version === 2 && (header.width === undefined || typeof header.width === 'number')) return 2;
+  if (header.version === 3 && (header.term === undefined || asObject(header.term) !== null)) return 3;
   return null;
 }
 
-export function parseAsciicast(lines: readonly SourceLine[], classify: Classifier, options: ParseOptions): ParsedSession {
+/**
+ * A recording's events as entries. `fileStem` names a recording whose header has no start time
+ * (the header alone would name every such recording of one size alike).
+ */
+export function parseAsciicast(lines: readonly SourceLine[], fileStem: string, classify: Classifier, options: ParseOptions): ParsedSession {
+  const headerText = lines[0]?.text ?? '';
+  // A recording has no id of its own: its header names it (it stays the same while the recording
+  // grows), with the file's name when the header has no start time.
+  const idOf = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
   const session: ParsedSession = {
     format: 'asciicast',
-    // A recording has no id of its own: its header (with its start time) and first event name it.
-    sessionId: createHash('sha256')
-      .update(lines.slice(0, 2).map((l) => l.text).join('\n'))
-      .digest('hex')
-      .slice(0, 16),
+    sessionId: idOf(`${headerText}\n${fileStem}`),
     command: 'asciicast',
     cwd: null,
     startMicros: null,
@@ -58,6 +67,7 @@ export function parseAsciicast(lines: readonly SourceLine[], classify: Classifie
   if (typeof header.command === 'string' && header.command !== '') session.command = header.command;
   const start = typeof header.timestamp === 'number' && header.timestamp > 0 ? Math.round(header.timestamp * 1_000_000) : null;
   session.startMicros = start;
+  if (start !== null) session.sessionId = idOf(headerText);
   const origin = start ?? options.fallbackMicros;
 
   let elapsed = 0;
@@ -84,7 +94,7 @@ export function parseAsciicast(lines: readonly SourceLine[], classify: Classifie
         break;
       case 'r': {
         const size = /^(\d+)x(\d+)$/.exec(data);
-        if (size === null) {
+        if (size === null || positive(Number(size[1])) === null || positive(Number(size[2])) === null) {
           session.corrupt.push({ line: line.line, error: `bad resize ${JSON.stringify(data.slice(0, 40))}` });
           break;
         }

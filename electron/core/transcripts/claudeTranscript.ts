@@ -93,8 +93,11 @@ export function parseClaudeTranscript(lines: readonly SourceLine[], fileStem: st
   return session;
 }
 
-/** The entries of one content block of a user or assistant message. */
-function blockEntries(
+/**
+ * The entries of one content block of a user or assistant message (an Anthropic API content
+ * block: Claude transcripts and stream-json logs carry the same messages).
+ */
+export function blockEntries(
   block: Record<string, unknown>,
   role: 'user' | 'assistant',
   injected: boolean,

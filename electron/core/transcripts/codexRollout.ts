@@ -19,6 +19,7 @@ import {
   oneLine,
   sourceMicros,
   textEntries,
+  tokenGrowth,
   unknownRecordEntry,
   usageEntry,
   type ImportedEntry,
@@ -77,7 +78,7 @@ export function parseCodexRollout(lines: readonly SourceLine[], fileStem: string
         if (type === 'token_count') {
           const next = cumulativeTokens(payload);
           if (next === null) break;
-          const delta = difference(next, total);
+          const delta = tokenGrowth(next, total);
           total = next;
           if (!isZero(delta)) out.push(usageEntry(model, delta, time));
         } else if (!REPEATED_EVENTS.has(type)) {
@@ -208,14 +209,4 @@ function cumulativeTokens(payload: Record<string, unknown>): TokenCounts | null 
   if (usage === null) return null;
   const cached = count(usage.cached_input_tokens);
   return { input: Math.max(0, count(usage.input_tokens) - cached), output: count(usage.output_tokens), cacheRead: cached, cacheWrite: 0 };
-}
-
-/** Growth from `before` to `after`, field by field (a total that shrank adds nothing). */
-function difference(after: TokenCounts, before: TokenCounts): TokenCounts {
-  return {
-    input: Math.max(0, after.input - before.input),
-    output: Math.max(0, after.output - before.output),
-    cacheRead: Math.max(0, after.cacheRead - before.cacheRead),
-    cacheWrite: 0,
-  };
 }

@@ -8,6 +8,7 @@ import { asString, parseRecord, type SourceLine, type TranscriptFormat } from '.
 const DETECT_LINES = 20;
 
 const CODEX_TYPES = new Set(['session_meta', 'response_item', 'event_msg', 'turn_context', 'compacted']);
+const STREAM_TYPES = new Set(['system', 'assistant', 'user', 'result', 'stream_event']);
 const CLAUDE_TYPES = new Set(['user', 'assistant', 'system', 'summary', 'file-history-snapshot', 'queue-operation']);
 
 export type Detected = { format: TranscriptFormat } | { unsupported: string } | null;
@@ -29,7 +30,7 @@ export function detectFormat(lines: readonly SourceLine[]): Detected {
     const type = asString(r.type) ?? '';
     if (CODEX_TYPES.has(type) && typeof r.payload === 'object') return { format: 'codex' };
     // `claude -p --output-format stream-json` uses snake_case `session_id`; transcripts `sessionId`.
-    if (typeof r.session_id === 'string' && r.sessionId === undefined) return { unsupported: 'Claude stream-json' };
+    if (typeof r.session_id === 'string' && r.sessionId === undefined && STREAM_TYPES.has(type)) return { format: 'claude-stream' };
     if (CLAUDE_TYPES.has(type) && (typeof r.sessionId === 'string' || typeof r.uuid === 'string' || type === 'summary')) return { format: 'claude' };
   }
   return null;

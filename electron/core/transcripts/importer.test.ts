@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseEntryLine, type LogEntry } from '../../../shared/entry.js';
+import { parseEntryLine, parseTimestamp, type LogEntry } from '../../../shared/entry.js';
 import { createClassifier } from '../capture/classify.js';
 import { rebuildIndex } from '../index/indexer.js';
 import { runSummaries } from '../index/runs.js';
@@ -93,6 +93,109 @@ describe('Claude Code transcripts', () => {
   });
 });
 
+describe('Claude stream-json logs', () => {
+  /** A stream-json log written at `mtime` (its lines carry no times). */
+  function streamSource(text?: string, mtime = new Date('2025-11-02T10:00:30Z')): string {
+    const file = source('claude-stream.jsonl', text);
+    fs.utimesSync(file, mtime, mtime);
+    return file;
+  }
+
+  it('maps the init, text, tool calls, a failed result, compaction and unknown kinds; skips partial deltas', () => {
+    const result = importFile(root, streamSource(), classifier);
+    expect(result).toMatchObject({ agentId: 'claude-stream-4b9d2e61-8c3a-4f57-b1e0-6a2f9c8d7e15', format: 'claude-stream', status: 'new' });
+    const entries = logEntries();
+    expect(entries[0].metadata).toMatchObject({ event: 'started', imported: 'claude-stream', command: 'claude -p', cwd: '/home/dev/proj' });
+    expect(entries.find((e) => e.metadata?.event === 'init')?.content).toBe('[claude] session started: model claude-sonnet-4-5-20250929, 4 tools, permission mode acceptEdits');
+    expect(entries.filter((e) => e.type === 'stdout' && e.metadata?.role !== undefined).map((e) => [e.metadata?.role, e.content])).toEqual([
+      ['user', 'Run the tests and fix what fails'],
+      ['assistant', "I'll run the test suite."],
+      ['assistant', 'Fixed the off-by-one in the parser.'],
+    ]);
+    expect(entries.find((e) => e.type === 'control')?.metadata).toMatchObject({ tool_call: 'Bash', tool_use_id: 'toolu_01S', arguments: { command: 'npm test' } });
+    const failed = entries.filter((e) => e.metadata?.tool_use_id === 'toolu_01S' && e.type !== 'control');
+    expect(failed.map((e) => [e.type, e.content, e.metadata?.level, e.metadata?.tool_result])).toEqual([
+      ['stderr', 'FAIL src/parser.test.ts', 'error', 'Bash'],
+      ['stderr', 'Error: expected 2, got 3', 'error', 'Bash'],
+    ]);
+    expect(entries.find((e) => e.metadata?.event === 'compaction')?.content).toBe('Conversation compacted');
+    expect(entries.find((e) => e.metadata?.record_type === 'tool_progress')).toBeDefined();
+    expect(entries.some((e) => e.content.includes("I'll") && e.metadata?.record_type === 'stream_event')).toBe(false);
+    expect(entries.filter((e) => e.content.includes("I'll run"))).toHaveLength(1);
+    expect(entries.find((e) => e.metadata?.event === 'result')).toMatchObject({
+      type: 'system',
+      content: '[claude] result: success, 3 turns, 12.5 s, $0.0421',
+      metadata: { level: 'info', num_turns: 3, duration_ms: 12500, total_cost_usd: 0.0421 },
+    });
+  });
+
+  it('ends the session at the file time, lasting the result duration, with the records spread evenly', () => {
+    importFile(root, streamSource(), classifier);
+    const entries = logEntries();
+    expect(entries[0].timestamp).toBe('2025-11-02T10:00:17.500000+00:00'); // 10:00:30 − 12.5 s
+    expect(entries.at(-1)?.timestamp).toBe('2025-11-02T10:00:30.000000+00:00');
+    const times = entries.map((e) => parseTimestamp(e.timestamp));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    // 10 records over 12.5 s: the second record (the user's text) is 12.5 / 9 s after the first.
+    expect(parseTimestamp(entries.find((e) => e.metadata?.role === 'user')!.timestamp) - times[0]).toBe(Math.round(12_500_000 / 9));
+  });
+
+  it("takes tokens and cost from the result alone, each model's cost as the result states it", () => {
+    importFile(root, streamSource(), classifier);
+    const [run] = summaries();
+    expect(run.tokens).toEqual({ input: 310, output: 180, cacheRead: 25000, cacheWrite: 900 });
+    expect(run.costUsd).toBeCloseTo(0.0421, 12);
+  });
+
+  it('adds what the running totals grew by when a process answers several turns', () => {
+    const lines = fs.readFileSync(path.join(FIXTURES, 'claude-stream.jsonl'), 'utf8').trim().split('\n');
+    const [init, user] = [lines[0], lines[1]];
+    const result = (cost: number, output: number) =>
+      JSON.stringify({ type: 'result', subtype: 'success', is_error: false, duration_ms: 1000, num_turns: 1, session_id: 's', total_cost_usd: cost, usage: { input_tokens: 5, output_tokens: output } });
+    importFile(root, streamSource([init, user, result(0.01, 100), user, result(0.025, 250), ''].join('\n')), classifier);
+    const [run] = summaries();
+    expect(run.tokens).toEqual({ input: 5, output: 250, cacheRead: 0, cacheWrite: 0 });
+    expect(run.costUsd).toBeCloseTo(0.025, 12);
+  });
+
+  it('prices the tokens from the table when the result states no cost, and reports an error result', () => {
+    const lines = fs.readFileSync(path.join(FIXTURES, 'claude-stream.jsonl'), 'utf8').trim().split('\n');
+    const failed = JSON.stringify({ type: 'result', subtype: 'error_max_turns', is_error: true, duration_ms: 2000, num_turns: 8, session_id: 's', usage: { input_tokens: 1000, output_tokens: 100 } });
+    importFile(root, streamSource([lines[0], failed, ''].join('\n')), classifier);
+    const p = PRICES['claude-sonnet-4-5'];
+    const [run] = summaries();
+    expect(run.costUsd).toBeCloseTo((1000 * p.input + 100 * p.output) / 1e6, 12);
+    expect(logEntries().at(-2)).toMatchObject({ type: 'stderr', content: '[claude] result: error_max_turns, 8 turns, 2 s', metadata: { level: 'error' } });
+    expect(run.errors).toBe(1);
+  });
+
+  it('adds nothing when imported again, even after the file was touched (its times move)', () => {
+    const file = streamSource();
+    importFile(root, file, classifier);
+    const before = fs.readFileSync(listAgentLogs(root)[0].file, 'utf8');
+    const later = new Date('2025-11-03T12:00:00Z');
+    fs.utimesSync(file, later, later);
+    expect(importFile(root, file, classifier)).toMatchObject({ status: 'unchanged', added: 0 });
+    expect(fs.readFileSync(listAgentLogs(root)[0].file, 'utf8')).toBe(before);
+  });
+
+  it('continues a log that grew without stamping new entries before those already written', () => {
+    const lines = fs.readFileSync(path.join(FIXTURES, 'claude-stream.jsonl'), 'utf8').split('\n');
+    const file = streamSource(lines.slice(0, 5).join('\n') + '\n', new Date('2025-11-02T10:00:29Z'));
+    importFile(root, file, classifier);
+    const before = logEntries();
+    expect(new Set(before.map((e) => e.timestamp))).toEqual(new Set(['2025-11-02T10:00:29.000000+00:00'])); // no result yet
+    fs.writeFileSync(file, lines.join('\n'));
+    fs.utimesSync(file, new Date('2025-11-02T10:00:30Z'), new Date('2025-11-02T10:00:30Z'));
+    expect(importFile(root, file, classifier)).toMatchObject({ status: 'continued' });
+    const after = logEntries();
+    expect(after.slice(0, before.length)).toEqual(before);
+    const times = after.map((e) => parseTimestamp(e.timestamp));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(summaries()[0].costUsd).toBeCloseTo(0.0421, 12);
+  });
+});
+
 describe('Codex rollouts', () => {
   it('maps messages, tool calls and their outputs, reasoning and unknown records; hides injected context', () => {
     importFile(root, source('codex-rollout.jsonl'), classifier);
@@ -166,6 +269,63 @@ describe('asciicast recordings', () => {
     ]);
     expect(entries.at(-1)?.metadata).toMatchObject({ event: 'terminated', exit_status: 3 });
     expect(summaries()[0]).toMatchObject({ status: 'error', exitStatus: 3, tokens: null, costUsd: null });
+  });
+});
+
+describe('asciicast edge cases', () => {
+  const stream = (entries: LogEntry[]) =>
+    entries
+      .filter((e) => e.type === 'stdout' || e.type === 'stderr')
+      .map((e) => e.content + (e.metadata?.partial === true ? '' : '\n'))
+      .join('');
+
+  it.each([
+    ['missing', '{"version": 2}'],
+    ['0', '{"version": 2, "width": 0, "height": 0, "timestamp": 1762160000}'],
+    ['missing (v3)', '{"version": 3, "timestamp": 1762160000}'],
+    ['0 (v3)', '{"version": 3, "term": {"cols": 0, "rows": 0}}'],
+  ])('plays at 80x24 when the size is %s', (_what, header) => {
+    importFile(root, source('nosize.cast', `${header}\n[0.1, "o", "hi\\r\\n"]\n`), classifier);
+    const entries = logEntries();
+    expect(entries[0].metadata).toMatchObject({ event: 'started', cols: 80, rows: 24 });
+    expect(stream(entries)).toBe('hi\r\n');
+  });
+
+  it('skips a resize to 0 columns or rows, saying which line', () => {
+    const result = importFile(root, source('r0.cast', '{"version": 2, "width": 80, "height": 24}\n[0.1, "r", "0x0"]\n[0.2, "r", "100x0"]\n[0.3, "r", "100x30"]\n'), classifier);
+    expect(result.corrupt.map((c) => c.line)).toEqual([2, 3]);
+    expect(logEntries().filter((e) => e.metadata?.event === 'resized').map((e) => [e.metadata?.cols, e.metadata?.rows])).toEqual([[100, 30]]);
+  });
+
+  it('imports a v3 file with only its header as a run with no output, and continues it as events arrive', () => {
+    const header = '{"version": 3, "term": {"cols": 120, "rows": 40}, "timestamp": 1762160000}\n';
+    const file = source('header.cast', header);
+    const first = importFile(root, file, classifier);
+    expect(first).toMatchObject({ status: 'new', added: 0, total: 0 });
+    expect(logEntries().map((e) => e.metadata?.event)).toEqual(['started']);
+    fs.appendFileSync(file, '[0.5, "o", "later\\n"]\n');
+    expect(importFile(root, file, classifier)).toMatchObject({ status: 'continued', added: 1, taskId: first.taskId, agentId: first.agentId });
+    expect(stream(logEntries())).toBe('later\n');
+  });
+
+  it('keeps markers as system entries, out of the byte stream', () => {
+    importFile(root, source('m.cast', '{"version": 2, "width": 80, "height": 24, "timestamp": 1762160000}\n[0.1, "o", "a\\n"]\n[0.5, "m", "tests start"]\n[0.6, "m", ""]\n[0.7, "o", "b\\n"]\n'), classifier);
+    const entries = logEntries();
+    expect(entries.filter((e) => e.metadata?.event === 'marker').map((e) => [e.type, e.content, e.metadata?.label, e.timestamp])).toEqual([
+      ['system', '[marker] tests start', 'tests start', '2025-11-03T08:53:20.500000+00:00'],
+      ['system', '[marker] ', '', '2025-11-03T08:53:20.600000+00:00'],
+    ]);
+    expect(stream(entries)).toBe('a\nb\n');
+  });
+
+  it('keeps the byte stream of huge events: 1 MB without a newline, and 50,000 lines in one event', () => {
+    const noNewline = 'x'.repeat(1024 * 1024);
+    const manyLines = Array.from({ length: 50_000 }, (_, i) => `line ${i}\r\n`).join('');
+    const events = [JSON.stringify([0.1, 'o', noNewline]), JSON.stringify([0.2, 'o', `\r\n${manyLines}`]), JSON.stringify([0.3, 'o', '\u001b[0m$ '])];
+    importFile(root, source('huge.cast', ['{"version": 2, "width": 80, "height": 24}', ...events, ''].join('\n')), classifier);
+    const entries = logEntries();
+    expect(stream(entries)).toBe(`${noNewline}\r\n${manyLines}\u001b[0m$ `);
+    expect(Math.max(...entries.map((e) => e.content.length))).toBeLessThanOrEqual(64 * 1024);
   });
 });
 
@@ -243,7 +403,7 @@ describe('hostile input', () => {
 
   it('refuses a file that is no known format, naming it', () => {
     expect(() => importFile(root, source('notes.jsonl', '{"hello": "world"}\n'), classifier)).toThrow(ImportError);
-    expect(() => importFile(root, source('stream.jsonl', '{"type":"system","subtype":"init","session_id":"x"}\n'), classifier)).toThrow(/stream-json/);
+    expect(() => importFile(root, source('v1.cast', '{"version": 1, "width": 80, "height": 24, "stdout": []}\n'), classifier)).toThrow(/asciicast v1/);
     expect(listAgentLogs(root)).toHaveLength(0);
   });
 });

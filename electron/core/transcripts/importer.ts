@@ -1,7 +1,7 @@
 /**
- * `loupe import` (SPEC §14): a Claude Code transcript, Codex rollout or asciicast file becomes a
- * run of Loupe entries under a root, written with the log writer, and a copy of the source is
- * archived beside it.
+ * `loupe import` (SPEC §14): a Claude Code transcript, Claude stream-json log, Codex rollout or
+ * asciicast file becomes a run of Loupe entries under a root, written with the log writer, and a
+ * copy of the source is archived beside it.
  *
  * - One task per source session, `TASK-<session start>-<8 hex>`: the hex is a hash of the format
  *   and session id, so importing the same session again finds its task.
@@ -16,21 +16,27 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { sanitizeAgentId } from '../../../shared/entry.js';
+import { parseTimestamp, sanitizeAgentId } from '../../../shared/entry.js';
+import { lastEntryOf } from '../api/lastEntry.js';
 import type { Classifier } from '../capture/classify.js';
 import { LogWriter, LogWriteError } from '../log/writer.js';
 import { ensureLogsDir, listTasks, newTaskId, streamPath, taskDir, WORKSPACE_DIR } from '../log/paths.js';
 import { parseAsciicast } from './asciicast.js';
+import { parseClaudeStream } from './claudeStream.js';
 import { parseClaudeTranscript } from './claudeTranscript.js';
 import { parseCodexRollout } from './codexRollout.js';
 import { detectFormat } from './detect.js';
 import type { CorruptSourceLine, ParsedSession, SourceLine, TranscriptFormat } from './session.js';
 
+/** How much of a file `sessionCwd` reads: the first records name the folder. */
+const CWD_PEEK_BYTES = 1024 * 1024;
+
 /** Source lines longer than this are skipped as corrupt: no real record is this large. */
 export const MAX_SOURCE_LINE_BYTES = 64 * 1024 * 1024;
 
-const AGENT_PREFIX: Record<TranscriptFormat, string> = { claude: 'claude', codex: 'codex', asciicast: 'cast' };
+const AGENT_PREFIX: Record<TranscriptFormat, string> = { claude: 'claude', 'claude-stream': 'claude-stream', codex: 'codex', asciicast: 'cast' };
 
 /** A file that could not be imported; the message names it and what is wrong. */
 export class ImportError extends Error {
@@ -70,6 +76,38 @@ interface ImportRecord {
   importedAt: string;
 }
 
+/** Where the agents keep their sessions: `~/.claude/projects` and `$CODEX_HOME/sessions` (`~/.codex/sessions`). */
+export function defaultSourceHomes(env: NodeJS.ProcessEnv = process.env): string[] {
+  const home = env.HOME || os.homedir();
+  return [path.join(home, '.claude', 'projects'), path.join(env.CODEX_HOME ?? path.join(home, '.codex'), 'sessions')];
+}
+
+/**
+ * The folder a session ran in, from the first records of its file (Claude `cwd`, Codex
+ * `session_meta.cwd`, stream-json `init.cwd`); null when they do not say, or for a recording.
+ */
+export function sessionCwd(file: string): string | null {
+  let head: Buffer;
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      head = Buffer.alloc(CWD_PEEK_BYTES);
+      head = head.subarray(0, fs.readSync(fd, head, 0, CWD_PEEK_BYTES, 0));
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return null;
+  }
+  const { lines } = splitLines(head.subarray(0, head.lastIndexOf(0x0a) + 1));
+  const detected = detectFormat(lines);
+  if (detected === null || !('format' in detected) || detected.format === 'asciicast') return null;
+  return parse(detected.format, lines, '', NO_CLASSIFIER, { fallbackMicros: 0 }).cwd;
+}
+
+/** Only recordings classify their lines, and sessionCwd never parses one. */
+const NO_CLASSIFIER: Classifier = () => ({ type: 'stdout' });
+
 /** Imports one file into `root`. Throws ImportError for a file that is not a known format. */
 export function importFile(root: string, file: string, classifier: Classifier): ImportedSession {
   const source = path.resolve(file);
@@ -83,7 +121,7 @@ export function importFile(root: string, file: string, classifier: Classifier): 
   const complete = bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1);
   const lines = splitLines(complete);
   const detected = detectFormat(lines.lines);
-  if (detected === null) throw new ImportError(`${file} is not a Claude Code transcript, Codex rollout or asciicast v2/v3 recording`, true);
+  if (detected === null) throw new ImportError(`${file} is not a Claude Code transcript, Claude stream-json log, Codex rollout or asciicast v2/v3 recording`, true);
   if ('unsupported' in detected) throw new ImportError(`${file} is ${detected.unsupported}, which loupe import does not read yet`);
   const format = detected.format;
   const options = { fallbackMicros: Math.round(fs.statSync(source).mtimeMs * 1000) };
@@ -122,8 +160,12 @@ export function importFile(root: string, file: string, classifier: Classifier): 
       });
     }
     const done = Math.max(0, before - 1);
+    // A continued session never goes back in time: a source without timestamps (stream-json)
+    // places its records anew on each import, and those already written keep their times.
+    const last = before > 0 ? lastEntryOf(streamPath(root, taskId, agentId)) : null;
+    const floor = last === null ? 0 : parseTimestamp(last.timestamp);
     for (const entry of session.entries.slice(done)) {
-      writer.append(entry);
+      writer.append(entry.timeMicros < floor ? { ...entry, timeMicros: floor } : entry);
       added++;
     }
     writer.flush();
@@ -153,10 +195,12 @@ function parse(format: TranscriptFormat, lines: SourceLine[], stem: string, clas
   switch (format) {
     case 'claude':
       return parseClaudeTranscript(lines, stem, options);
+    case 'claude-stream':
+      return parseClaudeStream(lines, stem, options);
     case 'codex':
       return parseCodexRollout(lines, stem, options);
     case 'asciicast':
-      return parseAsciicast(lines, classifier, options);
+      return parseAsciicast(lines, stem, classifier, options);
   }
 }
 
@@ -203,6 +247,11 @@ function splitLines(bytes: Buffer): { lines: SourceLine[]; corrupt: CorruptSourc
   return { lines, corrupt };
 }
 
+/** Whether a file in a folder is looked at as a session: `.jsonl` and `.cast` files. */
+export function isSourceName(name: string): boolean {
+  return /\.(jsonl|cast)$/.test(name);
+}
+
 /** Files to import under `target`: the file itself, or a folder's `.jsonl` and `.cast` files, recursively, sorted. */
 export function sourceFiles(target: string): string[] {
   const stat = fs.statSync(target);
@@ -210,7 +259,7 @@ export function sourceFiles(target: string): string[] {
   const found: string[] = [];
   for (const entry of fs.readdirSync(target, { withFileTypes: true, recursive: true })) {
     // Loupe's own logs and archived copies are not sources.
-    if (entry.isFile() && /\.(jsonl|cast)$/.test(entry.name) && !entry.parentPath.split(path.sep).includes(WORKSPACE_DIR)) {
+    if (entry.isFile() && isSourceName(entry.name) && !entry.parentPath.split(path.sep).includes(WORKSPACE_DIR)) {
       found.push(path.join(entry.parentPath, entry.name));
     }
   }

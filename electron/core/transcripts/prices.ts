@@ -56,16 +56,30 @@ export function priceOf(model: string | null, table: Readonly<Record<string, Mod
   return table[model] ?? table[model.replace(DATE_SUFFIX, '')] ?? null;
 }
 
+/**
+ * Tokens one model used, and what they cost when the source states it (stream-json's
+ * `total_cost_usd`): a number when every usage of the model stated its cost, null when one did
+ * not (then all its tokens are priced from the table).
+ */
+export interface ModelUsage extends TokenCounts {
+  costUsd?: number | null;
+}
+
 /** Tokens used per model. */
-export type UsageByModel = Map<string | null, TokenCounts>;
+export type UsageByModel = Map<string | null, ModelUsage>;
 
 /**
  * What the tokens cost in US dollars; null when a model that used tokens has no price.
- * (Models that used no tokens, like Claude Code's `<synthetic>` messages, cost nothing.)
+ * A cost the source stated is taken as it is. (Models that used no tokens, like Claude Code's
+ * `<synthetic>` messages, cost nothing.)
  */
 export function costOf(usage: UsageByModel, table: Readonly<Record<string, ModelPrice>> = PRICES): number | null {
   let total = 0;
   for (const [model, t] of usage) {
+    if (typeof t.costUsd === 'number') {
+      total += t.costUsd;
+      continue;
+    }
     if (t.input + t.output + t.cacheRead + t.cacheWrite === 0) continue;
     const price = priceOf(model, table);
     if (price === null) return null;

@@ -8,10 +8,10 @@ import type { EntryMetadata, EntryType } from '../../../shared/entry.js';
 
 export type { TokenCounts };
 
-export type TranscriptFormat = 'claude' | 'codex' | 'asciicast';
+export type TranscriptFormat = 'claude' | 'claude-stream' | 'codex' | 'asciicast';
 
 /** The formats that are an agent's own record (search's `transcript` source); a cast is a terminal's. */
-export const AGENT_TRANSCRIPT_FORMATS: readonly TranscriptFormat[] = ['claude', 'codex'];
+export const AGENT_TRANSCRIPT_FORMATS: readonly TranscriptFormat[] = ['claude', 'claude-stream', 'codex'];
 
 /** One complete line of a source file, numbered from 1. */
 export interface SourceLine {
@@ -167,14 +167,26 @@ export function firstTimestamp(lines: readonly SourceLine[], pick: (record: Reco
 
 /**
  * A `system` entry with `event: 'usage'`: tokens a model used, as they appear in the source.
- * Run summaries add these up and price them (index/runs.ts).
+ * Run summaries add these up and price them (index/runs.ts), or take `costUsd` when the source
+ * states what the tokens cost (stream-json's `total_cost_usd`).
  */
-export function usageEntry(model: string | null, tokens: TokenCounts, timeMicros: number): ImportedEntry {
+export function usageEntry(model: string | null, tokens: TokenCounts, timeMicros: number, costUsd?: number): ImportedEntry {
+  const cost = costUsd === undefined ? '' : `, cost $${costUsd}`;
   return {
     type: 'system',
-    content: `[tokens] ${model ?? 'unknown model'}: input ${tokens.input}, output ${tokens.output}, cache read ${tokens.cacheRead}, cache write ${tokens.cacheWrite}`,
+    content: `[tokens] ${model ?? 'unknown model'}: input ${tokens.input}, output ${tokens.output}, cache read ${tokens.cacheRead}, cache write ${tokens.cacheWrite}${cost}`,
     timeMicros,
-    metadata: { event: 'usage', level: 'debug', usage: { model, ...tokens } },
+    metadata: { event: 'usage', level: 'debug', usage: costUsd === undefined ? { model, ...tokens } : { model, ...tokens, costUsd } },
+  };
+}
+
+/** What a cumulative count grew by since `before` (never negative). */
+export function tokenGrowth(after: TokenCounts, before: TokenCounts): TokenCounts {
+  return {
+    input: Math.max(0, after.input - before.input),
+    output: Math.max(0, after.output - before.output),
+    cacheRead: Math.max(0, after.cacheRead - before.cacheRead),
+    cacheWrite: Math.max(0, after.cacheWrite - before.cacheWrite),
   };
 }
 
