@@ -69,7 +69,7 @@ test('the global search filters by source: terminal runs or agent transcripts', 
   await expect.poll(() => JSON.parse(cli(loupe, 'search', 'zebra-42', '--json')).total, { timeout: 30_000 }).toBe(1);
   await expect.poll(() => JSON.parse(cli(loupe, 'search', 'fix the app', '--agent', 'claude-search-session', '--json')).total, { timeout: 30_000 }).toBe(1);
   await openApp(page, loupe);
-  await page.keyboard.press('Control+Shift+F');
+  await page.getByRole('tab', { name: 'Search' }).click();
   await page.getByLabel('Search all agents').fill('fix the app');
   await expect(page.locator('.gs-hit')).not.toHaveCount(0);
   await page.getByRole('button', { name: 'terminal', exact: true }).click();

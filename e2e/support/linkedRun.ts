@@ -9,14 +9,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from '@playwright/test';
 import type { RunSummary } from '../../shared/ipc.js';
+import { claudeTranscriptText, type TestToolCall } from '../../electron/core/transcripts/testTranscripts.js';
 import type { LoupeEnv } from './loupe.js';
 
 /** A tool call of the transcript, `at` seconds after the terminal run started. */
-export interface ToolCallSpec {
-  at: number;
-  tool: string;
-  input: Record<string, unknown>;
-}
+export type ToolCallSpec = TestToolCall;
 
 export interface LinkedRun {
   terminal: string;
@@ -59,26 +56,9 @@ export async function startLinkedRun(loupe: LoupeEnv, scratch: string, name: str
 
 /** Writes and imports a Claude Code transcript in `folder` whose tool calls fall at `calls` after `start` (ms); returns its agent id. */
 export function importTranscript(loupe: LoupeEnv, file: string, sessionId: string, folder: string, start: number, calls: ToolCallSpec[]): string {
-  const common = { sessionId, cwd: folder, version: '2.0.30', isSidechain: false, userType: 'external' };
-  const at = (s: number) => new Date(start + s * 1000).toISOString();
-  const records: object[] = [{ ...common, type: 'user', uuid: 'u0', parentUuid: null, timestamp: at(0.5), message: { role: 'user', content: 'fix the app' } }];
-  calls.forEach((c, i) => {
-    records.push({
-      ...common,
-      type: 'assistant',
-      uuid: `a${i}`,
-      parentUuid: i === 0 ? 'u0' : `r${i - 1}`,
-      timestamp: at(c.at),
-      message: {
-        id: `msg_${i}`,
-        model: 'claude-sonnet-4-5-20250929',
-        role: 'assistant',
-        content: [{ type: 'tool_use', id: `toolu_${i}`, name: c.tool, input: c.input }],
-        usage: { input_tokens: 100, output_tokens: 20, cache_read_input_tokens: 1000, cache_creation_input_tokens: 0 },
-      },
-    });
-    records.push({ ...common, type: 'user', uuid: `r${i}`, parentUuid: `a${i}`, timestamp: at(c.at + 0.2), message: { role: 'user', content: [{ type: 'tool_result', tool_use_id: `toolu_${i}`, content: 'ok' }] } });
-  });
-  fs.writeFileSync(file, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const usage = { input_tokens: 100, output_tokens: 20, cache_read_input_tokens: 1000, cache_creation_input_tokens: 0 };
+  // The prompt half a second after the terminal started, as a user types it into the agent.
+  const shifted = calls.map((c) => ({ ...c, at: c.at - 0.5 }));
+  fs.writeFileSync(file, claudeTranscriptText({ sessionId, cwd: folder, start: start + 500, prompt: 'fix the app', calls: shifted, usage }));
   return cli(loupe, 'import', file).split(' ')[0];
 }

@@ -15,6 +15,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunSummary, SearchResult } from '../../../shared/ipc.js';
 import { eventOf, killTmuxServer, readEntries, waitFor, waitForCaptureDaemons } from '../capture/test-support.js';
+import { claudeTranscriptText } from '../transcripts/testTranscripts.js';
 import { refreshRuns, runSummaries } from './runs.js';
 import { openIndexDb, type IndexDb } from './schema.js';
 
@@ -37,27 +38,9 @@ function stats(): RunSummary[] {
 
 /** A Claude Code transcript of one tool call, in `cwd`, from `start` on (ms), with known usage. */
 function writeTranscript(file: string, sessionId: string, cwd: string, start: number): void {
-  const at = (s: number) => new Date(start + s * 1000).toISOString();
-  const common = { sessionId, cwd, version: '2.0.30', isSidechain: false, userType: 'external' };
-  const records = [
-    { ...common, type: 'user', uuid: 'u1', parentUuid: null, timestamp: at(0), message: { role: 'user', content: 'run the tests' } },
-    {
-      ...common,
-      type: 'assistant',
-      uuid: 'a1',
-      parentUuid: 'u1',
-      timestamp: at(1),
-      message: {
-        id: 'msg_1',
-        model: 'claude-sonnet-4-5-20250929',
-        role: 'assistant',
-        content: [{ type: 'tool_use', id: 'toolu_1', name: 'Bash', input: { command: 'npm test' } }],
-        usage: { input_tokens: 100, output_tokens: 50, cache_read_input_tokens: 2000, cache_creation_input_tokens: 300 },
-      },
-    },
-    { ...common, type: 'user', uuid: 'u2', parentUuid: 'a1', timestamp: at(2), message: { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'ok' }] } },
-  ];
-  fs.writeFileSync(file, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const usage = { input_tokens: 100, output_tokens: 50, cache_read_input_tokens: 2000, cache_creation_input_tokens: 300 };
+  const calls = [{ at: 1, tool: 'Bash', input: { command: 'npm test' } }];
+  fs.writeFileSync(file, claudeTranscriptText({ sessionId, cwd, start, prompt: 'run the tests', calls, usage }));
 }
 
 /** A Codex rollout in `cwd` from `start` on (ms): one shell call and a cumulative token count. */
