@@ -7,6 +7,7 @@ import { isUserError } from './errors.js';
 import { commandsFor } from './commands/index.js';
 
 export async function main(argv: string[]): Promise<number> {
+  ignoreClosedStdout();
   const program = new Command('loupe')
     .description('Watch, search, replay and share the terminal output of AI coding agents running in tmux.')
     .version('0.1.0')
@@ -24,4 +25,16 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
+}
+
+/**
+ * `loupe search x | head -1`: once the reader has gone, writes to stdout fail with EPIPE (and then
+ * as a destroyed stream). That is not the command's failure: it finishes quietly, with its status.
+ * Other write errors still surface.
+ */
+function ignoreClosedStdout(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return;
+    throw err;
+  });
 }

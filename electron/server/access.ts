@@ -3,6 +3,7 @@
  * rebinding) and the Origin header (against other sites' pages).
  */
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
+import fs from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import os from 'node:os';
 
@@ -11,6 +12,41 @@ const TOKEN_BYTES = 32;
 
 export function newToken(): string {
   return randomBytes(TOKEN_BYTES).toString('base64url');
+}
+
+/** A token from a file must carry at least 128 bits (RELIABILITY W2): 22 base64url characters. */
+const MIN_TOKEN_CHARS = 22;
+
+/** A token file that cannot be used; the message says why and what to do. */
+export class TokenFileError extends Error {
+  override name = 'TokenFileError';
+}
+
+/**
+ * The token kept in `file` (for a scraper or a bookmark that must outlive restarts), written there
+ * first, readable by this user only, when the file does not exist yet.
+ */
+export function tokenFromFile(file: string): string {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new TokenFileError(`cannot read the token file ${file}: ${(err as Error).message}`);
+    const token = newToken();
+    try {
+      fs.writeFileSync(file, token + '\n', { mode: 0o600, flag: 'wx' });
+    } catch (e) {
+      throw new TokenFileError(`cannot create the token file ${file}: ${(e as Error).message}`);
+    }
+    return token;
+  }
+  const token = text.trim();
+  if (!new RegExp(`^[A-Za-z0-9._~+/=-]{${MIN_TOKEN_CHARS},}$`).test(token)) {
+    throw new TokenFileError(
+      `the token file ${file} must hold one token of at least ${MIN_TOKEN_CHARS} letters, digits or -._~+/= (128 bits); delete it and Loupe writes a new one`,
+    );
+  }
+  return token;
 }
 
 /**

@@ -31,6 +31,7 @@ import {
   tokenMatches,
 } from './access.js';
 import { serveExportDownload } from './exportDownload.js';
+import { createServeMetrics, METRICS_PATH } from './metrics.js';
 import { serveStatic } from './static.js';
 
 /** The port `loupe serve` listens on unless told otherwise. */
@@ -84,6 +85,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   let hosts = new Set<string>();
   let port = 0;
 
+  const metrics = createServeMetrics(() => options.backend.snapshot());
   const server = http.createServer((req, res) => handleRequest(req, res));
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES });
 
@@ -108,6 +110,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     if (verdict.status !== 0) return refuse(res, verdict.status, verdict.message);
     if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, `${req.method} is not supported`);
     const { url } = verdict;
+    // Before the token-for-cookie trade: a scraper given `?token=` keeps it, and follows no redirect.
+    if (url.pathname === METRICS_PATH) return serveMetrics(res);
     if (url.searchParams.has('token')) {
       // Trade the token in the URL for a cookie, and get it out of the address bar and history.
       url.searchParams.delete('token');
@@ -124,6 +128,16 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       return;
     }
     serveStatic(staticDir, url.pathname, req, res, SECURITY_HEADERS);
+  }
+
+  function serveMetrics(res: ServerResponse): void {
+    metrics.render().then(
+      ({ contentType, body }) => {
+        res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': contentType });
+        res.end(body);
+      },
+      (err: Error) => refuse(res, 500, `cannot read the metrics: ${toWireError(err).message}`),
+    );
   }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -150,7 +164,16 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       transport: 'websocket',
       allowedControl: options.allowedControl,
       send: (channel, payload) => send({ kind: 'push', channel, payload }),
+      delivered: metrics.delivered,
     });
+    metrics.connected();
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      metrics.disconnected();
+      connected.close();
+    };
     let inFlight = 0;
     ws.on('message', (data, isBinary) => {
       const call = isBinary ? null : parseInvoke(data.toString());
@@ -175,8 +198,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
         )
         .finally(() => inFlight--);
     });
-    ws.on('close', () => connected.close());
-    ws.on('error', () => connected.close());
+    ws.on('close', close);
+    ws.on('error', close);
   }
 
   await new Promise<void>((resolve, reject) => {

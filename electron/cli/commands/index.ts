@@ -20,6 +20,8 @@ export const commandLoaders: Record<string, () => Promise<Register>> = {
   reindex: async () => (await import('./reindex.js')).registerReindex,
   import: async () => (await import('./import.js')).registerImport,
   serve: async () => (await import('./serve.js')).registerServe,
+  ship: async () => (await import('./ship.js')).registerShip,
+  store: async () => (await import('./store.js')).registerStore,
   mcp: async () => (await import('./mcp.js')).registerMcp,
   export: async () => (await import('./export.js')).registerExport,
   screen: async () => (await import('./screen.js')).registerScreen,

@@ -1,17 +1,23 @@
 /**
  * `loupe ls [--root DIR]… [--socket NAME]… [--json]`: roots → tasks → agents (state, entries,
  * last activity) and the tmux panes that are not captured yet, with the command to capture them.
+ * `loupe ls --store URL [--machine NAME]`: what a PostgreSQL store holds, machine by machine.
  */
 import type { Command } from 'commander';
 import { parseTimestamp } from '../../../shared/entry.js';
 import { checkRootFolder } from '../../core/log/paths.js';
 import type { Workspace, WorkspaceAgent } from '../../core/workspace/list.js';
+import type { StoreListing } from '../../core/store/agents.js';
+import { UserError } from '../errors.js';
 import { collectSocket } from './socket-option.js';
 import { collect } from '../repeatable.js';
+import { checkMachineOption, withStore } from './store-option.js';
 
 interface LsOptions {
   root?: string[];
   socket?: string[];
+  store?: string;
+  machine?: string;
   json?: boolean;
 }
 
@@ -21,8 +27,17 @@ export function registerLs(program: Command): void {
     .description('list roots, tasks and agents (live or ended, entries, last activity) and tmux panes not captured yet')
     .option('--root <dir>', 'a root holding .agent-workspace/ (repeatable; default: the current folder, plus roots live panes capture into)', collect)
     .option('--socket <name>', 'tmux -L socket to look at (repeatable; default: the default server and every socket Loupe captures on)', collectSocket)
-    .option('--json', 'print the listing as JSON (see Workspace in electron/core/workspace/list.ts)')
+    .option('--store <url>', 'list what this PostgreSQL store holds (machines → roots → tasks → agents) instead')
+    .option('--machine <name>', 'with --store: only this machine')
+    .option('--json', 'print the listing as JSON (see Workspace in electron/core/workspace/list.ts; StoreListing in electron/core/store/agents.ts)')
     .action(async (options: LsOptions) => {
+      checkMachineOption(options);
+      if (options.store !== undefined) {
+        const { listStore } = await import('../../core/store/agents.js');
+        const listing = await withStore(options.store, (client) => listStore(client, { machine: options.machine }));
+        process.stdout.write(options.json ? JSON.stringify(listing, null, 2) + '\n' : formatStoreListing(listing, Date.now()));
+        return;
+      }
       const sockets = options.socket ?? [];
       options.root?.forEach(checkRootFolder);
       const workspace = await listWithAttention({ roots: options.root ?? [process.cwd()], sockets, includePaneRoots: options.root === undefined });
@@ -90,6 +105,31 @@ export function formatWorkspace(workspace: Workspace, nowMillis: number): string
       const rows = panes.map((p) => [p.paneId, p.target, p.command, `${p.cols}x${p.rows}`, p.attachCommand]);
       out.push(...table(['PANE', 'TARGET', 'COMMAND', 'SIZE', 'CAPTURE WITH'], rows, []).map((l) => `  ${l}`));
     }
+  }
+  return out.join('\n') + '\n';
+}
+
+/** The store's listing: one block per machine and root, a table of agents per task. */
+export function formatStoreListing(listing: StoreListing, nowMillis: number): string {
+  if (listing.machines.length === 0) return 'nothing shipped to this store yet: run `loupe ship --to URL` on a machine with logs\n';
+  const out: string[] = [];
+  for (const { machine, roots } of listing.machines) {
+    out.push(machine);
+    for (const { root, tasks } of roots) {
+      out.push(`  ${root}`);
+      for (const task of tasks) {
+        out.push(`    ${task.taskId}  (${plural(task.agents.length, 'agent')})`);
+        const rows = task.agents.map((a) => [
+          a.agentId,
+          a.exitStatus !== null ? `${a.state} (exit ${a.exitStatus})` : a.state,
+          String(a.entries),
+          a.lastActivity === null ? '-' : timeLabel(a.lastActivity, nowMillis),
+          a.shippedAt === null ? '-' : timeLabel(a.shippedAt, nowMillis),
+        ]);
+        out.push(...table(['AGENT', 'STATE', 'ENTRIES', 'LAST ACTIVITY', 'SHIPPED'], rows, [2]).map((l) => `      ${l}`));
+      }
+    }
+    out.push('');
   }
   return out.join('\n') + '\n';
 }

@@ -54,6 +54,15 @@ describe('loupe search / stats / reindex', () => {
     expect(r.stderr).toBe('1 hit\n');
   });
 
+  it('stops quietly, with status 0, when the reader of its output goes away (| head -1)', () => {
+    const lines = Array.from({ length: 5000 }, (_, i) => entry(i + 1, `step ${i} of a long run`));
+    fs.writeFileSync(path.join(logs, 'worker_stream.jsonl'), lines.join(''));
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" search step --limit 5000 --root "${root}" | head -1; exit \${PIPESTATUS[0]}`], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stdout.split('\n')).toHaveLength(2);
+    expect(r.stderr).not.toMatch(/EPIPE|at |node:/);
+    expect(r.status).toBe(0);
+  });
+
   it('--json prints total, hits, distributions and histogram', () => {
     writeRun();
     const r = loupe('search', '', '--type', 'stderr', '--root', root, '--json');

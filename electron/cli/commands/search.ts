@@ -1,9 +1,9 @@
 /**
  * `loupe search QUERY [--regex] [-i] [--type T] [--level L] [--agent ID] [--task ID] [--source S] [--since WHEN]
- *   [--until WHEN] [--limit N] [--offset N] [--asc] [--root DIR] [--json]`
+ *   [--until WHEN] [--limit N] [--offset N] [--asc] [--root DIR | --store URL [--machine NAME]] [--json]`
  *
  * Searches every agent and run under a root, after indexing whatever is pending so the results
- * are fresh. One hit per line; `--json` prints `{ total, hits, byType, byLevel, histogram }`.
+ * are fresh, or every machine's in a PostgreSQL store. One hit per line; `--json` prints `{ total, hits, byType, byLevel, histogram }`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,9 +11,10 @@ import type { Command } from 'commander';
 import { ENTRY_TYPES, LEVELS, type EntryType, type Level } from '../../../shared/entry.js';
 import { SEARCH_SOURCES, type SearchSource } from '../../../shared/ipc.js';
 import type { FreshIndex } from '../../core/index/freshIndex.js';
-import type { SearchHit } from '../../core/search/query.js';
+import type { SearchCounts, SearchHit, SearchQuery } from '../../core/search/query.js';
 import { checkRootFolder } from '../../core/log/paths.js';
 import { UserError } from '../errors.js';
+import { STORE_HELP, checkMachineOption, withStore } from './store-option.js';
 
 /** Characters of context shown on each side of the first match. */
 const SNIPPET_CONTEXT_CHARS = 60;
@@ -36,6 +37,8 @@ interface SearchCommandOptions {
   offset: string;
   asc?: boolean;
   root: string;
+  store?: string;
+  machine?: string;
   json?: boolean;
 }
 
@@ -57,6 +60,8 @@ export function registerSearch(program: Command): void {
     .option('--offset <N>', 'hits to skip first', '0')
     .option('--asc', 'oldest first (default: newest first)')
     .option('--root <dir>', 'the folder holding .agent-workspace/', '.')
+    .option('--store <url>', STORE_HELP)
+    .option('--machine <name>', 'with --store: only this machine')
     .option('--json', 'print { total, hits, byType, byLevel, histogram } as JSON')
     .action(async (query: string, options: SearchCommandOptions) => {
       await runSearch(query, options);
@@ -64,44 +69,56 @@ export function registerSearch(program: Command): void {
 }
 
 async function runSearch(text: string, options: SearchCommandOptions): Promise<void> {
+  const query: SearchQuery = {
+    text,
+    regex: options.regex === true,
+    ignoreCase: options.ignoreCase === true,
+    types: parseTypes(options.type),
+    levels: parseMinLevel(options.level),
+    agentId: options.agent,
+    taskId: options.task,
+    // Checked by the query layer, as for every caller.
+    source: options.source as SearchSource | undefined,
+    since: options.since,
+    until: options.until,
+    limit: parseWhole(options.limit, '--limit'),
+    offset: parseWhole(options.offset, '--offset'),
+    sort: options.asc === true ? 'asc' : 'desc',
+  };
+  checkMachineOption(options);
+  if (options.store !== undefined) {
+    if (options.source !== undefined) throw new UserError('--source does not work with --store yet: a store does not know which runs are transcripts; leave out --source');
+    const { searchStore } = await import('../../core/store/search.js');
+    printResult(await withStore(options.store, (client) => searchStore(client, { ...query, machine: options.machine })), options);
+    return;
+  }
   const { searchIndex } = await import('../../core/search/query.js');
   const indexer = await openFreshIndex(options.root);
   try {
-    const result = await withIndexErrors(indexer, () =>
-      searchIndex(indexer.db, {
-        text,
-        regex: options.regex === true,
-        ignoreCase: options.ignoreCase === true,
-        types: parseTypes(options.type),
-        levels: parseMinLevel(options.level),
-        agentId: options.agent,
-        taskId: options.task,
-        // Checked by the query layer, as for every caller.
-        source: options.source as SearchSource | undefined,
-        since: options.since,
-        until: options.until,
-        limit: parseWhole(options.limit, '--limit'),
-        offset: parseWhole(options.offset, '--offset'),
-        sort: options.asc === true ? 'asc' : 'desc',
-      }),
-    );
-    if (options.json === true) {
-      process.stdout.write(JSON.stringify({ total: result.total, hits: result.hits, byType: result.byType, byLevel: result.byLevel, histogram: result.histogram }) + '\n');
-      return;
-    }
-    const color = process.stdout.isTTY === true;
-    for (const hit of result.hits) process.stdout.write(formatHit(hit, color) + '\n');
-    const shown = result.hits.length;
-    process.stderr.write(
-      shown === result.total ? `${result.total} hit${result.total === 1 ? '' : 's'}\n` : `${shown} of ${result.total} hits (use --limit/--offset for more)\n`,
-    );
+    printResult(await withIndexErrors(indexer, () => searchIndex(indexer.db, query)), options);
   } finally {
     indexer.dispose();
   }
 }
 
-/** `timestamp agent #sequence snippet`, with the matches highlighted when `color`. */
-export function formatHit(hit: SearchHit, color: boolean): string {
+function printResult(result: SearchCounts & { hits: PrintedHit[] }, options: SearchCommandOptions): void {
+  if (options.json === true) {
+    process.stdout.write(JSON.stringify({ total: result.total, hits: result.hits, byType: result.byType, byLevel: result.byLevel, histogram: result.histogram }) + '\n');
+    return;
+  }
+  const color = process.stdout.isTTY === true;
+  for (const hit of result.hits) process.stdout.write(formatHit(hit, color) + '\n');
+  const shown = result.hits.length;
+  process.stderr.write(
+    shown === result.total ? `${result.total} hit${result.total === 1 ? '' : 's'}\n` : `${shown} of ${result.total} hits (use --limit/--offset for more)\n`,
+  );
+}
+
+/** What a printed hit needs; a store's hits also name their machine. */
+type PrintedHit = Pick<SearchHit, 'timestamp' | 'agentId' | 'sequence' | 'text' | 'matches'> & { machine?: string };
+
+/** `timestamp agent #sequence snippet` (`machine/agent` from a store), with the matches highlighted when `color`. */
+export function formatHit(hit: PrintedHit, color: boolean): string {
   const first = hit.matches[0];
   let start = 0;
   if (first !== undefined && first[0] > SNIPPET_CONTEXT_CHARS) start = first[0] - SNIPPET_CONTEXT_CHARS;
@@ -119,7 +136,8 @@ export function formatHit(hit: SearchHit, color: boolean): string {
   snippet += oneLine(hit.text.slice(pos, end));
   const prefix = start > 0 ? '…' : '';
   const suffix = end < hit.text.length ? '…' : '';
-  return `${hit.timestamp} ${hit.agentId} #${hit.sequence} ${prefix}${snippet}${suffix}`;
+  const who = hit.machine === undefined ? hit.agentId : `${hit.machine}/${hit.agentId}`;
+  return `${hit.timestamp} ${who} #${hit.sequence} ${prefix}${snippet}${suffix}`;
 }
 
 /** Line breaks and other control characters would break the one-hit-per-line output. */

@@ -1,5 +1,5 @@
 /**
- * `loupe serve [--port N] [--host H] [--root DIR…] [--socket NAME…] [--allow-control]`
+ * `loupe serve [--port N] [--host H] [--root DIR…] [--socket NAME…] [--token-file FILE] [--allow-control]`
  *
  * Serves the app's UI to a browser (SPEC §7 "Web view"). Prints the URL, token included, on
  * stdout and runs until interrupted.
@@ -20,6 +20,7 @@ interface ServeOptions {
   root?: string[];
   socket?: string[];
   allowControl?: boolean;
+  tokenFile?: string;
 }
 
 function parsePort(value: string): number {
@@ -43,15 +44,17 @@ export function registerServe(program: Command): void {
     .option('--host <address>', 'interface to bind (default 127.0.0.1); any other exposes the UI to that network', parseHost)
     .option('--root <dir...>', 'folders holding .agent-workspace/ (default: the current folder)')
     .option('--socket <name...>', `${SOCKET_HELP}; repeat for several servers`, collectSocket)
+    .option('--token-file <file>', 'keep the token in this file (written with a new random one if missing), so it outlives restarts (for /metrics scrapers)')
     .option('--allow-control', 'let the browser attach and detach captures, start agents and answer waiting ones (read-only without it)')
     .action(async (options: ServeOptions) => {
       const { CONTROL_CHANNELS } = await import('../../../shared/ipc.js');
       const { startBackend } = await import('../../core/api/backend.js');
-      const { isLoopbackHost } = await import('../../server/access.js');
+      const { isLoopbackHost, tokenFromFile } = await import('../../server/access.js');
       const { startWebServer, rendererBuilt } = await import('../../server/server.js');
       // A root it cannot use is refused before anything starts (not a green dot over "No tasks yet").
       (options.root ?? ['.']).forEach(checkRootFolder);
       const host = options.host ?? '127.0.0.1';
+      const token = options.tokenFile === undefined ? undefined : tokenFromFile(path.resolve(options.tokenFile));
       const staticDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../renderer');
       if (!rendererBuilt(staticDir)) {
         process.stderr.write(`loupe: warning: the UI is not built (no ${staticDir}/index.html); run \`npm run build\` in the Loupe folder\n`);
@@ -71,6 +74,7 @@ export function registerServe(program: Command): void {
           host,
           port: options.port,
           staticDir,
+          token,
           // Read-only unless asked (SPEC §7, RELIABILITY W5): starting agents runs commands.
           allowedControl: options.allowControl ? CONTROL_CHANNELS : [],
         });

@@ -1,8 +1,9 @@
 /**
  * `loupe tail [-f] [-n N] [--type T] [--level L] [--grep RE] [--format F] [--root DIR] [--task ID] (AGENT_ID | FILE)`
+ * `loupe tail --store URL [--machine NAME] … AGENT_ID`
  *
  * Prints the last N entries of an agent's log (reading backwards from the end), optionally
- * filtered, then with -f follows the log until SIGINT/SIGTERM.
+ * filtered, then with -f follows the log until SIGINT/SIGTERM; or the same from a store.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import type { EntryFilter } from '../../core/log/filter.js';
 import { agentIdOfLogFile, checkRootFolder, findAgentLog } from '../../core/log/paths.js';
 import type { LineRecord } from '../../core/screen/lineRecord.js';
 import { UserError } from '../errors.js';
+import { STORE_HELP, checkMachineOption, withStore } from './store-option.js';
 
 /** Like tail(1). */
 const DEFAULT_LINES = 10;
@@ -28,6 +30,8 @@ interface TailCommandOptions {
   format: 'text' | 'ansi' | 'jsonl' | 'json';
   root: string;
   task?: string;
+  store?: string;
+  machine?: string;
 }
 
 export function registerTail(program: Command): void {
@@ -48,6 +52,8 @@ export function registerTail(program: Command): void {
     )
     .option('--root <dir>', 'the folder holding .agent-workspace/', '.')
     .option('--task <id>', 'the task to read when several have this agent (default: the newest)')
+    .option('--store <url>', STORE_HELP)
+    .option('--machine <name>', 'with --store: the machine the agent ran on (needed when several have it)')
     .action(async (target: string, options: TailCommandOptions) => {
       await runTail(target, options);
     });
@@ -59,6 +65,11 @@ async function runTail(target: string, options: TailCommandOptions): Promise<voi
   const minLevel = parseLevel(options.level);
   const { compileUserRegex } = await import('../../core/regex/userRegex.js');
   const regex = options.grep !== undefined ? compileUserRegex(options.grep, { ignoreCase: options.ignoreCase }) : undefined;
+  checkMachineOption(options);
+  if (options.store !== undefined) {
+    await runStoreTail(options.store, target, n, { types, minLevel, regex }, options);
+    return;
+  }
   const file = resolveTarget(target, options);
   if (options.follow === true && file.endsWith('.gz')) {
     throw new UserError(`cannot follow ${file}: it is a compressed rotated log that no longer grows; drop -f, or follow the live .jsonl`);
@@ -157,6 +168,47 @@ async function runLineTail(file: string, n: number, filter: EntryFilter, follow:
   } finally {
     tail.dispose();
   }
+  await out.drained();
+}
+
+/** `tail --store`: the same output from the agent's rows in a PostgreSQL store, following with LISTEN/NOTIFY. */
+async function runStoreTail(url: string, agentId: string, n: number, filter: EntryFilter, options: TailCommandOptions): Promise<void> {
+  const [store, { createFormatter, textLine }, { lineAsEntry }] = await Promise.all([
+    import('../../core/store/tail.js'),
+    import('../../core/log/format.js'),
+    import('../../core/search/agentLines.js'),
+  ]);
+  const text = options.format === 'text';
+  const formatter = createFormatter(options.format);
+  const renderLines = (lines: LineRecord[]) => lines.map((l) => textLine(lineAsEntry(l, agentId), l.text)).join('');
+  const out = new StdoutWriter();
+  const start = await withStore(url, async (client) => {
+    const agent = await store.findStoreAgent(client, { agentId, taskId: options.task, machine: options.machine });
+    if (text) {
+      const { lines, lastN } = await store.lastStoreLines(client, agent, n, filter);
+      out.write(renderLines(lines));
+      return { agent, after: lastN };
+    }
+    const { entries, lastSeq } = await store.lastStoreEntries(client, agent, n, filter);
+    out.write(formatter.begin() + formatter.format(entries));
+    return { agent, after: lastSeq };
+  });
+  if (options.follow === true) {
+    const stop = new AbortController();
+    stopOnInterrupt(out, () => stop.abort());
+    await store.followStore({
+      url,
+      agent: start.agent,
+      filter,
+      kind: text ? 'lines' : 'entries',
+      after: start.after,
+      onLines: (lines) => out.write(renderLines(lines)),
+      onEntries: (entries) => out.write(formatter.format(entries)),
+      onReconnect: (message, delayMs) => process.stderr.write(`loupe: ${message}; reconnecting to the store in ${(delayMs / 1000).toFixed(1)} s\n`),
+      signal: stop.signal,
+    });
+  }
+  if (!text) out.write(formatter.end());
   await out.drained();
 }
 

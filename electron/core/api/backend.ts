@@ -6,14 +6,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ControlChannel, Push, PushChannel, Transport } from '../../../shared/ipc.js';
-import { checkSocketName } from '../../../shared/entry.js';
+import { checkSocketName, type LogEntry } from '../../../shared/entry.js';
 import { callChannel } from './dispatch.js';
 import { startCaptureDaemons } from './captureDaemons.js';
 import { startBackgroundImport, type BackgroundImportThread } from '../transcripts/importThread.js';
 import { createHandlers, type ApiClient, type ApiContext, type Handlers } from './handlers.js';
 import { watchAttention } from './attentionWatch.js';
 import { LiveFeed } from './liveFeed.js';
-import { RootIndexes } from './rootIndexes.js';
+import { RootIndexes, type IndexProgressSnapshot } from './rootIndexes.js';
 import { coreServices, type BackendServices } from './services.js';
 
 /** How often the open roots are checked for new tasks and agents: cheap (a few readdirs), and quick enough for a sidebar. */
@@ -47,6 +47,21 @@ export interface ClientOptions {
   transport: Transport;
   allowedControl: Iterable<ControlChannel>;
   send: PushSender;
+  /** Live entries (written after their subscription began), as they are pushed to this client. */
+  delivered?: (entries: LogEntry[]) => void;
+}
+
+/** What `loupe serve`'s `/metrics` reports about the roots and their agents, read when asked. */
+export interface BackendSnapshot extends IndexProgressSnapshot {
+  /** Agents whose tmux pane is being captured now. */
+  capturesActive: number;
+  /** Agents waiting for the user (SPEC §13). */
+  agentsWaiting: number;
+  /**
+   * Entries not yet acknowledged by destinations that keep their positions beside the logs
+   * (`ship --otlp`), by kind (`otlp`); a kind no root ships to is absent.
+   */
+  unshippedEntries: Map<string, number>;
 }
 
 /** One connected UI. `close()` ends its subscriptions. */
@@ -61,6 +76,7 @@ export interface Backend {
   readonly context: ApiContext;
   readonly handlers: Handlers;
   connect(options: ClientOptions): BackendClient;
+  snapshot(): Promise<BackendSnapshot>;
   dispose(): Promise<void>;
 }
 
@@ -133,10 +149,11 @@ export function startBackend(options: BackendOptions): Backend {
   return {
     context,
     handlers,
-    connect({ transport, allowedControl, send }) {
+    connect({ transport, allowedControl, send, delivered }) {
       const feed = new LiveFeed({
         push: (batches) => send('live:entries', { batches }),
         notice: (notice) => send('agent:notice', notice),
+        delivered,
       });
       const client: ApiClient = { transport, allowedControl: new Set(allowedControl), feed, push: send };
       const connected = {
@@ -151,6 +168,22 @@ export function startBackend(options: BackendOptions): Backend {
       };
       clients.add(connected);
       return connected;
+    },
+    async snapshot() {
+      const [progress, workspace, { unshippedEntries }] = await Promise.all([
+        indexes.progress(),
+        context.services.listWorkspace(roots, sockets),
+        import('../ship/cursor.js'),
+      ]);
+      const agents = workspace.roots.flatMap((r) => r.tasks.flatMap((t) => t.agents));
+      const unshipped = new Map<string, number>();
+      for (const root of roots) for (const [kind, n] of unshippedEntries(root)) unshipped.set(kind, (unshipped.get(kind) ?? 0) + n);
+      return {
+        ...progress,
+        capturesActive: agents.filter((a) => a.paneId !== null).length,
+        agentsWaiting: agents.filter((a) => a.attention.state === 'waiting').length,
+        unshippedEntries: unshipped,
+      };
     },
     async dispose() {
       disposed = true;

@@ -42,6 +42,8 @@ export interface LiveFeedOptions {
   push: (batches: LiveBatch[]) => void;
   /** Sends an `agent:notice` (an agent exited or printed an error after the subscription began). */
   notice?: (notice: AgentNotice) => void;
+  /** Hears the live entries of each push (those after the subscription began, not replayed history). */
+  delivered?: (entries: LogEntry[]) => void;
   frameMs?: number;
   windowBytes?: number;
 }
@@ -193,8 +195,19 @@ export class LiveFeed {
     if (batches.length > 0) {
       this.lastPushAt = performance.now();
       this.options.push(batches);
+      this.delivered(batches);
     }
     if (again) this.schedule();
+  }
+
+  private delivered(batches: LiveBatch[]): void {
+    const hear = this.options.delivered;
+    if (!hear) return;
+    for (const batch of batches) {
+      const after = this.subs.get(batch.subscriptionId)?.liveAfter ?? Infinity;
+      const live = batch.entries.filter((e) => e.sequence > after);
+      if (live.length > 0) hear(live);
+    }
   }
 
   /** The agent exited after the subscription began. */

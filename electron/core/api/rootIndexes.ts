@@ -12,6 +12,14 @@ import type { Indexer } from '../index/indexer.js';
 import type { IndexThread, RootErrorLine } from '../index/indexThread.js';
 import type { IndexDb } from '../index/schema.js';
 import type { AttentionFacts } from '../attention/attention.js';
+import type { EntryCount } from '../index/counts.js';
+
+/** See `RootIndexes.progress`. */
+export interface IndexProgressSnapshot {
+  entries: EntryCount[];
+  /** Bytes of live logs not indexed yet, over every root. */
+  unindexedBytes: number;
+}
 
 export interface RootIndexesOptions {
   watch?: boolean;
@@ -55,6 +63,25 @@ export class RootIndexes {
     }
     if (!this.options.watch) for (const indexer of this.indexers.values()) indexer.indexPending();
     return this.indexers;
+  }
+
+  /**
+   * Entry counts and indexing backlog over every root, as they stand: unlike queries, this does not
+   * index what is pending first (that would hide the backlog it measures).
+   */
+  async progress(): Promise<IndexProgressSnapshot> {
+    const { entryCounts, unindexedBytes } = await import('../index/counts.js');
+    const indexers = this.indexers ?? (await this.fresh());
+    const entries = new Map<string, EntryCount>();
+    let behind = 0;
+    for (const indexer of indexers.values()) {
+      for (const c of entryCounts(indexer.db)) {
+        const key = `${c.type}/${c.level}`;
+        entries.set(key, { ...c, count: (entries.get(key)?.count ?? 0) + c.count });
+      }
+      behind += unindexedBytes(indexer.db, indexer.root);
+    }
+    return { entries: [...entries.values()], unindexedBytes: behind };
   }
 
   /** The up-to-date index of one open root, or undefined for another folder. */

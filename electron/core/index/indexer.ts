@@ -524,14 +524,19 @@ export class Indexer {
     let events = 0;
     const ids = this.takenIds(rows);
     const lines = this.linesOf(agent);
+    /** Entries inserted, by `type * LEVELS.length + level`: one upsert per kind, not per row. */
+    const counts = new Map<number, number>();
     let lastId = 0;
     for (const { entry, ts, offset, length } of rows) {
       let id = Math.max(1, ts);
       if (id <= lastId && lastId - id < NUDGE_WINDOW_US) id = lastId + 1;
       while (ids.taken(id)) id++; // another entry holds this microsecond: take the next free one
-      const inserted =
-        s.insertEntry.run(id, agent, entry.sequence, ts, TYPE_CODE[entry.type], LEVEL_CODE[entryLevel(entry)], file, offset, length).changes > 0;
+      const type = TYPE_CODE[entry.type];
+      const level = LEVEL_CODE[entryLevel(entry)];
+      const inserted = s.insertEntry.run(id, agent, entry.sequence, ts, type, level, file, offset, length).changes > 0;
       if (!inserted) continue; // this (agent, sequence) is already indexed, from another copy of the file
+      const kind = type * LEVELS.length + level;
+      counts.set(kind, (counts.get(kind) ?? 0) + 1);
       ids.take(id);
       lastId = id;
       if (entry.sequence > lines.seq) lines.add({ entry, ts, file, offset, length });
@@ -552,6 +557,7 @@ export class Indexer {
       if (maxSeq === null || entry.sequence > maxSeq) maxSeq = entry.sequence;
     }
     lines.save();
+    for (const [kind, n] of counts) s.countEntries.run(Math.floor(kind / LEVELS.length), kind % LEVELS.length, n);
     return { minSeq, maxSeq, events };
   }
 
@@ -633,6 +639,7 @@ function prepareStatements(db: IndexDb) {
       `INSERT INTO entries (id, agent, seq, ts, type, level, file, offset, length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (agent, seq) DO NOTHING`,
     ),
+    countEntries: db.prepare('INSERT INTO entry_counts (type, level, n) VALUES (?, ?, ?) ON CONFLICT (type, level) DO UPDATE SET n = n + excluded.n'),
     idsBetween: db.prepare('SELECT id FROM entries WHERE id BETWEEN ? AND ?'),
     idTaken: db.prepare('SELECT 1 FROM entries WHERE id = ?'),
     insertEvent: db.prepare('INSERT INTO events (id, agent, seq, ts, event, gap, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)'),

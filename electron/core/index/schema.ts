@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { workspaceDir } from '../log/paths.js';
 
 /** Bump when the schema or what is stored changes: an index of another version is rebuilt. */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 export const INDEX_FILE_NAME = 'index.sqlite';
 
@@ -48,6 +48,9 @@ export function indexPath(root: string): string {
  * - `agent_sightings`, `run_links`: where and when `claude` or `codex` ran (in a terminal run, or
  *   as an imported transcript), and which transcript run belongs to which terminal run
  *   (index/links.ts); rebuilt with `runs`.
+ * - `entry_counts`: how many entries of each type and level were ever indexed (`loupe serve`'s
+ *   `loupe_entries_total`), added to in the same transaction as the rows, so any process that
+ *   indexes the root counts, and a scrape reads 20 rows instead of counting every entry.
  */
 const SCHEMA = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -146,6 +149,7 @@ CREATE TABLE run_links (
   PRIMARY KEY (transcript_agent, transcript_seq)
 );
 CREATE INDEX run_links_by_terminal ON run_links (terminal_agent, terminal_seq);
+CREATE TABLE entry_counts (type INTEGER NOT NULL, level INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (type, level)) WITHOUT ROWID;
 `;
 
 /** Entry types and levels are stored as small integers: their index in these lists. */

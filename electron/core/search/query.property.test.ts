@@ -1,7 +1,8 @@
 /**
  * Property test: on randomized logs (many agents and tasks, ANSI, Unicode, rotated and gzipped
  * files), every query's hits and total equal a brute-force scan of the screen lines (SPEC §12)
- * with the same filters; and every valid JSONL line is indexed exactly once.
+ * with the same filters; and every valid JSONL line is indexed exactly once. The same queries
+ * run against the PostgreSQL store the logs were shipped into (SPEC §16: same semantics).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,6 +23,11 @@ import {
 } from '../../../shared/entry.js';
 import { Indexer } from '../index/indexer.js';
 import { compileUserRegex } from '../regex/userRegex.js';
+import pg from 'pg';
+import { LocalLogFollower } from '../ship/follow.js';
+import { searchStore } from '../store/search.js';
+import { PostgresSink } from '../store/shipSink.js';
+import { startPostgres, type TestPostgres } from '../store/test-support.js';
 import { searchIndex, type SearchQuery } from './query.js';
 
 const TASKS = ['TASK-20260101-120000-0a1b2c3d', 'TASK-20260102-090000-deadbeef'];
@@ -172,32 +178,68 @@ describe('search, against a brute-force scan of the JSONL', () => {
     expect(searchIndex(ix.db, { limit: 0 }).total).toBe(corpus.length);
   });
 
-  it('returns the same hits, in the same order, and the same totals and distributions for 300 random queries', () => {
-    for (let i = 0; i < 300; i++) {
-      const q = randomQuery();
-      const expected = bruteForce(q);
-      const limit = 1 + Math.floor(random() * 40);
-      const offset = Math.floor(random() * 10);
-      const result = searchIndex(ix.db, { ...q, limit, offset }, { now: NOW });
-      const label = JSON.stringify(q);
-      expect(result.total, label).toBe(expected.length);
-      expect(
-        result.hits.map((h) => `${h.taskId}/${h.agentId}#${h.sequence}`),
-        label,
-      ).toEqual(expected.slice(offset, offset + limit).map((e) => `${e.task}/${e.agentId}#${e.sequence}`));
-      const byType: Partial<Record<EntryType, number>> = {};
-      const byLevel: Partial<Record<Level, number>> = {};
-      for (const e of expected) {
-        byType[e.type] = (byType[e.type] ?? 0) + 1;
-        byLevel[e.level] = (byLevel[e.level] ?? 0) + 1;
-      }
-      expect(result.byType, label).toEqual(byType);
-      expect(result.byLevel, label).toEqual(byLevel);
-      expect(result.histogram.buckets.reduce((n, b) => n + b.count, 0), label).toBe(expected.length);
-      for (const hit of result.hits) {
-        for (const [a, b] of hit.matches) expect(b, label).toBeGreaterThan(a);
-        if (q.text && q.regex !== true) expect(hit.matches.length, label).toBeGreaterThan(0);
-      }
-    }
+  it('returns the same hits, in the same order, and the same totals and distributions for 300 random queries', async () => {
+    await compareWithBruteForce(async (q) => searchIndex(ix.db, q, { now: NOW }));
   });
 });
+
+describe('search in the PostgreSQL store, against the same brute-force scan', () => {
+  let server: TestPostgres;
+  let client: pg.Client;
+  beforeAll(async () => {
+    server = await startPostgres();
+    const sink = new PostgresSink(server.url, 'prop');
+    const follower = new LocalLogFollower([root], sink);
+    try {
+      await follower.runOnce();
+    } finally {
+      follower.dispose();
+      await sink.dispose();
+    }
+    client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+  });
+  afterAll(async () => {
+    await client?.end();
+    server?.cleanup();
+  });
+
+  it('holds every screen line', async () => {
+    expect((await searchStore(client, { limit: 0 })).total).toBe(corpus.length);
+  });
+
+  it('returns the same hits, in the same order, and the same totals and distributions for 300 random queries', async () => {
+    await compareWithBruteForce((q) => searchStore(client, q, NOW));
+  });
+});
+
+type AnyResult = { total: number; hits: { taskId: string; agentId: string; sequence: number; matches: [number, number][] }[]; byType: object; byLevel: object; histogram: { buckets: { count: number }[] } };
+
+async function compareWithBruteForce(search: (q: SearchQuery) => Promise<AnyResult>): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const q = randomQuery();
+    const expected = bruteForce(q);
+    const limit = 1 + Math.floor(random() * 40);
+    const offset = Math.floor(random() * 10);
+    const result = await search({ ...q, limit, offset });
+    const label = JSON.stringify(q);
+    expect(result.total, label).toBe(expected.length);
+    expect(
+      result.hits.map((h) => `${h.taskId}/${h.agentId}#${h.sequence}`),
+      label,
+    ).toEqual(expected.slice(offset, offset + limit).map((e) => `${e.task}/${e.agentId}#${e.sequence}`));
+    const byType: Partial<Record<EntryType, number>> = {};
+    const byLevel: Partial<Record<Level, number>> = {};
+    for (const e of expected) {
+      byType[e.type] = (byType[e.type] ?? 0) + 1;
+      byLevel[e.level] = (byLevel[e.level] ?? 0) + 1;
+    }
+    expect(result.byType, label).toEqual(byType);
+    expect(result.byLevel, label).toEqual(byLevel);
+    expect(result.histogram.buckets.reduce((n, b) => n + b.count, 0), label).toBe(expected.length);
+    for (const hit of result.hits) {
+      for (const [a, b] of hit.matches) expect(b, label).toBeGreaterThan(a);
+      if (q.text && q.regex !== true) expect(hit.matches.length, label).toBeGreaterThan(0);
+    }
+  }
+}

@@ -81,15 +81,11 @@ const BUCKET_SIZES_MS = [
 const ID_NUDGE_SLACK_US = 60_000_000;
 
 /** A prepared search: the SQL for the candidates, plus the regex that filters them in JS. */
-interface Plan {
+interface Plan extends TextMatcher {
   from: string;
   where: string[];
   params: unknown[];
   order: string;
-  regex: UserRegex | null;
-  /** Literals every regex match holds in this order: checked before the regex, which costs far more. */
-  literals: string[] | null;
-  needle: string | null;
   empty: boolean;
   since: number | null;
   until: number | null;
@@ -195,19 +191,7 @@ function planSearch(db: IndexDb, query: SearchQuery, now: number): Plan {
   const params: unknown[] = [];
   const since = query.since !== undefined && query.since !== '' ? parseTimeBound(query.since, now) : null;
   const until = query.until !== undefined && query.until !== '' ? parseTimeBound(query.until, now) : null;
-  const text = (query.text ?? '').replace(/\0/g, '');
-  let regex: UserRegex | null = null;
-  let literals: string[] | null = null;
-  let substrings: string[] = []; // every candidate contains each of these
-  if (text !== '') {
-    if (query.regex === true) {
-      regex = compileUserRegex(text, { ignoreCase: query.ignoreCase ?? false });
-      substrings = requiredLiterals(text, query.ignoreCase ?? false);
-      literals = literalSequence(text, query.ignoreCase ?? false);
-    } else {
-      substrings = [text];
-    }
-  }
+  const { regex, literals, substrings, needle } = textMatcher(query);
   // FTS drives the scan when its trigrams can narrow it; otherwise the entries table does.
   const ftsDriven = substrings.length > 0 && [...substrings[0]].length >= 3;
   const key = ftsDriven ? 'f.rowid' : 'e.id';
@@ -261,11 +245,36 @@ function planSearch(db: IndexDb, query: SearchQuery, now: number): Plan {
   }
   if (since !== null && until !== null && since > until) empty = true;
   const order = `${key} ${query.sort === 'asc' ? 'ASC' : 'DESC'}`;
-  return { from, where, params, order, regex, literals, needle: regex === null && text !== '' ? text : null, empty, since, until };
+  return { from, where, params, order, regex, literals, substrings, needle, empty, since, until };
 }
 
-function matchesRegex(plan: Plan, text: string): boolean {
-  return (plan.literals === null || containsInOrder(text, plan.literals)) && plan.regex!.test(text);
+/** How a query's text matches lines, whatever holds them (the local index or the store). */
+export interface TextMatcher {
+  regex: UserRegex | null;
+  /** Literals every regex match holds in this order: checked before the regex, which costs far more. */
+  literals: string[] | null;
+  /** Every candidate line contains each of these (ASCII case folded for substring search). */
+  substrings: string[];
+  /** The substring searched for, when it is not a regex. */
+  needle: string | null;
+}
+
+export function textMatcher(query: SearchQuery): TextMatcher {
+  const text = (query.text ?? '').replace(/\0/g, '');
+  if (text === '') return { regex: null, literals: null, substrings: [], needle: null };
+  if (query.regex !== true) return { regex: null, literals: null, substrings: [text], needle: text };
+  const ignoreCase = query.ignoreCase ?? false;
+  return {
+    regex: compileUserRegex(text, { ignoreCase }),
+    literals: literalSequence(text, ignoreCase),
+    substrings: requiredLiterals(text, ignoreCase),
+    needle: null,
+  };
+}
+
+/** Whether a candidate line matches the matcher's regex (true when it has none). */
+export function matchesRegex(m: TextMatcher, text: string): boolean {
+  return m.regex === null || ((m.literals === null || containsInOrder(text, m.literals)) && m.regex.test(text));
 }
 
 /** The histogram's span: the query's time range, or the whole index's, in round buckets. */
@@ -282,6 +291,11 @@ function histogramRange(db: IndexDb, plan: Plan): { lo: number; hi: number; buck
     lo ??= ends.lo;
     hi ??= ends.hi;
   }
+  return histogramSpan(lo, hi);
+}
+
+/** Round buckets over [lo, hi] (µs): the smallest round size that gives at most MAX_BUCKETS. */
+export function histogramSpan(lo: number, hi: number): { lo: number; hi: number; bucketMs: number } {
   if (hi < lo) return { lo, hi: lo, bucketMs: 0 };
   const spanMs = (hi - lo) / 1000;
   const bucketMs = BUCKET_SIZES_MS.find((b) => spanMs / b < MAX_BUCKETS) ?? BUCKET_SIZES_MS[BUCKET_SIZES_MS.length - 1];
@@ -300,21 +314,21 @@ function toHit(r: HitRow, names: Names, plan: Plan): SearchHit {
     type: ENTRY_TYPES[r.type],
     level: LEVELS[r.level],
     text: r.text,
-    matches: matchRanges(r.text, plan),
+    matches: matchRanges(r.text, plan.regex, plan.needle),
     file: names.file(r.file),
     offset: r.offset,
     length: r.length,
   };
 }
 
-/** Where the query matches in a hit's text, for highlighting. */
-function matchRanges(text: string, plan: Plan): [number, number][] {
-  if (plan.regex !== null) {
-    return plan.regex.findAll(text, MAX_MATCHES_PER_HIT).filter((m) => m.length > 0).map((m) => [m.index, m.index + m.length]);
+/** Where a regex, or else a substring (`needle`), matches in a hit's text, for highlighting. */
+export function matchRanges(text: string, regex: UserRegex | null, needle: string | null): [number, number][] {
+  if (regex !== null) {
+    return regex.findAll(text, MAX_MATCHES_PER_HIT).filter((m) => m.length > 0).map((m) => [m.index, m.index + m.length]);
   }
-  if (plan.needle === null) return [];
+  if (needle === null) return [];
   const haystack = lowerAscii(text);
-  const needle = lowerAscii(plan.needle);
+  needle = lowerAscii(needle);
   const ranges: [number, number][] = [];
   for (let i = haystack.indexOf(needle); i >= 0 && ranges.length < MAX_MATCHES_PER_HIT; i = haystack.indexOf(needle, i + needle.length)) {
     ranges.push([i, i + needle.length]);
@@ -360,13 +374,13 @@ export class SearchQueryError extends Error {
   override name = 'SearchQueryError';
 }
 
-function checkMember<T extends string>(value: string, list: readonly T[], what: string): number {
+export function checkMember<T extends string>(value: string, list: readonly T[], what: string): number {
   const i = (list as readonly string[]).indexOf(value);
   if (i < 0) throw new SearchQueryError(`unknown ${what} ${JSON.stringify(value)}: use one of ${list.join(', ')}`);
   return i;
 }
 
-function checkPage(value: number, what: string, max: number): number {
+export function checkPage(value: number, what: string, max: number): number {
   if (!Number.isSafeInteger(value) || value < 0 || value > max) {
     throw new SearchQueryError(`--${what} must be a whole number from 0 to ${max}, not ${value}`);
   }

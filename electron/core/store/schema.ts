@@ -1,0 +1,130 @@
+/**
+ * The PostgreSQL store's schema (SPEC §16).
+ *
+ * - `loupe_agents`: one row per machine + root + task + agent, with how far shipping got
+ *   (`shipped_seq`, `shipped_line`), updated in the same transaction as the rows, so it is
+ *   exactly what the store acknowledged; and the last run event shipped (`started`,
+ *   `terminated`…) with its exit status, so listing agents reads no entries.
+ * - `loupe_entries`: the raw entries, each as its JSONL line exactly as stored (lossless; JSON
+ *   escapes NUL, which PostgreSQL text cannot hold), with its sequence, time, type and level.
+ * - `loupe_lines`: the screen lines (SPEC §12) that search and the text views read, with a
+ *   `pg_trgm` GIN index over their text for substring search; `sort_key` is the local index's
+ *   line id (the time, nudged so that lines keep their order), which listings sort by.
+ * - `loupe_runs`: each agent's run summaries (`loupe stats`) as JSON, as the shipper's local index
+ *   computed them with its latest batch.
+ * - Both row tables are partitioned by month of the entry's time, created on demand, so old
+ *   months can be detached and dropped whole. Their keys include the time, as PostgreSQL requires
+ *   of a partitioned table's key; an entry's time never changes, so the key stays unique.
+ */
+import type pg from 'pg';
+
+/** Bump with any change below; a store of another version is refused with a message. */
+export const STORE_SCHEMA_VERSION = 1;
+
+/** The channel that tells readers a batch landed: one NOTIFY per batch, never per entry. */
+export const NOTIFY_CHANNEL = 'loupe_shipped';
+
+/** Serialises schema and partition DDL across shippers (CREATE … IF NOT EXISTS is not race-free). */
+const DDL_LOCK_KEY = 0x10_0be_5c4e;
+
+const SCHEMA = `
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE TABLE IF NOT EXISTS loupe_meta (key text PRIMARY KEY, value text NOT NULL);
+CREATE TABLE IF NOT EXISTS loupe_agents (
+  id bigserial PRIMARY KEY,
+  machine text NOT NULL,
+  root text NOT NULL,
+  task_id text NOT NULL,
+  agent_id text NOT NULL,
+  shipped_seq bigint NOT NULL DEFAULT 0,
+  shipped_line bigint NOT NULL DEFAULT 0,
+  last_ts timestamptz,
+  last_event text,
+  exit_status integer,
+  shipped_at timestamptz,
+  UNIQUE (machine, root, task_id, agent_id)
+);
+CREATE TABLE IF NOT EXISTS loupe_entries (
+  agent bigint NOT NULL,
+  seq bigint NOT NULL,
+  ts timestamptz NOT NULL,
+  type text NOT NULL,
+  level text NOT NULL,
+  line text NOT NULL,
+  PRIMARY KEY (agent, seq, ts)
+) PARTITION BY RANGE (ts);
+CREATE TABLE IF NOT EXISTS loupe_lines (
+  agent bigint NOT NULL,
+  n bigint NOT NULL,
+  sort_key bigint NOT NULL,
+  seq bigint NOT NULL,
+  first_seq bigint NOT NULL,
+  ts timestamptz NOT NULL,
+  type text NOT NULL,
+  level text NOT NULL,
+  text text NOT NULL,
+  PRIMARY KEY (agent, n, ts)
+) PARTITION BY RANGE (ts);
+CREATE TABLE IF NOT EXISTS loupe_runs (
+  agent bigint NOT NULL REFERENCES loupe_agents (id) ON DELETE CASCADE,
+  run integer NOT NULL,
+  summary text NOT NULL,
+  PRIMARY KEY (agent, run)
+);
+CREATE INDEX IF NOT EXISTS loupe_lines_text ON loupe_lines USING gin (text gin_trgm_ops);
+CREATE INDEX IF NOT EXISTS loupe_lines_order ON loupe_lines (sort_key);
+`;
+
+export class StoreSchemaError extends Error {
+  override name = 'StoreSchemaError';
+}
+
+/** Creates the schema if it is missing; refuses a store made by another schema version. */
+export async function ensureStoreSchema(client: pg.Client): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK_KEY]);
+    await client.query(SCHEMA);
+    await client.query('INSERT INTO loupe_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', ['schema_version', String(STORE_SCHEMA_VERSION)]);
+    const { rows } = await client.query<{ value: string }>("SELECT value FROM loupe_meta WHERE key = 'schema_version'");
+    if (rows[0]?.value !== String(STORE_SCHEMA_VERSION)) {
+      throw new StoreSchemaError(`the store has schema version ${rows[0]?.value}, this Loupe writes version ${STORE_SCHEMA_VERSION}; use a matching Loupe or another database`);
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  }
+}
+
+/** `YYYYMM` of a time in µs (UTC): the month partition it falls in. */
+export function monthOf(timeUs: number): string {
+  const d = new Date(Math.floor(timeUs / 1000));
+  return `${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+}
+
+/** Creates the month partitions of both row tables that do not exist yet. */
+export async function ensureMonthPartitions(client: pg.Client, months: Iterable<string>): Promise<void> {
+  const wanted = [...new Set(months)];
+  if (wanted.length === 0) return;
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK_KEY]);
+    for (const month of wanted) {
+      if (!/^\d{6}$/.test(month)) throw new Error(`bad partition month ${month}`);
+      const y = Number(month.slice(0, 4));
+      const m = Number(month.slice(4));
+      const from = `${y}-${String(m).padStart(2, '0')}-01`;
+      const to = m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, '0')}-01`;
+      for (const table of ['loupe_entries', 'loupe_lines']) {
+        await client.query(
+          `CREATE TABLE IF NOT EXISTS ${table}_${month} PARTITION OF ${table} FOR VALUES FROM ('${from} 00:00:00+00') TO ('${to} 00:00:00+00')`,
+        );
+      }
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  }
+}
