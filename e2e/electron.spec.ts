@@ -28,6 +28,7 @@ const INVOKE_CHANNELS = [
   'live:ack',
   'index:search',
   'index:stats',
+  'index:links',
   'capture:attach',
   'capture:detach',
   'agent:run',

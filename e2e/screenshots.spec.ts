@@ -1,6 +1,10 @@
 // The README's pictures: main view with the 4 demo agents, in-pane search, filter, global search,
 // both themes. They are checked in, so they are only retaken on request:
 //   LOUPE_SCREENSHOTS=1 npx playwright test e2e/screenshots.spec.ts
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startLinkedRun } from './support/linkedRun.js';
 import { expect, expectPaneText, openApp, test } from './support/loupe.js';
 
 test.setTimeout(180_000);
@@ -106,4 +110,41 @@ test('screenshots of readable panes: 2 × 2 and side by side on a laptop, scale 
   await page.mouse.move(0, 0);
   await page.locator('.pane[data-agent="claude-refactor"]').screenshot({ path: `${DIR}/claude-glyphs@2x.png` });
   await hidpi.close();
+});
+
+test('screenshots of a linked run: the transcript\'s tool calls on the replay scrubber, at scale factors 1 and 2', async ({ browser, loupe }) => {
+  const scratch = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-shots-links-')));
+  try {
+    const calls = [
+      { at: 1.2, tool: 'Read', input: { file_path: 'src/parser.ts' } },
+      { at: 2.4, tool: 'Grep', input: { pattern: 'parseHeader' } },
+      { at: 4.1, tool: 'Bash', input: { command: 'npm test' } },
+      { at: 5.6, tool: 'Edit', input: { file_path: 'src/parser.ts' } },
+      { at: 7.3, tool: 'Bash', input: { command: 'npm test -- parser' } },
+    ];
+    const { terminal, transcript } = await startLinkedRun(loupe, scratch, 'claude', calls, 36);
+    for (const scale of [1, 2]) {
+      const context = await browser.newContext({ viewport: { width: 1200, height: 640 }, deviceScaleFactor: scale });
+      const page = await context.newPage();
+      await openApp(page, loupe);
+      await page.locator(`.agent-row[data-agent="${terminal}"]`).click();
+      const pane = page.locator(`.pane[data-agent="${terminal}"]`);
+      await pane.getByRole('button', { name: 'Replay' }).click();
+      const bar = pane.locator('.replay-bar');
+      await expect(bar.locator('.mark-tool')).toHaveCount(calls.length);
+      // The first test run's marker opens the transcript there, and the transcript's Terminal
+      // button brings the terminal to the same moment; the picture shows the terminal side.
+      await bar.locator('.mark-tool').nth(2).click();
+      const transcriptPane = page.locator(`.pane[data-agent="${transcript}"]`);
+      await expect(transcriptPane.locator('.replay-bar')).toHaveAttribute('data-seeking', 'false');
+      await transcriptPane.getByRole('button', { name: 'Terminal' }).click();
+      await expect(bar).toHaveAttribute('data-seeking', 'false');
+      await transcriptPane.getByRole('button', { name: 'Close pane' }).click();
+      await bar.locator('.mark-tool').nth(2).hover();
+      await page.screenshot({ path: `${DIR}/replay-tool-calls${scale === 2 ? '@2x' : ''}.png` });
+      await context.close();
+    }
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
 });

@@ -137,6 +137,14 @@ export interface EntriesResult {
   atEnd: boolean;
 }
 
+/**
+ * Where a run's text comes from: `terminal`, what a terminal showed (captured panes, imported
+ * asciicast recordings); `transcript`, an agent's own record (imported Claude Code transcripts
+ * and stream-json logs, Codex rollouts).
+ */
+export const SEARCH_SOURCES = ['terminal', 'transcript'] as const;
+export type SearchSource = (typeof SEARCH_SOURCES)[number];
+
 export interface SearchQuery {
   /** Substring (or regex when `regex` is true); empty or absent matches every entry. */
   text?: string;
@@ -147,6 +155,8 @@ export interface SearchQuery {
   levels?: Level[];
   agentId?: string;
   taskId?: string;
+  /** Only terminal runs, or only agent transcripts; absent: both. */
+  source?: SearchSource;
   /** ISO 8601, a date, or a duration before now (`15m`, `2h`, `3d`); inclusive. */
   since?: string;
   until?: string;
@@ -194,11 +204,52 @@ export interface RunSummary extends AgentRef {
   exitStatus: number | null;
   captureMethod: 'pipe-pane' | 'poll' | null;
   gaps: number;
-  /** Tokens an imported agent transcript records (input excludes cached input), null for none. */
+  /**
+   * Tokens an imported agent transcript records (input excludes cached input), null for none; a
+   * terminal run linked to transcripts reports theirs.
+   */
   tokens: TokenCounts | null;
   /** Their cost in US dollars from Loupe's price table, null when a model has no price. */
   costUsd: number | null;
+  /** The runs on the other side of a link: a terminal run's agent transcripts, or a transcript's terminal run. */
+  linked: LinkedRun[];
 }
+
+/** A run of another agent that a run is linked to (a `claude`/`codex` pane and its transcript). */
+export interface LinkedRun {
+  taskId: string;
+  agentId: string;
+  /** 1 for the agent's first run. */
+  run: number;
+}
+
+/** A tool call of an agent transcript, as a moment of the transcript run. */
+export interface LinkedToolCall {
+  /** The transcript agent, and the tool call's entry in it. */
+  transcript: AgentRef;
+  seq: number;
+  /** When the agent made the call, µs since the epoch. */
+  time: number;
+  /** The call as the transcript shows it (`Bash npm test`). */
+  text: string;
+}
+
+/**
+ * What an agent's runs are linked to (a `claude`/`codex` pane and the agent's own transcript),
+ * for the replay scrubber: the runs on the other side, and the transcripts' tool calls (for a
+ * terminal run, its transcripts'; for a transcript, its own), oldest first.
+ */
+export interface RunLinks {
+  /** True for an agent transcript (its tool calls are its own), false for a terminal run. */
+  isTranscript: boolean;
+  linked: (AgentRef & { run: number; start: number | null; end: number | null })[];
+  toolCalls: LinkedToolCall[];
+  /** True when there were more tool calls than one reply holds (MAX_LINKED_TOOL_CALLS). */
+  truncated: boolean;
+}
+
+/** Tool calls one `index:links` reply holds at most: a scrubber cannot show more apart. */
+export const MAX_LINKED_TOOL_CALLS = 2000;
 
 export interface StatsQuery {
   agentId?: string;
@@ -439,6 +490,8 @@ export interface Invoke {
   'live:ack': (args: { subscriptionId: string; sequence: number }) => null;
   'index:search': (args: SearchQuery) => SearchResult;
   'index:stats': (args: StatsQuery) => RunSummary[];
+  /** The runs an agent is linked to and their tool calls (terminal run ↔ agent transcript). */
+  'index:links': (args: AgentRef) => RunLinks;
   'capture:attach': (args: AttachRequest) => CaptureStarted;
   'capture:detach': (args: DetachRequest) => null;
   'agent:run': (args: RunAgentRequest) => CaptureStarted;
@@ -494,6 +547,7 @@ export const INVOKE_ACCESS = {
   'live:ack': 'read',
   'index:search': 'read',
   'index:stats': 'read',
+  'index:links': 'read',
   'capture:attach': 'control',
   'capture:detach': 'control',
   'agent:reply': 'control',
@@ -667,8 +721,10 @@ const schemas: { [C in InvokeChannel]: z.ZodType<InvokeArgs<C>> } = {
     limit: z.int().min(0).max(MAX_SEARCH_LIMIT).optional(),
     offset: z.int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
     sort: z.enum(['asc', 'desc']).optional(),
+    source: z.enum(SEARCH_SOURCES).optional(),
   }),
   'index:stats': z.strictObject({ agentId: agentId.optional(), taskId: taskId.optional() }),
+  'index:links': z.strictObject(agentRef),
   'capture:attach': z.strictObject({
     target: tmuxTarget,
     socket: socketName.optional(),

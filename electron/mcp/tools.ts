@@ -13,6 +13,7 @@ import {
   MAX_ENTRIES_PER_READ,
   MAX_SEARCH_LIMIT,
   MAX_TAIL_LINES,
+  SEARCH_SOURCES,
   type AgentRef,
   type InvokeArgs,
   type InvokeChannel,
@@ -192,6 +193,10 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
         level,
         agent: agentId.optional().describe('only this agent'),
         task: z.string().regex(TASK_ID_PATTERN, 'not a task id: TASK-YYYYMMDD-HHMMSS-xxxxxxxx').optional().describe('only this task'),
+        source: z
+          .enum(SEARCH_SOURCES)
+          .optional()
+          .describe('terminal: only what terminals showed (captured panes, recordings); transcript: only agent transcripts (Claude Code, Codex); default both'),
         since: z.string().max(64).optional().describe('from this time: ISO 8601 (2026-01-31T14:00:00Z), a date, or a duration before now (15m, 2h, 3d)'),
         until: z.string().max(64).optional().describe('up to this time, in the same forms'),
         limit: z.int().min(0).max(MAX_SEARCH_LIMIT).optional().describe('hits to return; default 100'),
@@ -212,6 +217,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
           levels: args.level === undefined ? undefined : LEVELS.slice(LEVELS.indexOf(args.level)),
           agentId: args.agent,
           taskId: args.task,
+          source: args.source,
           since: args.since,
           until: args.until,
           limit: args.limit,
@@ -238,7 +244,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
     {
       title: "Summarise an agent's runs",
       description:
-        "An agent's runs, as `loupe stats --json` gives them: status, start, end, duration, entries, bytes, errors, warnings, output rate, exit status, capture method and gaps. Every task's runs of the agent unless task_id is given.",
+        "An agent's runs, as `loupe stats --json` gives them: status, start, end, duration, entries, bytes, errors, warnings, output rate, exit status, capture method, gaps, tokens and costUsd, and the runs it is linked to (a claude/codex pane and its transcript: a linked terminal run reports its transcripts' tokens). Every task's runs of the agent unless task_id is given.",
       inputSchema: { task_id: taskId.describe('only the runs in this task (default: every task)'), agent_id: agentId },
       annotations: READ_ONLY,
     },

@@ -18,6 +18,7 @@ const INVOKE = [
   'live:ack',
   'index:search',
   'index:stats',
+  'index:links',
   'capture:attach',
   'capture:detach',
   'agent:run',

@@ -4,7 +4,7 @@
  */
 import { useEffect, useRef } from 'react';
 import { ENTRY_TYPES, LEVELS, type EntryType, type Level } from '../../shared/entry.js';
-import type { HistogramBucket, SearchHit } from '../../shared/ipc.js';
+import type { HistogramBucket, SearchHit, SearchSource } from '../../shared/ipc.js';
 import { invoke } from '../bridge.js';
 import { agentKey } from '../store/agentKey.js';
 import type { GlobalSearchState } from '../store/appStore.js';
@@ -14,6 +14,15 @@ import { taskLabel } from './Sidebar.js';
 
 /** Hits fetched per search; the total is exact regardless. */
 const HIT_LIMIT = 500;
+/**
+ * The contract's search sources (SEARCH_SOURCES, not imported at run time: shared/ipc.ts also
+ * carries the backend's zod schemas), with what each one holds.
+ */
+const SOURCE_TITLES: Record<SearchSource, string> = {
+  terminal: 'Only what terminals showed: captured panes and imported recordings',
+  transcript: 'Only agent transcripts: imported Claude Code and Codex sessions',
+};
+const SOURCES = Object.keys(SOURCE_TITLES) as SearchSource[];
 /** Wait for a pause in typing before querying. */
 const TYPING_DEBOUNCE_MS = 250;
 
@@ -25,7 +34,7 @@ export function GlobalSearch() {
   useEffect(() => inputRef.current?.focus(), []);
 
   useEffect(() => {
-    if (search.text.trim() === '' && search.types.length === 0 && search.levels.length === 0) {
+    if (search.text.trim() === '' && search.types.length === 0 && search.levels.length === 0 && search.source === null) {
       update({ result: null, error: null, loading: false });
       return;
     }
@@ -38,6 +47,7 @@ export function GlobalSearch() {
           regex: search.regex,
           ...(search.types.length > 0 ? { types: search.types } : {}),
           ...(search.levels.length > 0 ? { levels: search.levels } : {}),
+          ...(search.source !== null ? { source: search.source } : {}),
           limit: HIT_LIMIT,
           sort: 'desc',
         });
@@ -50,7 +60,7 @@ export function GlobalSearch() {
       cancelled = true;
       clearTimeout(timer);
     };
-  }, [search.text, search.regex, search.types, search.levels]);
+  }, [search.text, search.regex, search.types, search.levels, search.source]);
 
   const toggle = <T,>(list: T[], value: T) => (list.includes(value) ? list.filter((v) => v !== value) : [...list, value]);
   const groups = groupByAgent(search.result?.hits ?? []);
@@ -72,6 +82,18 @@ export function GlobalSearch() {
         </button>
       </div>
       <div className="gs-facets">
+        <span className="filter-label">Source</span>
+        {SOURCES.map((source) => (
+          <button
+            key={source}
+            className={`chip chip-source${search.source === source ? ' is-on' : ''}`}
+            aria-pressed={search.source === source}
+            title={SOURCE_TITLES[source]}
+            onClick={() => update({ source: search.source === source ? null : source })}
+          >
+            {source}
+          </button>
+        ))}
         <span className="filter-label">Type</span>
         {ENTRY_TYPES.map((type) => (
           <button key={type} className={`chip chip-${type}${search.types.includes(type) ? ' is-on' : ''}`} aria-pressed={search.types.includes(type)} onClick={() => update({ types: toggle<EntryType>(search.types, type) })}>

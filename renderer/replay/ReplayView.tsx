@@ -14,6 +14,7 @@ import { registerController } from '../terminal/paneRegistry.js';
 import { TerminalController } from '../terminal/terminalController.js';
 import { formatRunTime, IDLE_CAPS, REPLAY_SPEEDS } from './playbackClock.js';
 import { registerReplay, ReplayController, type ReplayStatus, type ReplayTarget } from './replayController.js';
+import { openLinkedAt, openToolCall } from './linkedRuns.js';
 import { Scrubber } from './Scrubber.js';
 
 /**
@@ -118,7 +119,11 @@ function ReplayBar({ controller, paneKey }: { controller: ReplayController; pane
       data-seeking={status.seeking}
       data-at-end={status.atEnd}
     >
-      {timeline ? <Scrubber timeline={timeline} time={status.time} onSeek={(t) => controller.seek(t)} /> : <div className="scrubber is-empty">Loading the timeline…</div>}
+      {timeline ? (
+        <Scrubber timeline={timeline} time={status.time} onSeek={(t) => controller.seek(t)} links={status.links} onOpenToolCall={(call) => status.links && openToolCall(status.links, call)} />
+      ) : (
+        <div className="scrubber is-empty">Loading the timeline…</div>
+      )}
       <div className="replay-controls">
         <button className="icon-btn" title="Previous error ([)" aria-label="Previous error" onClick={() => controller.jumpToError(-1)}>
           <PreviousErrorIcon />
@@ -174,6 +179,16 @@ function ReplayBar({ controller, paneKey }: { controller: ReplayController; pane
         </span>
         {status.seeking && <span className="muted replay-busy">seeking…</span>}
         {status.error && <span className="replay-error">{status.error}</span>}
+        {status.links !== null && status.links.linked.length > 0 && (
+          <button
+            className="btn btn-small replay-linked"
+            title={status.links.isTranscript ? 'Open the terminal run at this moment' : 'Open the agent transcript at this moment'}
+            onClick={() => status.links && status.time !== null && openLinkedAt(status.links, status.time)}
+            disabled={status.time === null}
+          >
+            {status.links.isTranscript ? 'Terminal' : 'Transcript'}
+          </button>
+        )}
         <button className="btn btn-small replay-live" title="Back to live (L)" aria-label="Back to live" onClick={() => appStore.getState().closeReplay(paneKey)}>
           <span className="replay-label">Back to </span>live
         </button>

@@ -1,10 +1,11 @@
 /**
  * The replay timeline: an activity histogram (output bytes over time), error and warning markers,
- * gaps and resize marks, and the playhead. Pressing or dragging seeks; near an error marker the
- * pointer snaps to it, so dragging onto a traceback lands on the traceback.
+ * gaps and resize marks, the linked transcript's tool calls, and the playhead. Pressing or
+ * dragging seeks; near an error marker the pointer snaps to it, so dragging onto a traceback
+ * lands on the traceback. A tool call's marker opens the other side of the link at that call.
  */
 import { useRef, useState } from 'react';
-import type { ReplayTimeline } from '../../shared/ipc.js';
+import type { LinkedToolCall, ReplayTimeline, RunLinks } from '../../shared/ipc.js';
 import type { ReplayTarget } from './replayController.js';
 
 /** The histogram's drawing width in SVG units (it stretches to the scrubber's width). */
@@ -18,9 +19,12 @@ export interface ScrubberProps {
   /** The time shown now (µs), or null before the first entry. */
   time: number | null;
   onSeek: (target: ReplayTarget) => void;
+  /** What the run is linked to; its tool calls are drawn as markers. */
+  links: RunLinks | null;
+  onOpenToolCall: (call: LinkedToolCall) => void;
 }
 
-export function Scrubber({ timeline, time, onSeek }: ScrubberProps) {
+export function Scrubber({ timeline, time, onSeek, links, onOpenToolCall }: ScrubberProps) {
   const ref = useRef<HTMLDivElement>(null);
   /** Where the pointer dragged the playhead to (shown at once, before the seek lands). */
   const [dragFraction, setDragFraction] = useState<number | null>(null);
@@ -108,6 +112,23 @@ export function Scrubber({ timeline, time, onSeek }: ScrubberProps) {
         {errors.map((m) => (
           <span key={`e${m.seq}`} className="mark mark-error" data-seq={m.seq} style={{ left: `${fractionOf(m.time) * 100}%` }} title={m.text} />
         ))}
+        {links !== null && links.linked.length > 0 &&
+          links.toolCalls
+            .filter((c) => c.time >= start && c.time <= end)
+            .map((c) => (
+              <button
+                key={`t${c.transcript.agentId}:${c.seq}`}
+                className="mark mark-tool"
+                data-seq={c.seq}
+                data-agent={c.transcript.agentId}
+                style={{ left: `${fractionOf(c.time) * 100}%` }}
+                title={`${c.text}\n${links.isTranscript ? 'Open the terminal at this tool call' : 'Open the transcript at this tool call'}`}
+                aria-label={`Tool call ${c.text}`}
+                // The scrubber seeks on pointerdown: a marker is a button of its own.
+                onPointerDown={(e) => e.stopPropagation()}
+                onClick={() => onOpenToolCall(c)}
+              />
+            ))}
       </div>
       <div className="playhead" style={{ left: `${shown * 100}%` }} />
     </div>

@@ -7,7 +7,7 @@
  *
  * React reads its state through `subscribe`/`status` (useSyncExternalStore) and calls its methods.
  */
-import type { AgentRef, ReplayCursor, ReplayFrame, ReplayTimeline } from '../../shared/ipc.js';
+import type { AgentRef, ReplayCursor, ReplayFrame, ReplayTimeline, RunLinks } from '../../shared/ipc.js';
 import { invoke } from '../bridge.js';
 import type { TerminalController } from '../terminal/terminalController.js';
 import { advanceClock, DEFAULT_IDLE_CAP_SECONDS, DEFAULT_SPEED, nextSpeed, type ClockState } from './playbackClock.js';
@@ -24,6 +24,8 @@ export type ReplayTarget = { seq: number } | { time: number } | { end: true };
 
 export interface ReplayStatus {
   timeline: ReplayTimeline | null;
+  /** What the run is linked to (a `claude`/`codex` pane and its transcript), with the tool calls. */
+  links: RunLinks | null;
   /** The last entry shown (0 before the first) and its time (µs; null before the first). */
   seq: number;
   time: number | null;
@@ -44,6 +46,7 @@ export interface ReplayStatus {
 export class ReplayController {
   private state: ReplayStatus = {
     timeline: null,
+    links: null,
     seq: 0,
     time: null,
     cols: 80,
@@ -94,11 +97,14 @@ export class ReplayController {
     await this.loadTimeline();
   }
 
-  /** Reloads the timeline (a live run has grown). */
+  /** Reloads the timeline and links (a live run has grown). */
   async loadTimeline(): Promise<void> {
     try {
-      const timeline = await invoke('replay:timeline', { ...this.agent, buckets: TIMELINE_BUCKETS });
-      if (!this.disposed) this.update({ timeline });
+      const [timeline, links] = await Promise.all([
+        invoke('replay:timeline', { ...this.agent, buckets: TIMELINE_BUCKETS }),
+        invoke('index:links', this.agent),
+      ]);
+      if (!this.disposed) this.update({ timeline, links });
     } catch (err) {
       this.fail(err);
     }

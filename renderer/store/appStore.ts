@@ -5,7 +5,7 @@
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { EntryType, Level } from '../../shared/entry.js';
-import type { AgentRef, AppInfo, RunSummary, SearchResult, Workspace } from '../../shared/ipc.js';
+import type { AgentRef, AppInfo, RunSummary, SearchResult, SearchSource, Workspace } from '../../shared/ipc.js';
 import { otherTheme, type ThemeName } from '../theme.js';
 import { agentKey, sameAgent } from './agentKey.js';
 import { MAX_ZOOM_STEPS, MIN_FONT_SIZE_RANGE } from '../terminal/fitTerminal.js';
@@ -73,6 +73,8 @@ export interface GlobalSearchState {
   regex: boolean;
   types: EntryType[];
   levels: Level[];
+  /** Only terminal runs or only agent transcripts; null: both. */
+  source: SearchSource | null;
   loading: boolean;
   error: string | null;
   result: SearchResult | null;
@@ -265,7 +267,7 @@ export function createAppStore(storage: KeyValueStorage | null): AppStore {
       info: null,
       workspace: null,
       summaries: {},
-      globalSearch: { text: '', regex: false, types: [], levels: [], loading: false, error: null, result: null },
+      globalSearch: { text: '', regex: false, types: [], levels: [], source: null, loading: false, error: null, result: null },
       toasts: [],
       linkRequest: null,
       connection: 'connecting',

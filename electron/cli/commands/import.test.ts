@@ -77,8 +77,8 @@ describe('loupe import', () => {
     expect(run.costUsd).toBeGreaterThan(0);
     // The table has the same figures: all tokens, and the cost in dollars.
     const table = loupe('stats', '--root', root).stdout.split('\n');
-    expect(table[0]).toMatch(/ TOKENS +COST$/);
-    expect(table[1]).toMatch(/ 25500 +\$\d+\.\d{2,4}$/);
+    expect(table[0]).toMatch(/ TOKENS +COST +LINKED$/);
+    expect(table[1]).toMatch(/ 25500 +\$\d+\.\d{2,4} +-$/);
   });
 
   it('prices a model with the root\'s own prices from loupe.config.json', () => {

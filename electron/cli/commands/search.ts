@@ -1,5 +1,5 @@
 /**
- * `loupe search QUERY [--regex] [-i] [--type T] [--level L] [--agent ID] [--task ID] [--since WHEN]
+ * `loupe search QUERY [--regex] [-i] [--type T] [--level L] [--agent ID] [--task ID] [--source S] [--since WHEN]
  *   [--until WHEN] [--limit N] [--offset N] [--asc] [--root DIR | --store URL [--machine NAME]] [--json]`
  *
  * Searches every agent and run under a root, after indexing whatever is pending so the results
@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ENTRY_TYPES, LEVELS, type EntryType, type Level } from '../../../shared/entry.js';
+import { SEARCH_SOURCES, type SearchSource } from '../../../shared/ipc.js';
 import type { FreshIndex } from '../../core/index/freshIndex.js';
 import type { SearchCounts, SearchHit, SearchQuery } from '../../core/search/query.js';
 import { checkRootFolder } from '../../core/log/paths.js';
@@ -29,6 +30,7 @@ interface SearchCommandOptions {
   level?: string;
   agent?: string;
   task?: string;
+  source?: string;
   since?: string;
   until?: string;
   limit: string;
@@ -51,6 +53,7 @@ export function registerSearch(program: Command): void {
     .option('--level <level>', `only this level and more severe (${LEVELS.join(', ')})`)
     .option('--agent <id>', 'only this agent')
     .option('--task <id>', 'only this task')
+    .option('--source <source>', `only terminal runs (captured panes, recordings) or agent transcripts (${SEARCH_SOURCES.join(', ')})`)
     .option('--since <when>', 'from this time: ISO 8601 (2026-01-31T14:00:00Z), a date, or a duration before now (15m, 2h, 3d)')
     .option('--until <when>', 'up to this time, in the same forms')
     .option('--limit <N>', 'hits to print', '100')
@@ -74,6 +77,8 @@ async function runSearch(text: string, options: SearchCommandOptions): Promise<v
     levels: parseMinLevel(options.level),
     agentId: options.agent,
     taskId: options.task,
+    // Checked by the query layer, as for every caller.
+    source: options.source as SearchSource | undefined,
     since: options.since,
     until: options.until,
     limit: parseWhole(options.limit, '--limit'),
@@ -82,6 +87,7 @@ async function runSearch(text: string, options: SearchCommandOptions): Promise<v
   };
   checkMachineOption(options);
   if (options.store !== undefined) {
+    if (options.source !== undefined) throw new UserError('--source does not work with --store yet: a store does not know which runs are transcripts; leave out --source');
     const { searchStore } = await import('../../core/store/search.js');
     printResult(await withStore(options.store, (client) => searchStore(client, { ...query, machine: options.machine })), options);
     return;

@@ -1,7 +1,7 @@
 /**
  * `loupe stats [AGENT_ID | TASK_ID] [--root DIR | --store URL [--machine NAME]] [--json]`: the run summaries (status, start, end,
  * duration, entries, bytes, errors, warnings, output rate, exit status, capture method, gaps,
- * and tokens and cost for imported transcripts).
+ * tokens and cost for imported transcripts and the terminal runs linked to them, and the links).
  */
 import type { Command } from 'commander';
 import { formatUsd, totalTokens } from '../../../shared/cost.js';
@@ -56,7 +56,7 @@ export function registerStats(program: Command): void {
     });
 }
 
-const COLUMNS = ['TASK', 'AGENT', 'RUN', 'STATUS', 'START', 'DURATION', 'ENTRIES', 'BYTES', 'ERRORS', 'WARNINGS', 'RATE', 'EXIT', 'CAPTURE', 'GAPS', 'TOKENS', 'COST'];
+const COLUMNS = ['TASK', 'AGENT', 'RUN', 'STATUS', 'START', 'DURATION', 'ENTRIES', 'BYTES', 'ERRORS', 'WARNINGS', 'RATE', 'EXIT', 'CAPTURE', 'GAPS', 'TOKENS', 'COST', 'LINKED'];
 
 /** A table, one run per row; runs from a store get a MACHINE column first. */
 export function formatRuns(runs: (RunSummary & { machine?: string })[], target: string | undefined): string {
@@ -79,9 +79,10 @@ export function formatRuns(runs: (RunSummary & { machine?: string })[], target: 
     r.exitStatus === null ? '-' : String(r.exitStatus),
     r.captureMethod ?? '-',
     String(r.gaps),
-    // Imported transcripts only: the terminal itself has no token count.
+    // Imported transcripts, and terminal runs linked to them: the terminal itself has no token count.
     r.tokens === null ? '-' : String(totalTokens(r.tokens)),
     r.tokens === null ? '-' : formatUsd(r.costUsd),
+    r.linked.length === 0 ? '-' : r.linked.map((l) => l.agentId).join(','),
   ]);
   const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((row) => row[i].length)));
   return [columns, ...rows].map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';

@@ -129,6 +129,10 @@ export function createHandlers(ctx: ApiContext): Handlers {
     async 'index:stats'(args) {
       return services.stats(roots, args);
     },
+    async 'index:links'(args) {
+      const log = agentLog(args);
+      return services.runLinks({ root: openRoot(args.root), taskId: log.taskId, agentId: log.agentId });
+    },
     async 'capture:attach'(args) {
       return services.attach({ ...args, root: openRoot(args.root), socket: allowedSocket(args.socket) });
     },

@@ -7,7 +7,7 @@
  * (`IndexThread`), and this thread only reads the indexes: a reindex or a burst of output never
  * holds up a live push or a request. Without it (CLI commands), indexing runs here, on demand.
  */
-import type { RunSummary, SearchQuery, SearchResult, StatsQuery } from '../../../shared/ipc.js';
+import type { AgentRef, RunLinks, RunSummary, SearchQuery, SearchResult, StatsQuery } from '../../../shared/ipc.js';
 import type { Indexer } from '../index/indexer.js';
 import type { IndexThread, RootErrorLine } from '../index/indexThread.js';
 import type { IndexDb } from '../index/schema.js';
@@ -133,6 +133,13 @@ export class RootIndexes {
     if (indexer === undefined) return null;
     const { attentionFactsOf } = await import('../attention/attention.js');
     return attentionFactsOf(indexer.db, root);
+  }
+
+  /** What an agent's runs are linked to (index/links.ts); nothing for a root that is not open. */
+  async runLinks(ref: AgentRef): Promise<RunLinks> {
+    const { runLinksOf } = await import('../index/links.js');
+    const indexer = (await this.fresh()).get(ref.root);
+    return indexer === undefined ? { isTranscript: false, linked: [], toolCalls: [], truncated: false } : runLinksOf(indexer.db, ref);
   }
 
   /** Run summaries over every root. */

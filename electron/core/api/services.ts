@@ -6,6 +6,8 @@
 import path from 'node:path';
 import { entryTerminalText, sanitizeAgentId, serializeEntry, type LogEntry } from '../../../shared/entry.js';
 import type {
+  AgentRef,
+  RunLinks,
   AttachRequest,
   CaptureStarted,
   DetachRequest,
@@ -33,6 +35,7 @@ export interface BackendServices {
   readEntries(file: string, fromSequence: number, limit?: number): Promise<EntriesResult>;
   search(roots: string[], query: SearchQuery): Promise<SearchResult>;
   stats(roots: string[], query: StatsQuery): Promise<RunSummary[]>;
+  runLinks(ref: AgentRef): Promise<RunLinks>;
   attach(request: AttachRequest & { root: string }): Promise<CaptureStarted>;
   detach(request: DetachRequest): Promise<void>;
   runAgent(request: RunAgentRequest & { root: string }): Promise<CaptureStarted>;
@@ -117,6 +120,7 @@ export function coreServices(indexes: RootIndexes): BackendServices {
     readEntries,
     search: (_roots, query) => indexes.search(query),
     stats: (_roots, query) => indexes.stats(query),
+    runLinks: (ref) => indexes.runLinks(ref),
     async attach(request) {
       const { attachPane } = await import('../capture/session.js');
       const started = await attachPane({

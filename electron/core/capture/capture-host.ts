@@ -17,6 +17,7 @@ import { formatTimestamp, type EntryMetadata } from '../../../shared/entry.js';
 import { compileClassifier, type ClassifierFactory } from './classify.js';
 import { loadConfig } from './config.js';
 import { acquireHostLock, type HostLock } from './host-lock.js';
+import { findAgentProcess } from './agentProcess.js';
 import { attachPipe } from './pipe.js';
 import { PollCapture } from './poll-capture.js';
 import { backfillLines } from './backfill.js';
@@ -49,7 +50,15 @@ const NEW_CAPTURE_DELAY_MS = 20;
 
 /** What the host needs of a pane's exit: the status `loupe run`'s launch script recorded, else tmux's. */
 const EXIT_FORMAT = `#{${EXIT_STATUS_OPTION}}\t#{pane_dead_status}\t#{pane_dead_signal}`;
-const PANE_FORMAT = ['#{pane_id}', '#{@loupe_capture}', '#{pane_pipe}', '#{pane_dead}', EXIT_FORMAT, '#{pane_width}', '#{pane_height}'].join('\t');
+const PANE_FORMAT = [
+  '#{pane_id}', '#{@loupe_capture}', '#{pane_pipe}', '#{pane_dead}', EXIT_FORMAT, '#{pane_width}', '#{pane_height}', '#{pane_pid}', '#{pane_current_command}',
+].join('\t');
+/**
+ * How often a pane's process tree is looked at for a coding agent besides whenever its
+ * foreground command changes. A look reads two /proc files per process (about 0.1 ms of CPU for
+ * a shell running one command), so 100 panes cost about 0.2% of a core at this interval.
+ */
+const AGENT_LOOK_INTERVAL_MS = 5000;
 
 interface PaneState {
   paneId: string;
@@ -59,6 +68,17 @@ interface PaneState {
   exitStatus: number | null;
   cols: number;
   rows: number;
+  /** The pane's first process, and the name of its foreground process. */
+  pid: number;
+  currentCommand: string;
+}
+
+/** What the host last saw of a pane's agent process (agentProcess.ts). */
+interface AgentLook {
+  currentCommand: string;
+  at: number;
+  /** The agent process last recorded in the log (`agent`, `pid`, `cwd`), or null. */
+  recorded: string | null;
 }
 
 /** A pane capture the host runs: spool-fed (pipe-pane) or polled. */
@@ -95,6 +115,8 @@ export class CaptureHost {
   private readonly rootSettings = new Map<string, RootSettings>();
   /** Captures whose log could not be opened, reported once each. */
   private readonly openFailures = new Set<string>();
+  /** Per capture id: when its process tree was last looked at, and what was found. */
+  private readonly agentLooks = new Map<string, AgentLook>();
   private timer: NodeJS.Timeout | null = null;
   private timerDue = 0;
   private dirWatcher: fs.FSWatcher | null = null;
@@ -197,7 +219,7 @@ export class CaptureHost {
     const panes = new Map<string, PaneState>();
     const paneIds = new Set<string>();
     for (const line of out.split('\n')) {
-      const [paneId, captureId, pipe, dead, recorded, status, signal, cols, rows] = line.split('\t');
+      const [paneId, captureId, pipe, dead, recorded, status, signal, cols, rows, pid, currentCommand] = line.split('\t');
       if (paneId) paneIds.add(paneId);
       if (!captureId) continue;
       panes.set(captureId, {
@@ -208,6 +230,8 @@ export class CaptureHost {
         exitStatus: exitStatusOf(recorded, status, signal),
         cols: Number(cols),
         rows: Number(rows),
+        pid: Number(pid),
+        currentCommand: currentCommand ?? '',
       });
     }
     return { byCapture: panes, paneIds };
@@ -326,10 +350,33 @@ export class CaptureHost {
         metadata: { event: 'resized', cols: pane.cols, rows: pane.rows, level: 'info' },
       });
     }
+    this.lookForAgent(capture, pane);
     if (capture instanceof SpoolCapture) {
       if (!pane.piped) await this.reattach(capture, pane);
       capture.pump(); // safety poll, in case an inotify event was missed
     }
+  }
+
+  /**
+   * Records a `claude` or `codex` process in the pane (an `agent_process` system entry with the
+   * agent, its pid, working folder and command line), once per process, so the index can link the
+   * run to that agent's transcript. Looked at when the foreground command changes and every
+   * AGENT_LOOK_INTERVAL_MS.
+   */
+  private lookForAgent(capture: PaneCapture, pane: PaneState): void {
+    const id = capture.record.captureId;
+    const now = Date.now();
+    const last = this.agentLooks.get(id);
+    if (last !== undefined && last.currentCommand === pane.currentCommand && now - last.at < AGENT_LOOK_INTERVAL_MS) return;
+    const found = Number.isInteger(pane.pid) && pane.pid > 0 ? findAgentProcess(pane.pid) : null;
+    const key = found === null ? null : JSON.stringify([found.agent, found.pid, found.cwd]);
+    this.agentLooks.set(id, { currentCommand: pane.currentCommand, at: now, recorded: key ?? last?.recorded ?? null });
+    if (found === null || key === last?.recorded) return;
+    capture.writeEvent({
+      type: 'system',
+      content: `[loupe] ${found.agent} is running in the pane (pid ${found.pid}${found.cwd === null ? '' : `, in ${found.cwd}`})`,
+      metadata: { event: 'agent_process', level: 'debug', agent: found.agent, pid: found.pid, cwd: found.cwd, command: found.command },
+    });
   }
 
   /** T3: the pipe closed under a live pane (its reader died). */
@@ -424,6 +471,7 @@ export class CaptureHost {
       });
       capture.dispose();
       this.captures.delete(id);
+      this.agentLooks.delete(id);
       if (how === 'exited' && record.killDeadPane) {
         await this.tmux.run(['kill-pane', '-t', record.paneId]).catch(() => {});
         // Closing the pane ends the helper, which then touches its marker: remove the files after that.

@@ -148,7 +148,7 @@ function launchScript(gate: string, command: string[], cwd: string, env: Record<
   ].join('\n');
 }
 
-/** Writes the `started` system entry and returns the log's sequence after it. */
+/** Writes the `started` system entry (with the pane's working folder, `cwd`, in `extra`) and returns the log's sequence after it. */
 function writeStarted(record: CaptureRecord, extra: Record<string, unknown> = {}): number {
   const writer = new LogWriter(record.logFile, { agentId: record.agentId });
   try {
@@ -249,7 +249,8 @@ export async function runAgent(opts: RunAgentOptions): Promise<StartedCapture> {
   const captureId = newCaptureId(agentId);
   const gate = `loupe-gate-${captureId}`;
   const script = path.join(dir, `${captureId}.run.sh`);
-  fs.writeFileSync(script, launchScript(gate, opts.command, path.resolve(opts.cwd ?? process.cwd()), { ...(process.env as Record<string, string>), ...opts.env }), { mode: 0o600 });
+  const cwd = path.resolve(opts.cwd ?? process.cwd());
+  fs.writeFileSync(script, launchScript(gate, opts.command, cwd, { ...(process.env as Record<string, string>), ...opts.env }), { mode: 0o600 });
 
   const record: CaptureRecord = {
     captureId,
@@ -285,7 +286,7 @@ export async function runAgent(opts: RunAgentOptions): Promise<StartedCapture> {
     record.session = session;
     await setPaneOptions(tmux, record, dir, true);
     const fallback = await startPipeOrPoll(tmux, record, opts.method ?? 'pipe');
-    record.sequence = writeStarted(record, fallback !== undefined ? { gap: fallback, level: 'warn' } : {});
+    record.sequence = writeStarted(record, { cwd, ...(fallback !== undefined ? { gap: fallback, level: 'warn' } : {}) });
     record.phase = 'capturing';
     saveRecord(dir, record);
     if (opts.startHost !== false) await ensureCaptureHost(tmux.socketName);
@@ -322,8 +323,11 @@ async function captureOfPane(tmux: Tmux, paneId: string): Promise<CaptureRecord 
  */
 export async function attachPane(opts: AttachOptions): Promise<StartedCapture & { alreadyCaptured: boolean }> {
   const tmux = new Tmux(opts.socket ?? DEFAULT_SOCKET_NAME);
-  const info = await tmux.display(opts.target, '#{pane_id}\t#{session_name}\t#{pane_width}\t#{pane_height}\t#{pane_current_command}\t#{remain-on-exit}\t#{pane_dead}');
-  const [paneId, session, cols, rows, current, remain, dead] = info.split('\t');
+  const info = await tmux.display(
+    opts.target,
+    '#{pane_id}\t#{session_name}\t#{pane_width}\t#{pane_height}\t#{pane_current_command}\t#{remain-on-exit}\t#{pane_dead}\t#{pane_current_path}',
+  );
+  const [paneId, session, cols, rows, current, remain, dead, cwd] = info.split('\t');
   if (dead === '1') throw new TmuxError(`pane ${paneId} (${opts.target}) has already ended; nothing to capture`);
   const existing = await captureOfPane(tmux, paneId);
   if (existing !== null) {
@@ -362,7 +366,7 @@ export async function attachPane(opts: AttachOptions): Promise<StartedCapture & 
   try {
     await setPaneOptions(tmux, record, dir, remain !== 'on');
     const fallback = await startPipeOrPoll(tmux, record, opts.method ?? 'pipe');
-    record.sequence = writeStarted(record, { attached: true, ...(fallback !== undefined ? { gap: fallback, level: 'warn' } : {}) });
+    record.sequence = writeStarted(record, { attached: true, ...(cwd ? { cwd } : {}), ...(fallback !== undefined ? { gap: fallback, level: 'warn' } : {}) });
     record.phase = 'capturing';
     saveRecord(dir, record);
     if (opts.startHost !== false) await ensureCaptureHost(tmux.socketName);

@@ -7,7 +7,9 @@ import { formatTimestamp, LEVELS, type CaptureMethod } from '../../../shared/ent
 import { loadConfig } from '../capture/config.js';
 import { costOf, PRICES, type ModelPrice, type UsageByModel } from '../transcripts/prices.js';
 import type { TokenCounts } from '../transcripts/session.js';
+import { linkedRuns, nameLinkedRun, refreshLinks } from './links.js';
 import type { IndexDb } from './schema.js';
+import type { LinkedRun } from '../../../shared/ipc.js';
 
 const ERROR_LEVEL = LEVELS.indexOf('error');
 const WARN_LEVEL = LEVELS.indexOf('warn');
@@ -41,11 +43,17 @@ export interface RunSummary {
   gaps: number;
   firstSequence: number;
   lastSequence: number | null;
-  /** Tokens the run's model used (imported transcripts), null when the run records none. */
+  /**
+   * Tokens the run's model used, null when the run records none: an imported transcript's own,
+   * or for a terminal run those of the transcripts linked to it.
+   */
   tokens: TokenCounts | null;
   /** What those tokens cost in US dollars (transcripts/prices.ts), null when unknown. */
   costUsd: number | null;
+  /** The runs on the other side of a link (index/links.ts): a terminal run's transcripts, a transcript's terminal run. */
+  linked: LinkedRun[];
 }
+
 
 interface EventRow {
   seq: number;
@@ -71,7 +79,7 @@ interface RunRow {
   imported: string | null;
 }
 
-/** Rebuilds an agent's `runs` rows from its system events. Call inside the transaction that changed them. */
+/** Rebuilds an agent's `runs` rows (and its transcript links) from its system events. Call inside the transaction that changed them. */
 export function refreshRuns(db: IndexDb, agent: number): void {
   const events = db.prepare('SELECT seq, ts, event, gap, metadata FROM events WHERE agent = ? ORDER BY seq').all(agent) as EventRow[];
   const runs: RunRow[] = [];
@@ -116,6 +124,7 @@ export function refreshRuns(db: IndexDb, agent: number): void {
   for (const r of runs) {
     insert.run(agent, r.first_seq, r.last_seq, r.start_ts, r.end_ts, r.terminated, r.exit_status, r.capture, r.command, r.cols, r.rows, r.gaps, r.imported);
   }
+  refreshLinks(db, agent);
 }
 
 interface AgentRow {
@@ -159,6 +168,7 @@ export function runSummaries(db: IndexDb, query: StatsQuery = {}): RunSummary[] 
     if (table === undefined) tables.set(root, (table = { ...PRICES, ...loadConfig(root).config.prices }));
     return table;
   };
+  const nextRunOf = db.prepare('SELECT min(first_seq) FROM runs WHERE agent = ? AND first_seq > ?').pluck();
   const summaries: RunSummary[] = [];
   for (const agent of agents) {
     const stored = runsOf.all(agent.id) as RunRow[];
@@ -182,7 +192,13 @@ export function runSummaries(db: IndexDb, query: StatsQuery = {}): RunSummary[] 
       let status: RunStatus;
       if (run.terminated) status = run.exit_status !== null && run.exit_status !== 0 ? 'error' : 'ended';
       else status = isLast && stored.length > 0 && run.imported === null ? 'live' : 'ended';
-      const usage = usageOf(usageEvents.all(range) as { metadata: string }[]);
+      const links = linkedRuns(db, agent.id, run.first_seq);
+      // A terminal run has no tokens of its own: it reports those of its linked transcripts.
+      const usageRanges =
+        run.imported === null && links.length > 0
+          ? links.map((l) => ({ agent: l.agent, from: l.runSeq, to: (nextRunOf.get(l.agent, l.runSeq) as number | null) ?? Number.MAX_SAFE_INTEGER }))
+          : [range];
+      const usage = usageOf(usageRanges.flatMap((r) => usageEvents.all(r) as { metadata: string }[]));
       summaries.push({
         root: agent.root,
         taskId: agent.task_id,
@@ -205,6 +221,7 @@ export function runSummaries(db: IndexDb, query: StatsQuery = {}): RunSummary[] 
         lastSequence: run.last_seq ?? t.last_seq,
         tokens: usage === null ? null : sumTokens(usage),
         costUsd: usage === null ? null : costOf(usage, pricesFor(agent.root)),
+        linked: links.map((l) => nameLinkedRun(db, l)),
       });
     });
   }

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { workspaceDir } from '../log/paths.js';
 
 /** Bump when the schema or what is stored changes: an index of another version is rebuilt. */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 export const INDEX_FILE_NAME = 'index.sqlite';
 
@@ -45,6 +45,9 @@ export function indexPath(root: string): string {
  *   agent's attention facts (SPEC §13) as JSON, saved with the state they were read from.
  * - `events`: the metadata of system entries (started, terminated, gaps...), for run summaries.
  * - `runs`: one row per run of an agent, rebuilt from `events` whenever they change.
+ * - `agent_sightings`, `run_links`: where and when `claude` or `codex` ran (in a terminal run, or
+ *   as an imported transcript), and which transcript run belongs to which terminal run
+ *   (index/links.ts); rebuilt with `runs`.
  * - `entry_counts`: how many entries of each type and level were ever indexed (`loupe serve`'s
  *   `loupe_entries_total`), added to in the same transaction as the rows, so any process that
  *   indexes the root counts, and a scrape reads 20 rows instead of counting every entry.
@@ -126,6 +129,26 @@ CREATE TABLE runs (
   imported TEXT
 );
 CREATE INDEX runs_by_agent ON runs (agent, first_seq);
+CREATE TABLE agent_sightings (
+  agent INTEGER NOT NULL,
+  run_seq INTEGER NOT NULL,
+  transcript INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  cwd TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  run_start INTEGER NOT NULL,
+  run_end INTEGER NOT NULL
+);
+CREATE INDEX agent_sightings_by_agent ON agent_sightings (agent, run_seq);
+CREATE INDEX agent_sightings_by_place ON agent_sightings (kind, cwd, transcript, run_end);
+CREATE TABLE run_links (
+  terminal_agent INTEGER NOT NULL,
+  terminal_seq INTEGER NOT NULL,
+  transcript_agent INTEGER NOT NULL,
+  transcript_seq INTEGER NOT NULL,
+  PRIMARY KEY (transcript_agent, transcript_seq)
+);
+CREATE INDEX run_links_by_terminal ON run_links (terminal_agent, terminal_seq);
 CREATE TABLE entry_counts (type INTEGER NOT NULL, level INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (type, level)) WITHOUT ROWID;
 `;
 

@@ -24,7 +24,8 @@ import type { IndexDb } from '../index/schema.js';
 import { compileUserRegex, type UserRegex } from '../regex/userRegex.js';
 import { containsInOrder, literalSequence, requiredLiterals } from './regexPrefilter.js';
 import { parseTimeBound } from './timeBound.js';
-import type { SearchQuery } from '../../../shared/ipc.js';
+import { SEARCH_SOURCES, type SearchQuery } from '../../../shared/ipc.js';
+import { AGENT_TRANSCRIPT_FORMATS } from '../transcripts/session.js';
 
 /** The query shape is the contract's: the CLI, IPC and the web view all send it. */
 export type { SearchQuery };
@@ -235,6 +236,12 @@ function planSearch(db: IndexDb, query: SearchQuery, now: number): Plan {
       }) as { id: number }[];
     if (agents.length === 0) empty = true;
     else where.push(`e.agent IN (${agents.map((a) => a.id).join(',')})`);
+  }
+  if (query.source !== undefined) {
+    checkMember(query.source, SEARCH_SOURCES, 'source');
+    // An agent is a transcript when its runs were imported from one (one task per session).
+    const formats = AGENT_TRANSCRIPT_FORMATS.map((f) => `'${f}'`).join(',');
+    where.push(`e.agent ${query.source === 'transcript' ? 'IN' : 'NOT IN'} (SELECT agent FROM runs WHERE imported IN (${formats}))`);
   }
   if (since !== null && until !== null && since > until) empty = true;
   const order = `${key} ${query.sort === 'asc' ? 'ASC' : 'DESC'}`;

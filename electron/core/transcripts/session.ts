@@ -10,6 +10,9 @@ export type { TokenCounts };
 
 export type TranscriptFormat = 'claude' | 'claude-stream' | 'codex' | 'asciicast';
 
+/** The formats that are an agent's own record (search's `transcript` source); a cast is a terminal's. */
+export const AGENT_TRANSCRIPT_FORMATS: readonly TranscriptFormat[] = ['claude', 'claude-stream', 'codex'];
+
 /** One complete line of a source file, numbered from 1. */
 export interface SourceLine {
   text: string;
