@@ -3,11 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseEntryLine, parseTimestamp, type LogEntry } from '../../../shared/entry.js';
+import { entryTerminalText, parseEntryLine, parseTimestamp, type LogEntry } from '../../../shared/entry.js';
 import { createClassifier } from '../capture/classify.js';
 import { rebuildIndex } from '../index/indexer.js';
 import { runSummaries } from '../index/runs.js';
 import { listAgentLogs } from '../log/paths.js';
+import { createReplayTerminal } from '../replay/terminal.js';
 import { importFile, ImportError } from './importer.js';
 import { costOf, PRICES } from './prices.js';
 
@@ -32,7 +33,7 @@ function source(name: string, text?: string): string {
   return file;
 }
 
-function logEntries(): LogEntry[] {
+function rawLogEntries(): LogEntry[] {
   const [log] = listAgentLogs(root);
   return fs
     .readFileSync(log.file, 'utf8')
@@ -43,6 +44,23 @@ function logEntries(): LogEntry[] {
       if (!p.ok) throw new Error(l);
       return p.entry;
     });
+}
+
+/** The log's entries; a transcript's (not a recording's) lines without their closing `\r`, which its own test checks. */
+function logEntries(): LogEntry[] {
+  const entries = rawLogEntries();
+  if (entries[0]?.metadata?.imported === 'asciicast') return entries;
+  return entries.map((e) => (e.content.endsWith('\r') ? { ...e, content: e.content.slice(0, -1) } : e));
+}
+
+/** The screen a run's byte stream draws in a terminal 100 columns wide, row by row. */
+async function drawnRows(entries: LogEntry[]): Promise<string[]> {
+  const { term, dispose } = createReplayTerminal(100, 50, 1000);
+  await new Promise<void>((resolve) => term.write(entries.map(entryTerminalText).join(''), resolve));
+  const buffer = term.buffer.active;
+  const rows = Array.from({ length: buffer.length }, (_, y) => buffer.getLine(y)?.translateToString(true) ?? '');
+  dispose();
+  return rows.filter((r) => r !== '');
 }
 
 function summaries() {
@@ -90,6 +108,26 @@ describe('Claude Code transcripts', () => {
     const p = PRICES['claude-sonnet-4-5'];
     expect(run.costUsd).toBeCloseTo((30 * p.input + 160 * p.output + 11000 * p.cacheRead + 1000 * p.cacheWrite) / 1e6, 12);
     expect(run.status).toBe('ended');
+  });
+});
+
+describe('transcript lines in a terminal', () => {
+  it('end as a pty line does, so the live pane and replay draw each at the first column, not as a staircase', async () => {
+    importFile(root, source('claude-session.jsonl'), classifier);
+    const entries = rawLogEntries();
+    const lines = entries.filter((e) => (e.type === 'stdout' || e.type === 'stderr' || e.type === 'control') && e.metadata?.partial !== true);
+    expect(lines.length).toBeGreaterThan(5);
+    expect(lines.every((e) => e.content.endsWith('\r'))).toBe(true);
+    const rows = await drawnRows(entries);
+    expect(rows).toContain("I'll run the test suite.");
+    expect(rows).toContain('Fixed the off-by-one in the parser.');
+    expect(rows.every((r) => !r.startsWith(' '))).toBe(true);
+  });
+
+  it('keep an asciicast recording byte for byte: no carriage return is added', () => {
+    fs.writeFileSync(path.join(src, 'plain.cast'), `${JSON.stringify({ version: 2, width: 80, height: 24, timestamp: 1764650000 })}\n${JSON.stringify([0.1, 'o', 'a\nb\n'])}\n`);
+    importFile(root, path.join(src, 'plain.cast'), classifier);
+    expect(rawLogEntries().filter((e) => e.type === 'stdout').map((e) => e.content)).toEqual(['a', 'b']);
   });
 });
 

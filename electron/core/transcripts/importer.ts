@@ -28,7 +28,7 @@ import { parseClaudeStream } from './claudeStream.js';
 import { parseClaudeTranscript } from './claudeTranscript.js';
 import { parseCodexRollout } from './codexRollout.js';
 import { detectFormat } from './detect.js';
-import type { CorruptSourceLine, ParsedSession, SourceLine, TranscriptFormat } from './session.js';
+import { asTerminalLine, type CorruptSourceLine, type ParsedSession, type SourceLine, type TranscriptFormat } from './session.js';
 
 /** How much of a file `sessionCwd` reads: the first records name the folder. */
 const CWD_PEEK_BYTES = 1024 * 1024;
@@ -164,7 +164,9 @@ export function importFile(root: string, file: string, classifier: Classifier): 
     // places its records anew on each import, and those already written keep their times.
     const last = before > 0 ? lastEntryOf(streamPath(root, taskId, agentId)) : null;
     const floor = last === null ? 0 : parseTimestamp(last.timestamp);
-    for (const entry of session.entries.slice(done)) {
+    for (const parsed of session.entries.slice(done)) {
+      // A recording's output is kept byte for byte; a transcript's lines end as a terminal's do.
+      const entry = format === 'asciicast' ? parsed : asTerminalLine(parsed);
       writer.append(entry.timeMicros < floor ? { ...entry, timeMicros: floor } : entry);
       added++;
     }

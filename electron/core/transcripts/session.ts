@@ -67,9 +67,8 @@ export function sourceMicros(value: unknown): number | null {
 }
 
 /**
- * Text as entries, one per line, the way a line log is written: no `\r` (the screen model treats
- * a run without carriage returns as a line log), lines longer than MAX_ENTRY_CHARS cut into
- * `partial` chunks. Empty text gives no entries.
+ * Text as entries, one per line, lines longer than MAX_ENTRY_CHARS cut into `partial` chunks.
+ * Empty text gives no entries. The importer ends each line as a terminal does (`asTerminalLine`).
  */
 export function textEntries(text: string, type: EntryType, timeMicros: number, metadata: EntryMetadata = {}): ImportedEntry[] {
   const clean = text.replace(/\r\n?/g, '\n').replace(/\n+$/, '');
@@ -81,6 +80,17 @@ export function textEntries(text: string, type: EntryType, timeMicros: number, m
     }
   }
   return out;
+}
+
+/**
+ * A transcript line as a pty records it, ending in `\r` (the entry's newline then returns to the
+ * first column), so the live pane, replay and exports show it as the screen lines do, not as a
+ * staircase. Partial chunks and entries that are not terminal output stay as they are.
+ */
+export function asTerminalLine(entry: ImportedEntry): ImportedEntry {
+  const terminal = entry.type === 'stdout' || entry.type === 'stderr' || (entry.type === 'control' && entry.metadata?.tool_call !== undefined);
+  if (!terminal || entry.metadata?.partial === true || entry.content.endsWith('\r')) return entry;
+  return { ...entry, content: `${entry.content}\r` };
 }
 
 /** A line cut into MAX_ENTRY_CHARS pieces, never inside a surrogate pair; all but the last are partial. */
