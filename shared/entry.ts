@@ -3,6 +3,14 @@
  * Pure: no Node, no DOM, so every process can use it.
  */
 
+/**
+ * Where a run's text (search's `source` filter) comes from: `terminal`, what a terminal showed (captured panes, imported
+ * asciicast recordings); `transcript`, an agent's own record (imported Claude Code transcripts
+ * and stream-json logs, Codex rollouts).
+ */
+export const SEARCH_SOURCES = ['terminal', 'transcript'] as const;
+export type SearchSource = (typeof SEARCH_SOURCES)[number];
+
 export const ENTRY_TYPES = ['stdout', 'stderr', 'system', 'control'] as const;
 export type EntryType = (typeof ENTRY_TYPES)[number];
 

@@ -21,11 +21,13 @@ import {
   AGENT_ID_PATTERN,
   ENTRY_TYPES,
   LEVELS,
+  SEARCH_SOURCES,
   SOCKET_NAME_PATTERN,
   TASK_ID_PATTERN,
   type EntryType,
   type Level,
   type LogEntry,
+  type SearchSource,
 } from './entry.js';
 
 // ---------------------------------------------------------------------------
@@ -136,14 +138,6 @@ export interface EntriesResult {
   /** True when the read reached the end of the log. */
   atEnd: boolean;
 }
-
-/**
- * Where a run's text comes from: `terminal`, what a terminal showed (captured panes, imported
- * asciicast recordings); `transcript`, an agent's own record (imported Claude Code transcripts
- * and stream-json logs, Codex rollouts).
- */
-export const SEARCH_SOURCES = ['terminal', 'transcript'] as const;
-export type SearchSource = (typeof SEARCH_SOURCES)[number];
 
 export interface SearchQuery {
   /** Substring (or regex when `regex` is true); empty or absent matches every entry. */

@@ -8,12 +8,11 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { AGENT_ID_PATTERN, ENTRY_TYPES, LEVELS, TASK_ID_PATTERN, type LogEntry } from '../../shared/entry.js';
+import { AGENT_ID_PATTERN, ENTRY_TYPES, LEVELS, SEARCH_SOURCES, TASK_ID_PATTERN, type LogEntry } from '../../shared/entry.js';
 import {
   MAX_ENTRIES_PER_READ,
   MAX_SEARCH_LIMIT,
   MAX_TAIL_LINES,
-  SEARCH_SOURCES,
   type AgentRef,
   type InvokeArgs,
   type InvokeChannel,

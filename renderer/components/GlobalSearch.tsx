@@ -4,7 +4,8 @@
  */
 import { useEffect, useRef } from 'react';
 import { ENTRY_TYPES, LEVELS, type EntryType, type Level } from '../../shared/entry.js';
-import type { HistogramBucket, SearchHit, SearchSource } from '../../shared/ipc.js';
+import type { HistogramBucket, SearchHit } from '../../shared/ipc.js';
+import { SEARCH_SOURCES, type SearchSource } from '../../shared/entry.js';
 import { invoke } from '../bridge.js';
 import { agentKey } from '../store/agentKey.js';
 import type { GlobalSearchState } from '../store/appStore.js';
@@ -14,15 +15,11 @@ import { taskLabel } from './Sidebar.js';
 
 /** Hits fetched per search; the total is exact regardless. */
 const HIT_LIMIT = 500;
-/**
- * The contract's search sources (SEARCH_SOURCES, not imported at run time: shared/ipc.ts also
- * carries the backend's zod schemas), with what each one holds.
- */
+/** What each search source holds. */
 const SOURCE_TITLES: Record<SearchSource, string> = {
   terminal: 'Only what terminals showed: captured panes and imported recordings',
   transcript: 'Only agent transcripts: imported Claude Code and Codex sessions',
 };
-const SOURCES = Object.keys(SOURCE_TITLES) as SearchSource[];
 /** Wait for a pause in typing before querying. */
 const TYPING_DEBOUNCE_MS = 250;
 
@@ -83,7 +80,7 @@ export function GlobalSearch() {
       </div>
       <div className="gs-facets">
         <span className="filter-label">Source</span>
-        {SOURCES.map((source) => (
+        {SEARCH_SOURCES.map((source) => (
           <button
             key={source}
             className={`chip chip-source${search.source === source ? ' is-on' : ''}`}

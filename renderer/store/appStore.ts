@@ -5,7 +5,8 @@
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { EntryType, Level } from '../../shared/entry.js';
-import type { AgentRef, AppInfo, RunSummary, SearchResult, SearchSource, Workspace } from '../../shared/ipc.js';
+import type { AgentRef, AppInfo, RunSummary, SearchResult, Workspace } from '../../shared/ipc.js';
+import type { SearchSource } from '../../shared/entry.js';
 import { otherTheme, type ThemeName } from '../theme.js';
 import { agentKey, sameAgent } from './agentKey.js';
 import { MAX_ZOOM_STEPS, MIN_FONT_SIZE_RANGE } from '../terminal/fitTerminal.js';

@@ -8,8 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ENTRY_TYPES, LEVELS, type EntryType, type Level } from '../../../shared/entry.js';
-import { SEARCH_SOURCES, type SearchSource } from '../../../shared/ipc.js';
+import { ENTRY_TYPES, LEVELS, SEARCH_SOURCES, type EntryType, type Level, type SearchSource } from '../../../shared/entry.js';
 import type { FreshIndex } from '../../core/index/freshIndex.js';
 import type { SearchCounts, SearchHit, SearchQuery } from '../../core/search/query.js';
 import { checkRootFolder } from '../../core/log/paths.js';

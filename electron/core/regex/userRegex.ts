@@ -7,8 +7,13 @@
  * (no backreferences or lookahead). Patterns in a provably safe subset run on V8's engine instead,
  * which is several times faster and gives the same answers (see nativeSubset.ts).
  */
-import { RE2JS } from 're2js';
+import { createRequire } from 'node:module';
+import type { RE2JS } from 're2js';
 import { translateToSafeNative } from './nativeSubset.js';
+
+const require = createRequire(import.meta.url);
+/** re2js (260 KB) is loaded on the first regex, so a command that never compiles one does not parse it at start. */
+const re2js = (): typeof RE2JS => (require('re2js') as typeof import('re2js')).RE2JS;
 
 /** Longer patterns are refused: RE2's compile step and memory grow with the pattern. */
 export const MAX_PATTERN_LENGTH = 4096;
@@ -57,7 +62,7 @@ export function compileUserRegex(pattern: string, options: UserRegexOptions = {}
   }
   let re2: RE2JS;
   try {
-    re2 = RE2JS.compile(pattern, ignoreCase ? RE2JS.CASE_INSENSITIVE : 0);
+    re2 = re2js().compile(pattern, ignoreCase ? re2js().CASE_INSENSITIVE : 0);
   } catch (err) {
     const reason = (err as Error).message.replace(/^error parsing regexp: /, '');
     throw new RegexError(`invalid regex ${preview(pattern)}: ${reason} (Loupe uses RE2 syntax: no backreferences or lookahead)`);

@@ -13,6 +13,7 @@
 import {
   ENTRY_TYPES,
   LEVELS,
+  SEARCH_SOURCES,
   checkAgentId,
   checkTaskId,
   formatTimestamp,
@@ -24,7 +25,7 @@ import type { IndexDb } from '../index/schema.js';
 import { compileUserRegex, type UserRegex } from '../regex/userRegex.js';
 import { containsInOrder, literalSequence, requiredLiterals } from './regexPrefilter.js';
 import { parseTimeBound } from './timeBound.js';
-import { SEARCH_SOURCES, type SearchQuery } from '../../../shared/ipc.js';
+import type { SearchQuery } from '../../../shared/ipc.js';
 import { AGENT_TRANSCRIPT_FORMATS } from '../transcripts/session.js';
 
 /** The query shape is the contract's: the CLI, IPC and the web view all send it. */
