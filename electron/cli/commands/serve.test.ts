@@ -125,7 +125,7 @@ describe('loupe serve under descriptor exhaustion (W6)', () => {
       'workspace:list to list the task again',
     );
     const tail = await reader.call('agent:tail', { root: world.root, taskId, agentId: 'quiet', lines: 5, format: 'text' });
-    expect(tail.ok).toBe(true);
+    expect(tail.ok, JSON.stringify(tail)).toBe(true);
     const found = await reader.call('index:search', { text: 'ready' });
     expect(found.ok).toBe(true);
     const page = await fetch(`http://${serveUrl.host}/`, { headers: { Authorization: `Bearer ${serveUrl.searchParams.get('token')}` } });

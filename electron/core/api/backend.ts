@@ -249,5 +249,11 @@ async function loadHandlerModules(): Promise<void> {
     import('../capture/session.js'),
     import('./replayChannels.js'),
     import('./exportChannels.js'),
+    import('../index/freshIndex.js'),
+    import('../index/indexThread.js'),
+    import('../index/counts.js'),
+    import('../index/links.js'),
+    import('../attention/attention.js'),
+    import('../ship/cursor.js'),
   ]);
 }
