@@ -19,7 +19,8 @@ export interface NumberedLine extends LineRecord {
 /** Lines read per query while a filter keeps looking further back. */
 const PAGE = 2000;
 
-interface LineRow {
+/** A row of the index's `lines` table, as the line readers select it. */
+export interface LineRow {
   n: number;
   seq: number;
   first_seq: number;

@@ -21,6 +21,7 @@ import { runSummaries, type RunSummary } from '../index/runs.js';
 import { LEVEL_CODES, TYPE_CODES } from '../index/schema.js';
 import { listAgentLogs, type AgentLog } from '../log/paths.js';
 import { LogReader } from '../log/reader.js';
+import type { LineRow as IndexLineRow } from '../search/agentLines.js';
 
 /** Entries per batch: one transaction each in the store; big enough to amortise the commit. */
 export const DEFAULT_BATCH_ENTRIES = 5000;
@@ -131,15 +132,9 @@ interface ReadLine {
   line: string;
 }
 
-interface LineRow {
+/** A screen line as the index holds it, with its row id (the shipper's position in the table). */
+interface LineRow extends IndexLineRow {
   id: number;
-  n: number;
-  seq: number;
-  first_seq: number;
-  ts: number;
-  type: number;
-  level: number;
-  text: string;
 }
 
 /** Ships the logs under some roots into a sink. Call `dispose()` when done. */
