@@ -15,12 +15,13 @@
  *   with `once`. Errors the sink marks `permanent` (bad credentials) stop at once.
  */
 import fs from 'node:fs';
-import { parseEntryLine, type EntryType, type Level, type LogEntry } from '../../../shared/entry.js';
+import { parseEntryLine, type LogEntry } from '../../../shared/entry.js';
 import { Indexer } from '../index/indexer.js';
 import { runSummaries, type RunSummary } from '../index/runs.js';
 import { LEVEL_CODES, TYPE_CODES } from '../index/schema.js';
 import { listAgentLogs, type AgentLog } from '../log/paths.js';
 import { LogReader } from '../log/reader.js';
+import type { LineRecord } from '../screen/lineRecord.js';
 import type { LineRow as IndexLineRow } from '../search/agentLines.js';
 
 /** Entries per batch: one transaction each in the store; big enough to amortise the commit. */
@@ -58,8 +59,8 @@ export interface ShippedEntry {
   time: number;
 }
 
-/** A screen line (electron/core/screen) with its number among the agent's lines. */
-export interface ShippedLine {
+/** A screen line (electron/core/screen) without its colors, with its number among the agent's lines. */
+export interface ShippedLine extends Omit<LineRecord, 'ansi'> {
   n: number;
   /**
    * The line's place in time order across agents: its time in µs, nudged forward past the line
@@ -67,12 +68,6 @@ export interface ShippedLine {
    * oldest-first listings match local search.
    */
   sortKey: number;
-  sequence: number;
-  firstSequence: number;
-  time: number;
-  type: EntryType;
-  level: Level;
-  text: string;
 }
 
 export interface LogBatch {
