@@ -97,14 +97,21 @@ export class ReplayController {
     await this.loadTimeline();
   }
 
-  /** Reloads the timeline and links (a live run has grown). */
+  /**
+   * Reloads the timeline and links (a live run has grown). The links come from the index, which
+   * may be busy indexing a big root for minutes: the scrubber never waits for them, and the
+   * tool-call ticks appear when they arrive. Without them the replay works as before.
+   */
   async loadTimeline(): Promise<void> {
+    invoke('index:links', this.agent).then(
+      (links) => {
+        if (!this.disposed) this.update({ links });
+      },
+      () => {},
+    );
     try {
-      const [timeline, links] = await Promise.all([
-        invoke('replay:timeline', { ...this.agent, buckets: TIMELINE_BUCKETS }),
-        invoke('index:links', this.agent),
-      ]);
-      if (!this.disposed) this.update({ timeline, links });
+      const timeline = await invoke('replay:timeline', { ...this.agent, buckets: TIMELINE_BUCKETS });
+      if (!this.disposed) this.update({ timeline });
     } catch (err) {
       this.fail(err);
     }

@@ -160,7 +160,7 @@ export function createHandlers(ctx: ApiContext): Handlers {
     async 'replay:timeline'(args) {
       const log = agentLog(args);
       const { replayTimeline } = await import('./replayChannels.js');
-      return replayTimeline(log, args.buckets);
+      return replayTimeline(log, args.buckets, services.indexDb(log.root));
     },
     async 'replay:seek'(args) {
       const log = agentLog(args);

@@ -14,6 +14,8 @@ import { readRunEntries, runFiles } from '../replay/run-log.js';
 import { entrySize, seekReplay, type ReplayPoint } from '../replay/seek.js';
 import { KEYFRAME_SCROLLBACK } from '../replay/terminal.js';
 import { buildTimeline } from '../replay/timeline.js';
+import type { IndexDb } from '../index/schema.js';
+import { timelineFromIndex } from '../index/timelineIndex.js';
 
 /** Timelines kept in memory: one per recently replayed run is plenty. */
 const TIMELINE_CACHE_RUNS = 16;
@@ -43,13 +45,17 @@ function runSignature(log: AgentLog): string {
     .join('|');
 }
 
-/** The run's timeline; reading a long run takes a while, so it is built once per state of the log. */
-export function replayTimeline(log: AgentLog, buckets?: number): Promise<ReplayTimeline> {
+/**
+ * The run's timeline: from the root's index (`db`, when open) if it holds the whole run, else by
+ * reading the run, which takes minutes for a 1 GB run; either way built once per state of the log.
+ */
+export function replayTimeline(log: AgentLog, buckets?: number, db?: IndexDb | null): Promise<ReplayTimeline> {
   const signature = runSignature(log);
   const wanted = buckets ?? 0;
   const cached = timelines.get(log.file);
   if (cached !== undefined && cached.signature === signature && cached.buckets === wanted) return cached.timeline;
-  const timeline = buckets === undefined ? buildTimeline(log) : buildTimeline(log, buckets);
+  const fromIndex = db ? timelineFromIndex(db, log, buckets) : null;
+  const timeline = fromIndex !== null ? Promise.resolve(fromIndex) : buildTimeline(log, buckets);
   timelines.delete(log.file);
   timelines.set(log.file, { signature, buckets: wanted, timeline });
   // A failed build is not kept: the next call tries again.

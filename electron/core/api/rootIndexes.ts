@@ -92,6 +92,11 @@ export class RootIndexes {
     return thread === null ? indexer : { db: indexer.db, indexPending: () => thread.pending() };
   }
 
+  /** One open root's database as it stands (no waiting for pending indexing); null before the first query opened it. */
+  currentDb(root: string): IndexDb | null {
+    return this.indexers?.get(root)?.db ?? null;
+  }
+
   /** Searches every root; hits are merged by time in the query's order. */
   async search(query: SearchQuery): Promise<SearchResult> {
     const { searchIndex } = await import('../search/query.js');

@@ -26,6 +26,7 @@ import { MAX_TAIL_REPLY_BYTES } from '../../../shared/ipc.js';
 import { agentIdOfLogFile } from '../log/paths.js';
 import { compileUserRegex } from '../regex/userRegex.js';
 import { LogCursor } from './logCursor.js';
+import type { IndexDb } from '../index/schema.js';
 import type { RootIndexes } from './rootIndexes.js';
 
 /** Every request that reaches a service has its root and socket checked by the handlers. */
@@ -36,6 +37,8 @@ export interface BackendServices {
   search(roots: string[], query: SearchQuery): Promise<SearchResult>;
   stats(roots: string[], query: StatsQuery): Promise<RunSummary[]>;
   runLinks(ref: AgentRef): Promise<RunLinks>;
+  /** The root's index as it stands, without waiting for what is still being indexed; null while it is not open. */
+  indexDb(root: string): IndexDb | null;
   attach(request: AttachRequest & { root: string }): Promise<CaptureStarted>;
   detach(request: DetachRequest): Promise<void>;
   runAgent(request: RunAgentRequest & { root: string }): Promise<CaptureStarted>;
@@ -121,6 +124,7 @@ export function coreServices(indexes: RootIndexes): BackendServices {
     search: (_roots, query) => indexes.search(query),
     stats: (_roots, query) => indexes.stats(query),
     runLinks: (ref) => indexes.runLinks(ref),
+    indexDb: (root) => indexes.currentDb(root),
     async attach(request) {
       const { attachPane } = await import('../capture/session.js');
       const started = await attachPane({

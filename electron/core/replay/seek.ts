@@ -27,7 +27,7 @@ export type ReplayPoint = { seq: number } | { time: number } | { end: true };
 const FEED_CHUNK_CHARS = 256 * 1024;
 
 /** The size a system entry sets the terminal to (started and resized entries), or null. */
-export function entrySize(entry: LogEntry): { cols: number; rows: number } | null {
+export function entrySize(entry: Pick<LogEntry, 'type' | 'metadata'>): { cols: number; rows: number } | null {
   if (entry.type !== 'system') return null;
   const { cols, rows } = entry.metadata ?? {};
   if (typeof cols !== 'number' || typeof rows !== 'number') return null;

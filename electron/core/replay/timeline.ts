@@ -13,7 +13,7 @@ import { entrySize } from './seek.js';
 /** Buckets in a timeline unless asked otherwise: about one per pixel column of a pane's scrubber. */
 export const DEFAULT_TIMELINE_BUCKETS = 200;
 /** Markers kept per kind; a run with more shows the first ones (the scrubber cannot show more). */
-const MAX_MARKERS = 5000;
+export const MAX_MARKERS = 5000;
 /** A marker's text is its screen line's first characters. */
 const MARKER_TEXT_CHARS = 120;
 
@@ -126,10 +126,7 @@ export async function buildTimeline(log: AgentLog, buckets = DEFAULT_TIMELINE_BU
   }
   t.start = start;
   t.end = end;
-  const count = Math.max(1, Math.floor(buckets));
-  t.bucketMicros = Math.max(1, Math.ceil((end - start + 1) / count));
-  t.buckets = Array.from({ length: count }, (_, i) => ({ start: start + i * t.bucketMicros, entries: 0, bytes: 0, errors: 0, warnings: 0 }));
-  const bucketOf = (time: number) => t.buckets[Math.min(count - 1, Math.max(0, Math.floor((time - start) / t.bucketMicros)))];
+  const bucketOf = layBuckets(t, buckets);
   for (let i = 0; i < n; i++) {
     const b = bucketOf(times[i]);
     b.entries++;
@@ -142,6 +139,36 @@ export async function buildTimeline(log: AgentLog, buckets = DEFAULT_TIMELINE_BU
   return t;
 }
 
+const SECOND_US = 1_000_000;
+
+/**
+ * Lays out `t.buckets` (empty) from `t.start` to `t.end` and returns the bucket a time falls in.
+ * When buckets are a second wide or more, they are whole seconds, starting on a second, so the
+ * index's per-second sums fill them exactly (index/timelineIndex.ts): then there may be fewer
+ * buckets than asked for, never more.
+ */
+export function layBuckets(t: RunTimeline, buckets: number): (time: number) => TimelineBucket {
+  const start = t.start ?? 0;
+  const end = t.end ?? start;
+  let count = Math.max(1, Math.floor(buckets));
+  let width = Math.max(1, Math.ceil((end - start + 1) / count));
+  let origin = start;
+  if (width >= SECOND_US) {
+    origin = Math.floor(start / SECOND_US) * SECOND_US;
+    width = Math.ceil(width / SECOND_US) * SECOND_US;
+    while (Math.ceil((end - origin + 1) / width) > count) width += SECOND_US;
+    count = Math.ceil((end - origin + 1) / width);
+  }
+  t.bucketMicros = width;
+  t.buckets = Array.from({ length: count }, (_, i) => ({ start: origin + i * width, entries: 0, bytes: 0, errors: 0, warnings: 0 }));
+  return (time) => t.buckets[Math.min(count - 1, Math.max(0, Math.floor((time - origin) / width)))];
+}
+
+/** Buckets a second wide or more (see layBuckets) for a run from `start` to `end`: the index can fill them. */
+export function wholeSecondBuckets(start: number, end: number, buckets: number): boolean {
+  return Math.ceil((end - start + 1) / Math.max(1, Math.floor(buckets))) >= SECOND_US;
+}
+
 function grow(a: Float64Array): Float64Array {
   const b = new Float64Array(a.length * 2);
   b.set(a);
@@ -149,7 +176,7 @@ function grow(a: Float64Array): Float64Array {
 }
 
 /** One line of plain text for a marker: escapes and control characters removed. */
-function markerText(content: string): string {
+export function markerText(content: string): string {
   // eslint-disable-next-line no-control-regex
   return content.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?|[\x00-\x1f\x7f]/g, '').slice(0, MARKER_TEXT_CHARS);
 }
