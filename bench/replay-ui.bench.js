@@ -2,18 +2,18 @@
 // run), measured in Chromium against a real `loupe serve`: a click at a random point of a replay
 // pane's scrubber, until the seek has landed and the pane has painted two frames after it
 // (backend keyframe + delta, one serialized screen over the WebSocket, reset + write in xterm.js).
-// Keyframes are built once beforehand, as indexing makes them.
+// The run is indexed beforehand (index and keyframes), as Loupe indexes while it captures.
 // Baseline in the same run: replaying from the start to the same points, headless in Node.
 // LOUPE_BENCH_REPLAY_UI_MB sets the log size (default 1024 MB, as the issue asks);
 // LOUPE_BENCH_REPLAY_UI_SEEKS the random seeks (default 30); LOUPE_BENCH_REPLAY_UI_BASELINE the
 // from-start replays (default 3).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { header, percentile, row } from './report.js';
-import { seekReplay, updateKeyframes } from '../dist/electron/core/replay/seek.js';
+import { seekReplay } from '../dist/electron/core/replay/seek.js';
 import { random } from '../dist/electron/core/replay/test-support.js';
 import { writeSyntheticRun } from './synthetic-run.js';
 
@@ -51,10 +51,13 @@ async function serve() {
 
 header();
 writeSyntheticRun(log, { megabytes: MB, seed: 3, terminated: true });
-// Build the keyframes once, as indexing does (loupe reindex, the backends' index worker).
+// Index the run first, as Loupe does while it captures: `loupe reindex` builds the index (the
+// timeline's per-second sums and screen lines) and the keyframes. A run that is not indexed yet
+// is replayed too, but its scrubber waits for the whole run to be read.
 let t = performance.now();
-await updateKeyframes(log);
-row('replay-ui: keyframe build while indexing', `${((performance.now() - t) / 1000).toFixed(1)} s`, `${MB} MB log`);
+const reindex = spawnSync(process.execPath, [path.join(here, '..', 'bin', 'loupe.js'), 'reindex', '--root', root], { stdio: ['ignore', 'ignore', 'inherit'] });
+if (reindex.status !== 0) throw new Error(`loupe reindex failed (${reindex.status})`);
+row('replay-ui: loupe reindex (index + keyframes)', `${((performance.now() - t) / 1000).toFixed(1)} s`, `${MB} MB log`);
 
 const server = await serve();
 const browser = await chromium.launch({ executablePath: process.env.LOUPE_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
