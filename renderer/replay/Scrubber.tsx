@@ -4,7 +4,7 @@
  * dragging seeks; near an error marker the pointer snaps to it, so dragging onto a traceback
  * lands on the traceback. A tool call's marker opens the other side of the link at that call.
  */
-import { useRef, useState } from 'react';
+import { memo, useCallback, useMemo, useRef, useState } from 'react';
 import type { LinkedToolCall, ReplayTimeline, RunLinks } from '../../shared/ipc.js';
 import type { ReplayTarget } from './replayController.js';
 
@@ -28,13 +28,16 @@ export function Scrubber({ timeline, time, onSeek, links, onOpenToolCall }: Scru
   const ref = useRef<HTMLDivElement>(null);
   /** Where the pointer dragged the playhead to (shown at once, before the seek lands). */
   const [dragFraction, setDragFraction] = useState<number | null>(null);
+  const errors = useMemo(() => timeline.markers.filter((m) => m.level === 'error' || m.level === 'fatal'), [timeline]);
+  // The marks are drawn once per timeline: a seek re-renders only the playhead (a long run has
+  // thousands of marks, and redrawing them made every seek in a 1 GB run take 400 ms).
+  const openRef = useRef(onOpenToolCall);
+  openRef.current = onOpenToolCall;
+  const openToolCall = useCallback((call: LinkedToolCall) => openRef.current(call), []);
   const { start, end } = timeline;
   if (start === null || end === null) return <div className="scrubber is-empty">No output recorded yet.</div>;
   const span = Math.max(1, end - start);
   const fractionOf = (t: number) => Math.min(1, Math.max(0, (t - start) / span));
-  const maxBytes = Math.max(1, ...timeline.buckets.map((b) => b.bytes));
-  const errors = timeline.markers.filter((m) => m.level === 'error' || m.level === 'fatal');
-  const warnings = timeline.markers.filter((m) => m.level === 'warn');
 
   /** The seek a pointer at `clientX` asks for, and where the playhead goes. */
   const targetAt = (clientX: number): { target: ReplayTarget; fraction: number } => {
@@ -61,7 +64,6 @@ export function Scrubber({ timeline, time, onSeek, links, onOpenToolCall }: Scru
   };
 
   const shown = dragFraction ?? (time === null ? 0 : fractionOf(time));
-  const x = (t: number) => fractionOf(t) * WIDTH;
   return (
     <div
       ref={ref}
@@ -86,6 +88,30 @@ export function Scrubber({ timeline, time, onSeek, links, onOpenToolCall }: Scru
       }}
       onPointerCancel={() => setDragFraction(null)}
     >
+      <TimelineMarks timeline={timeline} errors={errors} links={links} onOpenToolCall={openToolCall} />
+      <div className="playhead" style={{ left: `${shown * 100}%` }} />
+    </div>
+  );
+}
+
+interface TimelineMarksProps {
+  timeline: ReplayTimeline;
+  errors: ReplayTimeline['markers'];
+  links: RunLinks | null;
+  onOpenToolCall: (call: LinkedToolCall) => void;
+}
+
+/** The histogram and every mark: they change only with the timeline and the links. */
+const TimelineMarks = memo(function TimelineMarks({ timeline, errors, links, onOpenToolCall }: TimelineMarksProps) {
+  const start = timeline.start ?? 0;
+  const end = timeline.end ?? start;
+  const span = Math.max(1, end - start);
+  const fractionOf = (t: number) => Math.min(1, Math.max(0, (t - start) / span));
+  const x = (t: number) => fractionOf(t) * WIDTH;
+  const maxBytes = Math.max(1, ...timeline.buckets.map((b) => b.bytes));
+  const warnings = timeline.markers.filter((m) => m.level === 'warn');
+  return (
+    <>
       <svg className="scrubber-svg" viewBox={`0 0 ${WIDTH} ${HEIGHT}`} preserveAspectRatio="none" aria-hidden="true">
         {timeline.buckets.map((b, i) => {
           if (b.bytes === 0) return null;
@@ -112,7 +138,8 @@ export function Scrubber({ timeline, time, onSeek, links, onOpenToolCall }: Scru
         {errors.map((m) => (
           <span key={`e${m.seq}`} className="mark mark-error" data-seq={m.seq} style={{ left: `${fractionOf(m.time) * 100}%` }} title={m.text} />
         ))}
-        {links !== null && links.linked.length > 0 &&
+        {links !== null &&
+          links.linked.length > 0 &&
           links.toolCalls
             .filter((c) => c.time >= start && c.time <= end)
             .map((c) => (
@@ -130,7 +157,6 @@ export function Scrubber({ timeline, time, onSeek, links, onOpenToolCall }: Scru
               />
             ))}
       </div>
-      <div className="playhead" style={{ left: `${shown * 100}%` }} />
-    </div>
+    </>
   );
-}
+});
