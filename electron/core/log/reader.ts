@@ -61,6 +61,11 @@ export interface ReadLogOptions {
   end?: number;
   /** Called for each corrupt line. Without it, corrupt lines are collected in `LogReader.corrupt`. */
   onCorrupt?: (corrupt: CorruptLine) => void;
+  /**
+   * Bytes read (and parsed) at a time from a plain file (default 1 MiB). A reader that usually
+   * stops after a few entries, like a replay seek, reads less, so it parses less it never uses.
+   */
+  chunkBytes?: number;
 }
 
 /**
@@ -241,7 +246,7 @@ export class LogReader implements AsyncIterable<ReadEntry> {
       let pos = this.completeEnd;
       // One buffer, reused for every read: the splitter decodes lines before the next read and
       // copies only an unterminated rest.
-      const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, Math.max(end - pos, 1)));
+      const buf = Buffer.allocUnsafe(Math.min(this.options.chunkBytes ?? READ_CHUNK_BYTES, Math.max(end - pos, 1)));
       while (pos < end) {
         const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, end - pos), pos);
         if (bytesRead === 0) break;

@@ -39,18 +39,18 @@ export function runStart(log: AgentLog): RunPosition {
 }
 
 /**
- * Reads a run's entries from `from`, in batches (one per chunk read), across rotated files.
- * Corrupt lines are skipped (the reader reports them; replay shows what can be shown).
- * Returns nothing when `from` names a file that no longer exists.
+ * Reads a run's entries from `from`, in batches (one per chunk read, of `chunkBytes`: see
+ * ReadLogOptions), across rotated files. Corrupt lines are skipped (the reader reports them;
+ * replay shows what can be shown). Returns nothing when `from` names a file that no longer exists.
  */
-export async function* readRunEntries(log: AgentLog, from: RunPosition): AsyncGenerator<RunEntry[], void, undefined> {
+export async function* readRunEntries(log: AgentLog, from: RunPosition, chunkBytes?: number): AsyncGenerator<RunEntry[], void, undefined> {
   const files = runFiles(log);
   const start = files.findIndex((f) => path.basename(f) === from.file);
   if (start < 0) return;
   for (let i = start; i < files.length; i++) {
     const file = files[i];
     const name = path.basename(file);
-    const reader = new LogReader(file, { offset: i === start ? from.offset : 0, onCorrupt: () => {} });
+    const reader = new LogReader(file, { offset: i === start ? from.offset : 0, onCorrupt: () => {}, chunkBytes });
     for await (const batch of reader.batches()) {
       const out: RunEntry[] = new Array(batch.length);
       for (let j = 0; j < batch.length; j++) {

@@ -216,6 +216,9 @@ function jsonlBytesAfter(log: AgentLog, pos: RunPosition): number {
  * Plays entries from the replayer's position up to `point`. Returns 'stale' when the first entry
  * read is not the one after the keyframe's (the log changed under the cache).
  */
+/** JSONL read at a time by a seek (see playUntil). */
+const SEEK_READ_BYTES = 64 * 1024;
+
 async function playUntil(
   log: AgentLog,
   replayer: RunReplayer,
@@ -226,7 +229,8 @@ async function playUntil(
   const expectFirst = replayer.seq > 0 ? replayer.seq + 1 : null;
   let first = true;
   let lastStoredBytes = store?.list().at(-1)?.streamBytes ?? 0;
-  for await (const batch of readRunEntries(log, replayer.next)) {
+  // A seek stops within one keyframe interval of output: small reads parse little it never plays.
+  for await (const batch of readRunEntries(log, replayer.next, SEEK_READ_BYTES)) {
     for (const e of batch) {
       if (first) {
         first = false;
