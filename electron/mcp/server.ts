@@ -29,7 +29,8 @@ const INSTRUCTIONS =
   'Loupe records the terminal output of AI coding agents running in tmux. Start with list_agents; ' +
   'read an agent with get_agent_output, follow it with stream_agent_output (pass next_since_sequence back), ' +
   'search every agent with search_logs, summarise a run with get_run_summary, and block until an agent ' +
-  'asks something, goes idle or ends with wait_for_agent. Everything is read-only.';
+  'asks something, goes idle or ends with wait_for_agent. Everything is read-only. Over a store of ' +
+  'several machines (loupe mcp --store), each root names its machine; pass machine when several machines have an agent.';
 
 /**
  * Serves MCP on stdin/stdout until stdin ends (the client went away), stdout closes, or
