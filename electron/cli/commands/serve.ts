@@ -65,15 +65,15 @@ export function registerServe(program: Command): void {
       const host = options.host ?? '127.0.0.1';
       const token = options.tokenFile === undefined ? undefined : tokenFromFile(path.resolve(options.tokenFile));
       const staticDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../renderer');
-      if (!rendererBuilt(staticDir)) {
-        process.stderr.write(`loupe: warning: the UI is not built (no ${staticDir}/index.html); run \`npm run build\` in the Loupe folder\n`);
-      }
       const log = (message: string) => process.stderr.write(`loupe serve: ${message}\n`);
       const version = program.version() ?? '0.0.0';
       const backend =
         options.store !== undefined
           ? (await openStoreBackend({ url: options.store, machine: options.machine, version, log })).backend
           : startBackend({ roots: options.root ?? ['.'], sockets: options.socket, version, embedded: true, log });
+      if (!rendererBuilt(staticDir)) {
+        process.stderr.write(`loupe: warning: the UI is not built (no ${staticDir}/index.html); run \`npm run build\` in the Loupe folder\n`);
+      }
       let server;
       try {
         server = await startWebServer({
