@@ -127,8 +127,8 @@ export interface TestAgent {
 
 /**
  * Writes an agent's log: a `started` entry (80×24), `lines` lines of output from `baseUs` on, a
- * millisecond apart (every 10th, from the 4th, a `Traceback` error on stderr), and a
- * `terminated` entry with `exitStatus` unless `live`.
+ * millisecond apart, each ending in `\r` as captured lines do (every 10th, from the 4th, a
+ * `Traceback` error on stderr), and a `terminated` entry with `exitStatus` unless `live`.
  */
 export function writeTestAgent(root: string, taskId: string, agentId: string, o: { lines: number; baseUs: number; live?: boolean; exitStatus?: number }): TestAgent {
   ensureLogsDir(root, taskId);
@@ -150,7 +150,7 @@ export function appendTestLines(agent: TestAgent, count: number, baseUs: number,
     const error = i % 10 === 4;
     agent.writer.append({
       type: error ? 'stderr' : 'stdout',
-      content: error ? `Traceback: ${text} ${i} of ${agent.agentId} failed\r\n` : `\u001b[32mok\u001b[0m ${text} ${i} of ${agent.agentId}\r\n`,
+      content: error ? `Traceback: ${text} ${i} of ${agent.agentId} failed\r` : `\u001b[32mok\u001b[0m ${text} ${i} of ${agent.agentId}\r`,
       ...(error ? { metadata: { level: 'error' as const } } : {}),
       timeMicros: baseUs + i * 1000,
     });
