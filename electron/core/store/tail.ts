@@ -10,6 +10,7 @@
 import type pg from 'pg';
 import { parseEntryLine, type EntryType, type Level } from '../../../shared/entry.js';
 import { matchesFilter, matchesLine, type EntryFilter } from '../log/filter.js';
+import { STREAM_SUFFIX } from '../log/paths.js';
 import type { ReadEntry } from '../log/reader.js';
 import type { LineRecord } from '../screen/lineRecord.js';
 import { listenStore } from './listen.js';
@@ -33,7 +34,7 @@ export async function findStoreAgent(client: pg.Client, q: { agentId: string; ta
   const { rows } = await client.query<{ id: string; machine: string; task_id: string; agent_id: string }>(
     `SELECT id, machine, task_id, agent_id FROM loupe_agents
      WHERE agent_id = $1 AND ($2::text IS NULL OR task_id = $2) AND ($3::text IS NULL OR machine = $3) AND shipped_seq > 0
-     ORDER BY task_id DESC`,
+     ORDER BY task_id DESC, machine`,
     [q.agentId, q.taskId ?? null, q.machine ?? null],
   );
   if (rows.length === 0) {
@@ -45,6 +46,26 @@ export async function findStoreAgent(client: pg.Client, q: { agentId: string; ta
   }
   const r = rows[0]!;
   return { id: Number(r.id), machine: r.machine, taskId: r.task_id, agentId: r.agent_id };
+}
+
+/**
+ * Every agent of a task, in the order a local task export lists them (by log file name); the
+ * task must come from one machine, so `machine` picks one when several shipped it.
+ */
+export async function findStoreTaskAgents(client: pg.Client, q: { taskId: string; machine?: string }): Promise<StoreAgentRef[]> {
+  const { rows } = await client.query<{ id: string; machine: string; task_id: string; agent_id: string }>(
+    `SELECT id, machine, task_id, agent_id FROM loupe_agents WHERE task_id = $1 AND ($2::text IS NULL OR machine = $2) AND shipped_seq > 0`,
+    [q.taskId, q.machine ?? null],
+  );
+  if (rows.length === 0) {
+    throw new StoreAgentError(`no task ${q.taskId} in the store${q.machine ? ` on machine ${q.machine}` : ''}; run \`loupe ls --store URL\` to list tasks`);
+  }
+  const machines = [...new Set(rows.map((r) => r.machine))].sort();
+  if (machines.length > 1) throw new StoreAgentError(`task ${q.taskId} is on several machines (${machines.join(', ')}): pick one with --machine`);
+  const fileName = (agentId: string) => `${agentId}${STREAM_SUFFIX}`;
+  return rows
+    .map((r) => ({ id: Number(r.id), machine: r.machine, taskId: r.task_id, agentId: r.agent_id }))
+    .sort((a, b) => (fileName(a.agentId) < fileName(b.agentId) ? -1 : 1));
 }
 
 /** A screen line as the store holds it, with its number among the agent's lines. */
