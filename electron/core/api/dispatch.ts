@@ -68,6 +68,7 @@ const USER_FACING = new Set([
   'ExportError',
   'StoreReadError',
   'StoreAgentError',
+  'StoreCacheError',
 ]);
 
 /** Where Loupe is installed: the nearest folder above this module that holds a package.json. */

@@ -166,6 +166,28 @@ describe('the store backend, against the local backend over the same two roots',
     expect(fromStore.map((r) => r.root).sort()).toEqual([storeRoot('buildbox', buildbox), storeRoot('laptop', laptop)]);
   });
 
+  it('replays and previews exports from local copies of the shipped logs, as the local backend does from the logs', async () => {
+    const c = connect(store);
+    const l = connect(local);
+    for (const pair of agentPairs()) {
+      expect(await c.call('replay:timeline', { ...pair.store, buckets: 50 })).toEqual(await l.call('replay:timeline', { ...pair.local, buckets: 50 }));
+      for (const at of [{}, { seq: 12 }, { time: BASE_US + 7000 }]) {
+        const screen = await c.call('replay:seek', { ...pair.store, ...at });
+        expect(screen).toEqual(await l.call('replay:seek', { ...pair.local, ...at }));
+        const from = (screen as { next: unknown }).next;
+        expect(await c.call('replay:frames', { ...pair.store, from, limit: 5 })).toEqual(await l.call('replay:frames', { ...pair.local, from, limit: 5 }));
+      }
+    }
+    const slice = { slice: { minLevel: 'error' as const } };
+    for (const request of [{ taskId: TASK, agentId: 'worker' }, { taskId: TASK }, { taskId: TASK, ...slice }]) {
+      const preview = await c.call('export:preview', { root: storeRoot('laptop', laptop), ...request });
+      expect(preview, JSON.stringify(request)).toEqual(await l.call('export:preview', { root: laptop, ...request }));
+    }
+    const options = await store.exportOptions({ root: storeRoot('buildbox', buildbox), taskId: TASK, format: 'text' });
+    expect(options.agents.map((a) => [a.taskId, a.agentId])).toEqual([[TASK, 'worker']]);
+    expect(fs.readFileSync(options.agents[0]!.file, 'utf8')).toBe(fs.readFileSync(path.join(buildbox, '.agent-workspace', TASK, 'logs', 'worker_stream.jsonl'), 'utf8'));
+  });
+
   it('names in its errors an agent or a root the store does not have, and has no links', async () => {
     const c = connect(store);
     await expect(c.call('agent:tail', { root: laptop, taskId: TASK, agentId: 'worker', lines: 1 })).rejects.toThrow(/is not a root of this store; roots are named machine:path/);

@@ -14,7 +14,7 @@ import { LiveFeed } from '../api/liveFeed.js';
 import type { EntryType, Level } from '../../../shared/entry.js';
 import { checkStoreUrl, describeStoreError } from './connection.js';
 import { listenStore } from './listen.js';
-import { createStoreHandlers, EmptyStoreError, notYetInStore, refusedInStore, StoreReadError } from './storeHandlers.js';
+import { createStoreHandlers, EmptyStoreError, refusedInStore, StoreReadError } from './storeHandlers.js';
 import { StoreLiveSources, type WithStoreClient } from './storeLive.js';
 
 /** Queries at once: a few clients' tails, searches and live reads; more wait their turn. */
@@ -75,7 +75,7 @@ export async function startStoreBackend(options: StoreBackendOptions): Promise<B
   };
 
   const live = new StoreLiveSources(withClient, log);
-  const handlers = createStoreHandlers({ version: options.version, address, machine: options.machine, withClient, live });
+  const { handlers, exportOptions } = createStoreHandlers({ version: options.version, address, machine: options.machine, withClient, live });
   const clients = new Set<{ send: PushSender; close(): void }>();
 
   // Sidebars: a push when the agents' listing changed, at most once a `WORKSPACE_PUSH_MS`.
@@ -135,9 +135,7 @@ export async function startStoreBackend(options: StoreBackendOptions): Promise<B
       clients.add(connected);
       return connected;
     },
-    async exportOptions() {
-      throw notYetInStore('export');
-    },
+    exportOptions,
     async snapshot(): Promise<BackendSnapshot> {
       // Counted at each scrape (a scan of the entries): the store keeps no running totals.
       const counts = await withClient((client) =>

@@ -9,16 +9,22 @@
  *   `working` while output arrived within the idle time, then `idle`, and `ended`. `waiting`
  *   needs the live screen and the pane's process, which stay on the agent's machine.
  * - The store holds no transcript links: `index:links` is empty.
+ * - Replay and export read each agent's local copy (agentCache.ts, under Loupe's state folder),
+ *   brought up to date first, with the local replay and export code; an export's redaction uses
+ *   the default patterns (the shipping root's loupe.config.json stays on its machine).
  */
 import { nowMicros, parseTimestamp } from '../../../shared/entry.js';
-import type { AgentRef, Attention, ControlChannel, WorkspaceAgent, WorkspaceRoot } from '../../../shared/ipc.js';
+import type { AgentRef, Attention, ControlChannel, ExportFileRequest, ExportRequest, WorkspaceAgent, WorkspaceRoot } from '../../../shared/ipc.js';
 import { attentionOf, NO_FACTS } from '../attention/attention.js';
 import { ForbiddenError } from '../api/dispatch.js';
-import { NotFoundError, type Handlers } from '../api/handlers.js';
+import { exportPreviewHandler, NotFoundError, replayHandlers, type Handlers } from '../api/handlers.js';
 import { DEFAULT_ENTRIES_PER_READ, MAX_READ_BYTES, fittingTailStart, formatEntries, lineTailResult } from '../api/services.js';
+import type { ExportOptions } from '../export/exportRun.js';
 import type { EntryFilter } from '../log/filter.js';
+import type { AgentLog } from '../log/paths.js';
 import { compileUserRegex } from '../regex/userRegex.js';
 import { lineAsEntry } from '../search/agentLines.js';
+import { cacheStoreAgent } from './agentCache.js';
 import { listStore, type StoreAgent } from './agents.js';
 import { storeRunSummaries } from './runs.js';
 import { searchStore } from './search.js';
@@ -62,29 +68,37 @@ export function refusedInStore(channel: ControlChannel): ForbiddenError {
   );
 }
 
-/** A read channel the store backend does not answer yet. */
-export function notYetInStore(what: 'replay' | 'export'): NotFoundError {
-  return new NotFoundError(`${what} of an agent in a store is not available in this view yet`);
-}
-
-export function createStoreHandlers(ctx: StoreContext): Handlers {
+export function createStoreHandlers(ctx: StoreContext): { handlers: Handlers; exportOptions(request: ExportFileRequest): Promise<ExportOptions> } {
   const { withClient } = ctx;
 
-  /** The store's row for an agent a request names. */
-  async function storeAgent(ref: AgentRef): Promise<StoreAgentRef & { shippedSeq: number }> {
+  /** The store's rows of the agents a request names: one agent, or (without `agentId`) every agent of the task, by id. */
+  async function storeAgents(ref: { root: string; taskId: string; agentId?: string }): Promise<(StoreAgentRef & { shippedSeq: number })[]> {
     const split = ref.root.indexOf(':');
     const machine = ref.root.slice(0, Math.max(0, split));
     if (split <= 0 || (ctx.machine !== undefined && machine !== ctx.machine)) {
       throw new NotFoundError(`${ref.root} is not a root of this store; roots are named machine:path, as workspace:list names them`);
     }
     const { rows } = await withClient((client) =>
-      client.query<{ id: string; shipped_seq: string }>(
-        'SELECT id, shipped_seq FROM loupe_agents WHERE machine = $1 AND root = $2 AND task_id = $3 AND agent_id = $4 AND shipped_seq > 0',
-        [machine, ref.root.slice(split + 1), ref.taskId, ref.agentId],
+      client.query<{ id: string; agent_id: string; shipped_seq: string }>(
+        `SELECT id, agent_id, shipped_seq FROM loupe_agents
+         WHERE machine = $1 AND root = $2 AND task_id = $3 AND ($4::text IS NULL OR agent_id = $4) AND shipped_seq > 0 ORDER BY agent_id`,
+        [machine, ref.root.slice(split + 1), ref.taskId, ref.agentId ?? null],
       ),
     );
-    if (rows.length === 0) throw new NotFoundError(`no agent ${ref.agentId} in task ${ref.taskId} under ${ref.root} in the store`);
-    return { id: Number(rows[0]!.id), machine, taskId: ref.taskId, agentId: ref.agentId, shippedSeq: Number(rows[0]!.shipped_seq) };
+    if (rows.length === 0) {
+      throw new NotFoundError(ref.agentId === undefined ? `no task ${ref.taskId} under ${ref.root} in the store` : `no agent ${ref.agentId} in task ${ref.taskId} under ${ref.root} in the store`);
+    }
+    return rows.map((r) => ({ id: Number(r.id), machine, taskId: ref.taskId, agentId: r.agent_id, shippedSeq: Number(r.shipped_seq) }));
+  }
+
+  /** The store's row for an agent a request names. */
+  async function storeAgent(ref: AgentRef): Promise<StoreAgentRef & { shippedSeq: number }> {
+    return (await storeAgents(ref))[0]!;
+  }
+
+  /** An agent's local copy (agentCache.ts), brought up to date: what replay and export read, as they read a local log. */
+  async function cachedLog(agent: StoreAgentRef): Promise<AgentLog> {
+    return withClient((client) => cacheStoreAgent(client, agent));
   }
 
   async function listRoots(): Promise<WorkspaceRoot[]> {
@@ -108,7 +122,18 @@ export function createStoreHandlers(ctx: StoreContext): Handlers {
     return { types: args.types, minLevel: args.minLevel, regex: args.grep ? compileUserRegex(args.grep, { ignoreCase: args.ignoreCase }) : undefined };
   }
 
-  return {
+  /**
+   * An export request over local copies: the agents it names cached, and the request naming
+   * their copy's root (one per machine and shipped root) instead of the store's root id.
+   */
+  async function cachedExport<R extends ExportRequest>(request: R): Promise<{ roots: string[]; request: R }> {
+    const logs: AgentLog[] = [];
+    for (const agent of await storeAgents(request)) logs.push(await cachedLog(agent));
+    const root = logs[0]!.root;
+    return { roots: [root], request: { ...request, root } };
+  }
+
+  const handlers: Handlers = {
     async 'app:info'(_args, client) {
       const allowedControl = [...client.allowedControl];
       return {
@@ -167,18 +192,8 @@ export function createStoreHandlers(ctx: StoreContext): Handlers {
       await storeAgent(args);
       return { isTranscript: false, linked: [], toolCalls: [], truncated: false };
     },
-    async 'replay:timeline'() {
-      throw notYetInStore('replay');
-    },
-    async 'replay:seek'() {
-      throw notYetInStore('replay');
-    },
-    async 'replay:frames'() {
-      throw notYetInStore('replay');
-    },
-    async 'export:preview'() {
-      throw notYetInStore('export');
-    },
+    ...replayHandlers(async (ref) => cachedLog(await storeAgent(ref))),
+    'export:preview': exportPreviewHandler(cachedExport),
     async 'capture:attach'() {
       throw refusedInStore('capture:attach');
     },
@@ -193,6 +208,13 @@ export function createStoreHandlers(ctx: StoreContext): Handlers {
     },
     async 'export:save'() {
       throw refusedInStore('export:save');
+    },
+  };
+  return {
+    handlers,
+    async exportOptions(request) {
+      const [{ exportOptionsFor }, located] = await Promise.all([import('../api/exportChannels.js'), cachedExport(request)]);
+      return exportOptionsFor(located.roots, located.request);
     },
   };
 }
