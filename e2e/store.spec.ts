@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Page } from '@playwright/test';
 import { appendTestLines, startPostgres, writeTestAgent, type TestAgent, type TestPostgres } from '../electron/core/store/test-support.js';
-import { expect, expectPaneText, test } from './support/loupe.js';
+import { expect, expectPaneText, paneText, test } from './support/loupe.js';
 
 const run = promisify(execFile);
 const LOUPE = path.resolve('bin/loupe.js');
@@ -99,6 +99,28 @@ test('global search finds lines of both machines, and names each hit\'s machine'
   await expect.poll(async () => new Set(await page.locator('.gs-group-head .gs-machine').allTextContents())).toEqual(new Set(['laptop', 'buildbox']));
   await page.locator('.gs-hit[data-agent="builder"]').first().click();
   await expect(page.locator('.pane[data-agent="builder"]')).toBeVisible();
+});
+
+test('a search hit of a store agent opens its replay at that moment, and the replay seeks', async ({ page }) => {
+  await open(page);
+  await page.keyboard.press('Control+Shift+F');
+  await page.getByLabel('Search all agents').fill('step 14 of builder');
+  const hit = page.locator('.gs-hit[data-agent="builder"]');
+  await expect(hit).toHaveCount(1);
+  const hitSeq = Number(await hit.getAttribute('data-sequence'));
+  await hit.click();
+  const pane = page.locator('.pane[data-agent="builder"]');
+  await expect(pane.locator('.badge-replay')).toBeVisible();
+  const bar = pane.locator('.replay-bar');
+  await expect(bar).toHaveAttribute('data-seeking', 'false');
+  expect(Number(await bar.getAttribute('data-seq'))).toBe(hitSeq);
+  // The screen as it was then: the failed step is the last line, the later ones are not there yet.
+  await expectPaneText(page, 'builder', 'Traceback: step 14 of builder failed', 'screen');
+  expect(await paneText(page, 'builder', 'screen')).not.toContain('step 15 of builder');
+  // Stepping on replays the next entry from the local copy.
+  await pane.locator('.replay-bar').getByRole('button', { name: /step forward/i }).click();
+  await expect(bar).toHaveAttribute('data-seq', String(hitSeq + 1));
+  await expectPaneText(page, 'builder', 'step 15 of builder', 'screen');
 });
 
 test('screenshots of the store view at device scale factors 1 and 2', async ({ browser }) => {
