@@ -123,6 +123,22 @@ test('a search hit of a store agent opens its replay at that moment, and the rep
   await expectPaneText(page, 'builder', 'step 15 of builder', 'screen');
 });
 
+test('a store agent\'s export dialog previews its entries and downloads its text', async ({ page }) => {
+  await open(page);
+  await agentRow(page, 'buildbox', 'builder').click();
+  await expectPaneText(page, 'builder', 'step 40 of builder');
+  await page.locator('.pane[data-agent="builder"] button[aria-label="Export"]').click();
+  const dialog = page.getByRole('dialog', { name: 'Export builder' });
+  await expect(dialog).toBeVisible();
+  await expect(dialog).toContainText('42 entries');
+  await dialog.getByRole('radio', { name: /Text/ }).check();
+  const [file] = await Promise.all([page.waitForEvent('download'), dialog.getByRole('button', { name: 'Download' }).click()]);
+  expect(file.suggestedFilename()).toBe('builder.txt');
+  const text = fs.readFileSync(await file.path(), 'utf8');
+  expect(text).toContain('Traceback: step 34 of builder failed');
+  expect(text).toContain('step 40 of builder');
+});
+
 test('screenshots of the store view at device scale factors 1 and 2', async ({ browser }) => {
   test.skip(!process.env.LOUPE_SCREENSHOTS, 'set LOUPE_SCREENSHOTS=1 to retake the README screenshots');
   for (const scale of [1, 2]) {
