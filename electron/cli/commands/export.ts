@@ -1,15 +1,18 @@
 /**
  * `loupe export (AGENT_ID | TASK_ID) --format F -o FILE [--gzip] [--since ..] [--until ..]
- *   [--from-seq N] [--to-seq N] [--type T] [--level L] [--grep RE] [-i] [--no-redact] [--root DIR] [--task ID]`
+ *   [--from-seq N] [--to-seq N] [--type T] [--level L] [--grep RE] [-i] [--no-redact]
+ *   [--root DIR | --store URL [--machine NAME]] [--task ID]`
  *
  * Exports a run, a slice of it, or every agent of a task, with secrets redacted unless
- * `--no-redact`. `-o -` writes to stdout. One summary line goes to stderr.
+ * `--no-redact`. `-o -` writes to stdout. One summary line goes to stderr. From a store it
+ * exports the agents' local copies (electron/core/store/agentCache.ts).
  */
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { ENTRY_TYPES, isTaskId, LEVELS, type EntryType, type Level } from '../../../shared/entry.js';
+import { checkAgentId, ENTRY_TYPES, isTaskId, LEVELS, type EntryType, type Level } from '../../../shared/entry.js';
 import { checkRootFolder } from '../../core/log/paths.js';
 import { UserError } from '../errors.js';
+import { STORE_HELP, STORE_MACHINE_HELP, cachedStoreAgents, checkStoreOptions } from './store-option.js';
 
 /** How often the progress line on a terminal is redrawn. */
 const PROGRESS_INTERVAL_MS = 250;
@@ -32,6 +35,8 @@ interface ExportCommandOptions {
   redact: boolean;
   root: string;
   task?: string;
+  store?: string;
+  machine?: string;
   title?: string;
 }
 
@@ -55,14 +60,19 @@ export function registerExport(program: Command): void {
     .option('--title <title>', 'the title shown in html, cast and replay-html files')
     .option('--root <dir>', 'the folder holding .agent-workspace/', '.')
     .option('--task <id>', 'the task to read when several have this agent (default: the newest)')
-    .action(async (target: string, options: ExportCommandOptions) => {
+    .option('--store <url>', STORE_HELP)
+    .option('--machine <name>', STORE_MACHINE_HELP)
+    .action(async (target: string, options: ExportCommandOptions, command: Command) => {
+      checkStoreOptions(command, options);
       await runExport(target, options);
     });
 }
 
 async function runExport(target: string, options: ExportCommandOptions): Promise<void> {
-  checkRootFolder(options.root);
+  if (options.store === undefined) checkRootFolder(options.root);
   const agents = await resolveAgents(target, options);
+  // A store's copies live in a cache root without loupe.config.json: the user's config file applies.
+  const configRoot = options.store !== undefined ? agents[0]!.root : options.root;
   const [{ exportRun, exportRunToFile }, { compileUserRegex }, { parseTimeBound }, { loadConfig }, { describeCorruptLine }, summary] =
     await Promise.all([
       import('../../core/export/exportRun.js'),
@@ -79,7 +89,7 @@ async function runExport(target: string, options: ExportCommandOptions): Promise
     title: options.title,
     gzip: options.gzip === true,
     redact: options.redact,
-    redactPatterns: options.redact ? (loadConfig(options.root).config.redact?.patterns ?? []) : [],
+    redactPatterns: options.redact ? (loadConfig(configRoot).config.redact?.patterns ?? []) : [],
     slice: {
       sinceMicros: options.since !== undefined ? parseTimeBound(options.since, now) : undefined,
       untilMicros: options.until !== undefined ? parseTimeBound(options.until, now) : undefined,
@@ -126,6 +136,9 @@ function progressLine(): (progress: { bytesRead: number; totalBytes: number }) =
 }
 
 async function resolveAgents(target: string, options: ExportCommandOptions) {
+  if (options.store !== undefined) {
+    return cachedStoreAgents(options.store, isTaskId(target) ? { taskId: target } : { agentId: checkAgentId(target), taskId: options.task }, options.machine);
+  }
   const { findAgentLog, listTaskAgents } = await import('../../core/log/paths.js');
   if (isTaskId(target)) {
     const agents = listTaskAgents(options.root, target);

@@ -1,11 +1,13 @@
 /**
- * `loupe replay AGENT_ID [--speed X] [--idle-limit S] [--from ISO|SEQ] [--to ISO|SEQ] [--root DIR]`:
+ * `loupe replay AGENT_ID [--speed X] [--idle-limit S] [--from ISO|SEQ] [--to ISO|SEQ] [--root DIR | --store URL [--machine NAME]]`:
  * plays a run into the user's own terminal with its original timing, like `asciinema play`.
+ * From a store it plays the agent's local copy (electron/core/store/agentCache.ts).
  * Keys (when stdin is a terminal): space pauses, `.` steps while paused, `<` `>` halve and double
  * the speed, `q` or Ctrl-C quits. `--speed 0` writes everything at once.
  */
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
+import { STORE_HELP, STORE_MACHINE_HELP, checkStoreOptions, locateAgentRun } from './store-option.js';
 
 interface ReplayOptions {
   speed: string;
@@ -14,6 +16,8 @@ interface ReplayOptions {
   to?: string;
   root: string;
   task?: string;
+  store?: string;
+  machine?: string;
 }
 
 /** Slowest and fastest speeds the `<` `>` keys reach (the app's scrubber offers the same range). */
@@ -36,7 +40,9 @@ export function registerReplay(program: Command): void {
     .option('--to <iso|seq>', 'stop after this time or entry sequence')
     .option('--root <dir>', 'the folder holding .agent-workspace/', '.')
     .option('--task <id>', 'the task holding the agent (default: the newest one that does)')
-    .action(async (agentId: string, options: ReplayOptions) => {
+    .option('--store <url>', STORE_HELP)
+    .option('--machine <name>', STORE_MACHINE_HELP)
+    .action(async (agentId: string, options: ReplayOptions, command: Command) => {
       const speed = Number(options.speed);
       if (!Number.isFinite(speed) || speed < 0) {
         throw new UserError(`--speed ${JSON.stringify(options.speed)} is not a speed; use a number >= 0 (1 is real time, 0 writes everything at once)`);
@@ -45,15 +51,16 @@ export function registerReplay(program: Command): void {
       if (Number.isNaN(idleLimit) || idleLimit <= 0) {
         throw new UserError(`--idle-limit ${JSON.stringify(options.idleLimit)} is not a number of seconds; use a number > 0`);
       }
+      checkStoreOptions(command, options);
       // Loaded here, not at the top: xterm is heavy and `loupe --help` must stay fast.
-      const { locateRun, parseTimeOrSeqPoint } = await import('../../core/replay/locate.js');
+      const { parseTimeOrSeqPoint } = await import('../../core/replay/locate.js');
       const { seekReplay } = await import('../../core/replay/seek.js');
       const { runFrames, stripUnsafeSequences } = await import('../../core/replay/frames.js');
       const { serializeTerminalState } = await import('../../../shared/terminal-state.js');
       const { runStart } = await import('../../core/replay/run-log.js');
       const from = options.from !== undefined ? parseTimeOrSeqPoint('--from', options.from) : undefined;
       const to = options.to !== undefined ? parseTimeOrSeqPoint('--to', options.to) : undefined;
-      const log = locateRun(options.root, agentId, options.task);
+      const log = await locateAgentRun(agentId, options);
 
       const out = process.stdout;
       let start = runStart(log);

@@ -1,8 +1,10 @@
 /**
  * `loupe serve [--port N] [--host H] [--root DIR…] [--socket NAME…] [--token-file FILE] [--allow-control]`
+ * `loupe serve --store URL [--machine NAME] [--port N] [--host H] [--token-file FILE]`
  *
- * Serves the app's UI to a browser (SPEC §7 "Web view"). Prints the URL, token included, on
- * stdout and runs until interrupted.
+ * Serves the app's UI to a browser (SPEC §7 "Web view"), for local roots or for every machine
+ * that ships to a PostgreSQL store (SPEC §16). Prints the URL, token included, on stdout and runs
+ * until interrupted.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +12,7 @@ import { Command } from 'commander';
 import { checkRootFolder } from '../../core/log/paths.js';
 import { UserError } from '../errors.js';
 import { collectSocket, SOCKET_HELP } from './socket-option.js';
+import { checkMachineOption, checkStoreAlone, openStoreBackend } from './store-option.js';
 
 /** The port unless --port says otherwise (kept in step with DEFAULT_PORT in electron/server). */
 const DEFAULT_PORT = 7420;
@@ -21,6 +24,8 @@ interface ServeOptions {
   socket?: string[];
   allowControl?: boolean;
   tokenFile?: string;
+  store?: string;
+  machine?: string;
 }
 
 function parsePort(value: string): number {
@@ -46,27 +51,29 @@ export function registerServe(program: Command): void {
     .option('--socket <name...>', `${SOCKET_HELP}; repeat for several servers`, collectSocket)
     .option('--token-file <file>', 'keep the token in this file (written with a new random one if missing), so it outlives restarts (for /metrics scrapers)')
     .option('--allow-control', 'let the browser attach and detach captures, start agents and answer waiting ones (read-only without it)')
+    .option('--store <url>', 'serve every machine that ships to this PostgreSQL store (postgres://user:password@host:5432/db), read-only, instead of local roots')
+    .option('--machine <name>', 'with --store: only this machine')
     .action(async (options: ServeOptions) => {
+      checkMachineOption(options);
+      checkStoreAlone({ ...options }, { root: '--root', socket: '--socket', allowControl: '--allow-control' });
       const { CONTROL_CHANNELS } = await import('../../../shared/ipc.js');
       const { startBackend } = await import('../../core/api/backend.js');
       const { isLoopbackHost, tokenFromFile } = await import('../../server/access.js');
       const { startWebServer, rendererBuilt } = await import('../../server/server.js');
       // A root it cannot use is refused before anything starts (not a green dot over "No tasks yet").
-      (options.root ?? ['.']).forEach(checkRootFolder);
+      if (options.store === undefined) (options.root ?? ['.']).forEach(checkRootFolder);
       const host = options.host ?? '127.0.0.1';
       const token = options.tokenFile === undefined ? undefined : tokenFromFile(path.resolve(options.tokenFile));
       const staticDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../renderer');
+      const log = (message: string) => process.stderr.write(`loupe serve: ${message}\n`);
+      const version = program.version() ?? '0.0.0';
+      const backend =
+        options.store !== undefined
+          ? (await openStoreBackend({ url: options.store, machine: options.machine, version, log })).backend
+          : startBackend({ roots: options.root ?? ['.'], sockets: options.socket, version, embedded: true, log });
       if (!rendererBuilt(staticDir)) {
         process.stderr.write(`loupe: warning: the UI is not built (no ${staticDir}/index.html); run \`npm run build\` in the Loupe folder\n`);
       }
-      const log = (message: string) => process.stderr.write(`loupe serve: ${message}\n`);
-      const backend = startBackend({
-        roots: options.root ?? ['.'],
-        sockets: options.socket,
-        version: program.version() ?? '0.0.0',
-        embedded: true,
-        log,
-      });
       let server;
       try {
         server = await startWebServer({

@@ -3,14 +3,26 @@
  * roots. A malformed URL is a usage error (status 2); a store that cannot be reached or refuses
  * the login is a runtime failure (status 1), said in one line without the password.
  */
+import type { Command } from 'commander';
 import type pg from 'pg';
+import type { Backend } from '../../core/api/backend.js';
+import type { AgentLog } from '../../core/log/paths.js';
 import { UserError } from '../errors.js';
 
 export const STORE_HELP = 'read this PostgreSQL store (postgres://user:password@host:5432/db) instead of local roots';
+export const STORE_MACHINE_HELP = 'with --store: the machine the agent ran on (needed when several have it)';
 
 /** `--machine` filters what a store holds: without `--store` it is a usage error. */
 export function checkMachineOption(options: { store?: string; machine?: string }): void {
   if (options.machine !== undefined && options.store === undefined) throw new UserError('--machine needs --store: machines are what a store holds');
+}
+
+/** For commands that read a root or a store: `--machine` without `--store`, or `--root` with it, is a usage error. */
+export function checkStoreOptions(command: Command, options: { store?: string; machine?: string }): void {
+  checkMachineOption(options);
+  if (options.store !== undefined && command.getOptionValueSource('root') === 'cli') {
+    throw new UserError('--root names local logs, which --store does not read; leave it out');
+  }
 }
 
 /** Runs `work` on a connection to the store, and closes it. */
@@ -36,4 +48,57 @@ export async function withStore<T>(url: string, work: (client: pg.Client) => Pro
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+/**
+ * `--store` replaces the local roots and tmux: with it, `options` named in `local` (by their
+ * flags) are usage errors.
+ */
+export function checkStoreAlone(options: Record<string, unknown>, local: Record<string, string>): void {
+  if (options.store === undefined) return;
+  for (const [key, flag] of Object.entries(local)) {
+    if (options[key] !== undefined) {
+      throw new UserError(`${flag} cannot be used with --store: a store holds every machine that ships there, read-only; drop ${flag}, or drop --store to read this machine`);
+    }
+  }
+}
+
+/**
+ * The backend over a store (`serve --store`, `mcp --store`), and the store's URL as it may be
+ * shown (password masked): a malformed URL exits 2, a store it cannot reach exits 1.
+ */
+export async function openStoreBackend(options: { url: string; machine?: string; version: string; log: (message: string) => void }): Promise<{ backend: Backend; address: string }> {
+  const [{ startStoreBackend }, { checkStoreUrl }] = await Promise.all([import('../../core/store/storeBackend.js'), import('../../core/store/connection.js')]);
+  const address = checkStoreUrl(options.url);
+  try {
+    return { backend: await startStoreBackend(options), address };
+  } catch (err) {
+    if (err instanceof Error && err.name === 'SinkError') throw new UserError(err.message, 1);
+    throw err;
+  }
+}
+
+/**
+ * The local copies (electron/core/store/agentCache.ts) of an agent in the store, or of every
+ * agent of a task when `agentId` is absent, brought up to date: agent logs every local reader reads.
+ */
+export async function cachedStoreAgents(url: string, target: { agentId: string; taskId?: string } | { taskId: string }, machine?: string): Promise<AgentLog[]> {
+  const [{ findStoreAgent, findStoreTaskAgents }, { cacheStoreAgent }] = await Promise.all([import('../../core/store/tail.js'), import('../../core/store/agentCache.js')]);
+  return withStore(url, async (client) => {
+    const agents = 'agentId' in target ? [await findStoreAgent(client, { ...target, machine })] : await findStoreTaskAgents(client, { taskId: target.taskId, machine });
+    const logs: AgentLog[] = [];
+    for (const agent of agents) logs.push(await cacheStoreAgent(client, agent));
+    return logs;
+  });
+}
+
+/** The run of `agentId` that screen and replay read: under `--root`, or its local copy from `--store`. */
+export async function locateAgentRun(agentId: string, options: { root: string; task?: string; store?: string; machine?: string }): Promise<AgentLog> {
+  if (options.store === undefined) {
+    const { locateRun } = await import('../../core/replay/locate.js');
+    return locateRun(options.root, agentId, options.task);
+  }
+  const { checkAgentId } = await import('../../../shared/entry.js');
+  const [log] = await cachedStoreAgents(options.store, { agentId: checkAgentId(agentId), taskId: options.task }, options.machine);
+  return log!;
 }

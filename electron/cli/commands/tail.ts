@@ -13,7 +13,7 @@ import type { EntryFilter } from '../../core/log/filter.js';
 import { agentIdOfLogFile, checkRootFolder, findAgentLog } from '../../core/log/paths.js';
 import type { LineRecord } from '../../core/screen/lineRecord.js';
 import { UserError } from '../errors.js';
-import { STORE_HELP, checkMachineOption, withStore } from './store-option.js';
+import { STORE_HELP, STORE_MACHINE_HELP, checkMachineOption, withStore } from './store-option.js';
 
 /** Like tail(1). */
 const DEFAULT_LINES = 10;
@@ -53,7 +53,7 @@ export function registerTail(program: Command): void {
     .option('--root <dir>', 'the folder holding .agent-workspace/', '.')
     .option('--task <id>', 'the task to read when several have this agent (default: the newest)')
     .option('--store <url>', STORE_HELP)
-    .option('--machine <name>', 'with --store: the machine the agent ran on (needed when several have it)')
+    .option('--machine <name>', STORE_MACHINE_HELP)
     .action(async (target: string, options: TailCommandOptions) => {
       await runTail(target, options);
     });

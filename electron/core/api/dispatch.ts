@@ -66,6 +66,9 @@ const USER_FACING = new Set([
   'SearchQueryError',
   'TimeBoundError',
   'ExportError',
+  'StoreReadError',
+  'StoreAgentError',
+  'StoreCacheError',
 ]);
 
 /** Where Loupe is installed: the nearest folder above this module that holds a package.json. */
