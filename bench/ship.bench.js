@@ -1,23 +1,33 @@
 // Shipping into PostgreSQL (SPEC §10, §16; LOUPE_BENCH_SHIP_ENTRIES, default 500k): entries/s and
 // MB/s of JSONL into a private PostgreSQL with the trigram index, the shipper's and the server's
-// CPU time, beside a server-side COPY of the same rows into tables with the same indexes; and the
-// latency of one new entry through a following shipper into the store (p50/p99). The root is
-// indexed locally first (screen lines), which is not counted: `loupe daemon` or a first pass does it.
+// CPU time, beside a server-side COPY of the same rows into tables with the same indexes; the
+// latency of one new entry through a following shipper into the store (p50/p99); search over the
+// shipped entries (a rare term, a common term, a regex) at the CLI (`loupe search --store`, fastest
+// of N processes) and in process, beside local SQLite search over the same root; and one new entry
+// through a following shipper to `loupe tail -f --store` (p50/p99). The root is indexed locally
+// first (screen lines), which is not counted: `loupe daemon` or a first pass does it.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { header, percentile, row } from './report.js';
+import { fileURLToPath } from 'node:url';
+import { header, percentile, row, timeProcess } from './report.js';
 import { Indexer } from '../dist/electron/core/index/indexer.js';
 import { ensureLogsDir, streamPath } from '../dist/electron/core/log/paths.js';
 import { LogWriter } from '../dist/electron/core/log/writer.js';
+import { searchIndex } from '../dist/electron/core/search/query.js';
 import { LocalLogFollower } from '../dist/electron/core/ship/follow.js';
+import { searchStore } from '../dist/electron/core/store/search.js';
 import { PostgresSink } from '../dist/electron/core/store/shipSink.js';
 import { startPostgres } from '../dist/electron/core/store/test-support.js';
 
 const ENTRIES = Number(process.env.LOUPE_BENCH_SHIP_ENTRIES ?? 500_000);
 const AGENTS = 4;
 const LATENCY_SAMPLES = 50;
+/** `loupe search` processes per figure; the fastest counts (bench/README.md, Method). */
+const SEARCH_RUNS = Number(process.env.LOUPE_BENCH_SHIP_SEARCH_RUNS ?? 10);
+const LOUPE = fileURLToPath(new URL('../bin/loupe.js', import.meta.url));
 const TASK = 'TASK-20261201-000000-0a1b2c3d';
 const GOAL_ENTRIES_PER_S = 20_000;
 
@@ -115,10 +125,97 @@ try {
   await run;
   following.dispose();
   live.closeSync();
+  row('live: entry written -> in the store', `p50 ${percentile(latencies, 50).toFixed(0)} ms`, `p99 ${percentile(latencies, 99).toFixed(0)} ms`);
+
+  await benchSearch(client);
+  await benchTailFollow(sink);
   await client.end();
   await sink.dispose();
-  row('live: entry written -> in the store', `p50 ${percentile(latencies, 50).toFixed(0)} ms`, `p99 ${percentile(latencies, 99).toFixed(0)} ms`);
 } finally {
   server.cleanup();
   fs.rmSync(root, { recursive: true, force: true });
+}
+
+/** Search for a rare term, a common term and a regex: the store beside local SQLite, at the CLI and in process. */
+async function benchSearch(client) {
+  const rare = `test_${Math.floor(ENTRIES / AGENTS / 2)}.ts`; // once per agent
+  const cases = [
+    { what: 'rare term', query: { text: rare }, args: [rare] },
+    { what: 'common term', query: { text: 'PASS' }, args: ['PASS'] },
+    { what: 'regex', query: { text: 'case 4\\d{4} took 29\\d ms', regex: true }, args: ['case 4\\d{4} took 29\\d ms', '--regex'] },
+  ];
+  const indexer = new Indexer(root);
+  try {
+    for (const c of cases) {
+      const cli = (where) => timeProcess(process.execPath, [LOUPE, 'search', ...c.args, ...where], { runs: SEARCH_RUNS }).wallMs;
+      const storeCli = cli(['--store', server.url]);
+      const localCli = cli(['--root', root]);
+      row(`search --store, ${c.what} (${ENTRIES / 1e3}k entries)`, `${storeCli.toFixed(0)} ms`, `local SQLite: ${localCli.toFixed(0)} ms`, `fastest of ${SEARCH_RUNS}`);
+      // In process: the second query counts (the first warms up the JIT and the connection's plans).
+      let store = Infinity;
+      let local = Infinity;
+      let total = 0;
+      for (let i = 0; i < 3; i++) {
+        const s0 = performance.now();
+        total = (await searchStore(client, c.query)).total;
+        store = Math.min(store, performance.now() - s0);
+        const l0 = performance.now();
+        searchIndex(indexer.db, c.query);
+        local = Math.min(local, performance.now() - l0);
+      }
+      row(`  in process (${total} hits, 100 shown)`, `${store.toFixed(1)} ms`, `local SQLite: ${local.toFixed(1)} ms`);
+    }
+  } finally {
+    indexer.dispose();
+  }
+}
+
+/** One entry appended to the local JSONL while `loupe ship` follows → printed by `loupe tail -f --store`. */
+async function benchTailFollow(sink) {
+  const agentId = 'agent-1';
+  const live = new LogWriter(streamPath(root, TASK, agentId), { agentId });
+  const stop = new AbortController();
+  const following = new LocalLogFollower([root], sink, { pollMs: 1000 });
+  const shipping = following.follow(stop.signal);
+  const tail = spawn(process.execPath, [LOUPE, 'tail', '-f', '-n', '0', '--format', 'jsonl', '--store', server.url, agentId], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let printed = '';
+  let arrived = null;
+  tail.stdout.setEncoding('utf8');
+  tail.stdout.on('data', (d) => {
+    printed += d;
+    arrived?.();
+  });
+  const waitFor = (marker) =>
+    new Promise((resolve) => {
+      arrived = () => {
+        if (printed.includes(marker)) resolve();
+      };
+      arrived();
+    });
+  try {
+    // The tail is ready once an entry comes through; one shipped before it read its start is
+    // never printed (-n 0), so warm-up entries go on until one is.
+    const warmUp = setInterval(() => {
+      live.append({ type: 'stdout', content: 'tail warm-up', timeMicros: Date.now() * 1000 });
+      live.flush();
+    }, 500);
+    await waitFor('tail warm-up');
+    clearInterval(warmUp);
+    const latencies = [];
+    for (let i = 0; i < LATENCY_SAMPLES; i++) {
+      const marker = `tail sample ${i} `;
+      const started = performance.now();
+      live.append({ type: 'stdout', content: marker, timeMicros: Date.now() * 1000 });
+      live.flush();
+      await waitFor(marker);
+      latencies.push(performance.now() - started);
+    }
+    row('live: entry written -> tail -f --store', `p50 ${percentile(latencies, 50).toFixed(0)} ms`, `p99 ${percentile(latencies, 99).toFixed(0)} ms`);
+  } finally {
+    tail.kill();
+    stop.abort();
+    await shipping;
+    following.dispose();
+    live.closeSync();
+  }
 }
