@@ -1,5 +1,5 @@
 /**
- * `loupe serve [--port N] [--host H] [--root DIR…] [--socket NAME…] [--token-file FILE] [--allow-control]`
+ * `loupe serve [--port N] [--host H] [--root DIR…] [--socket NAME…] [--token-file FILE] [--allow-control] [--public-origin URL…]`
  *
  * Serves the app's UI to a browser (SPEC §7 "Web view"). Prints the URL, token included, on
  * stdout and runs until interrupted.
@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { checkRootFolder } from '../../core/log/paths.js';
+import { isLoopbackHost, publicOrigin, tokenFromFile } from '../../server/access.js';
 import { UserError } from '../errors.js';
 import { collectSocket, SOCKET_HELP } from './socket-option.js';
 
@@ -21,6 +22,7 @@ interface ServeOptions {
   socket?: string[];
   allowControl?: boolean;
   tokenFile?: string;
+  publicOrigin?: string[];
 }
 
 function parsePort(value: string): number {
@@ -36,6 +38,14 @@ function parseHost(value: string): string {
   return value.replace(/^\[(.*)\]$/, '$1');
 }
 
+function parsePublicOrigin(value: string, previous: string[] = []): string[] {
+  const origin = publicOrigin(value);
+  if (origin === null) {
+    throw new UserError(`invalid --public-origin ${JSON.stringify(value)}: give the address the browser opens, such as https://loupe.example.com (scheme, host and port only)`);
+  }
+  return [...previous, origin];
+}
+
 export function registerServe(program: Command): void {
   program
     .command('serve')
@@ -45,11 +55,11 @@ export function registerServe(program: Command): void {
     .option('--root <dir...>', 'folders holding .agent-workspace/ (default: the current folder)')
     .option('--socket <name...>', `${SOCKET_HELP}; repeat for several servers`, collectSocket)
     .option('--token-file <file>', 'keep the token in this file (written with a new random one if missing), so it outlives restarts (for /metrics scrapers)')
+    .option('--public-origin <url>', 'the https://name a TLS-terminating reverse proxy serves Loupe at: its Host and Origin are accepted (repeatable)', parsePublicOrigin)
     .option('--allow-control', 'let the browser attach and detach captures, start agents and answer waiting ones (read-only without it)')
     .action(async (options: ServeOptions) => {
       const { CONTROL_CHANNELS } = await import('../../../shared/ipc.js');
       const { startBackend } = await import('../../core/api/backend.js');
-      const { isLoopbackHost, tokenFromFile } = await import('../../server/access.js');
       const { startWebServer, rendererBuilt } = await import('../../server/server.js');
       // A root it cannot use is refused before anything starts (not a green dot over "No tasks yet").
       (options.root ?? ['.']).forEach(checkRootFolder);
@@ -75,6 +85,7 @@ export function registerServe(program: Command): void {
           port: options.port,
           staticDir,
           token,
+          publicOrigins: options.publicOrigin,
           // Read-only unless asked (SPEC §7, RELIABILITY W5): starting agents runs commands.
           allowedControl: options.allowControl ? CONTROL_CHANNELS : [],
         });
@@ -88,7 +99,8 @@ export function registerServe(program: Command): void {
       }
       if (!isLoopbackHost(host)) {
         process.stderr.write(
-          `loupe: warning: serving on ${host}, not just this machine: anyone who can reach it and has the token can read your agents' output\n`,
+          `loupe: warning: serving on ${host}, not just this machine: anyone who can reach it and has the token can read your agents' output\n` +
+            `loupe: warning: this is plain HTTP: tokens and output travel in clear text unless a TLS-terminating reverse proxy is in front (serve on 127.0.0.1 behind it; see "Team access" in the README)\n`,
         );
       }
       process.stdout.write(`${server.url}\n`);
