@@ -156,7 +156,9 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   }
 
   function handleRequest(req: IncomingMessage, res: ServerResponse): void {
-    void admit(req).then((verdict) => answerRequest(req, res, verdict), () => res.destroy());
+    admit(req)
+      .then((verdict) => answerRequest(req, res, verdict))
+      .catch(() => res.destroy());
   }
 
   function answerRequest(req: IncomingMessage, res: ServerResponse, verdict: Admission): void {
@@ -197,17 +199,16 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // The socket may break while the token is checked; the check's answer then goes nowhere.
     socket.on('error', () => socket.destroy());
-    void admit(req).then(
-      (verdict) => {
+    admit(req)
+      .then((verdict) => {
         const status = verdict.status || (verdict.url.pathname === WEBSOCKET_PATH ? 0 : 404);
         if (status !== 0) {
           socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
           return;
         }
         wss.handleUpgrade(req, socket, head, (ws) => serveClient(ws, verdict, req.socket.remoteAddress));
-      },
-      () => socket.destroy(),
-    );
+      })
+      .catch(() => socket.destroy());
   });
 
   function serveClient(ws: WebSocket, admission: Admission, remote: string | undefined): void {

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type pg from 'pg';
 import { ensureStoreSchema } from '../../core/store/schema.js';
-import { addUser, listUsers, revokeUser, type StoreUser, type UserRole } from '../../core/store/users.js';
+import { addUser, checkUserName, isUserRole, listUsers, revokeUser, type StoreUser, type UserRole } from '../../core/store/users.js';
 import { newToken } from '../../server/access.js';
 import { UserError } from '../errors.js';
 import { table, timeLabel } from './ls.js';
@@ -15,7 +15,7 @@ import { withStore } from './store-option.js';
 const STORE_OPTION = ['--store <url>', 'the store: postgres://user:password@host:5432/database'] as const;
 
 function parseRole(value: string): UserRole {
-  if (value !== 'viewer' && value !== 'operator') {
+  if (!isUserRole(value)) {
     throw new UserError(`invalid --role ${JSON.stringify(value)}: use viewer (reads everything) or operator (may also attach, detach, start and answer agents)`);
   }
   return value;
@@ -37,6 +37,7 @@ export function registerStoreUser(store: Command): void {
     .requiredOption('--role <role>', 'viewer (reads everything) or operator (may also attach, detach, start and answer agents)', parseRole)
     .requiredOption(...STORE_OPTION)
     .action(async (name: string, options: { role: UserRole; store: string }) => {
+      checkUserName(name); // before connecting: a usage error, whatever the store holds
       const token = newToken();
       const added = await withUsers(options.store, (client) => addUser(client, { name, role: options.role, token }));
       process.stdout.write(`${token}\n`);
@@ -64,7 +65,7 @@ export function registerStoreUser(store: Command): void {
     });
 }
 
-export function formatUsers(list: StoreUser[], nowMillis: number): string {
+function formatUsers(list: StoreUser[], nowMillis: number): string {
   if (list.length === 0) return 'no users yet: add one with loupe store user add NAME --role viewer|operator --store URL\n';
   const rows = list.map((u) => [u.name, u.role, `${u.tokenId}…`, timeLabel(u.created, nowMillis), u.lastUsed === null ? 'never' : timeLabel(u.lastUsed, nowMillis), u.revoked === null ? '-' : timeLabel(u.revoked, nowMillis)]);
   return table(['NAME', 'ROLE', 'TOKEN', 'CREATED', 'LAST USED', 'REVOKED'], rows, []).join('\n') + '\n';
