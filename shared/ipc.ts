@@ -78,7 +78,15 @@ export interface WorkspaceTask {
 }
 
 export interface WorkspaceRoot {
+  /**
+   * The root's id, which requests name it by: its absolute path on this machine; or, when the
+   * backend reads a PostgreSQL store (SPEC §16), `machine:path`, unique across machines (two
+   * machines may ship the same folder, even the same task and agent ids).
+   */
   root: string;
+  /** From a store: the machine that shipped this root, and the folder's path on it. */
+  machine?: string;
+  path?: string;
   tasks: WorkspaceTask[];
 }
 
@@ -160,6 +168,8 @@ export interface SearchQuery {
 }
 
 export interface SearchHit extends AgentRef {
+  /** From a store: the machine the agent ran on (`root` is then `machine:path`). */
+  machine?: string;
   sequence: number;
   timestamp: string;
   type: EntryType;
@@ -303,6 +313,11 @@ export interface AppInfo {
   allowedControl: ControlChannel[];
   roots: string[];
   sockets: string[];
+  /**
+   * When the backend reads a PostgreSQL store instead of local roots (`loupe serve --store`):
+   * its URL, with the password masked. Roots are then `machine:path` ids.
+   */
+  store?: string;
 }
 
 export interface SubscribeResult {

@@ -18,18 +18,29 @@ import {
   type InvokeChannel,
   type InvokeResult,
   type TailFormat,
+  type Workspace,
 } from '../../shared/ipc.js';
 import { waitForAttention, WAIT_TARGETS } from '../core/attention/wait.js';
 import { toWireError } from '../core/api/dispatch.js';
 import { NotFoundError } from '../core/api/handlers.js';
 import { formatEntries } from '../core/api/services.js';
 import { textLine } from '../core/log/format.js';
-import { findAgentLog, type AgentLog } from '../core/log/paths.js';
+import { findAgentLog } from '../core/log/paths.js';
 
-/** What the tools reach: the open roots and one read-only client of the backend. */
+/** An agent that tool arguments name, found in the open roots or in a store. */
+export interface LocatedAgent extends AgentRef {
+  /** Its log file; null in a store. */
+  file: string | null;
+  /** The machine that shipped it, in a store; null for local roots. */
+  machine: string | null;
+}
+
+/** What the tools reach: where agents are found, and one read-only client of the backend. */
 export interface ToolContext {
-  /** Absolute paths of the open roots. */
-  roots: string[];
+  /** Where the agents are, for messages: the open roots, or the store. */
+  where: string;
+  /** The agent of `agentId` (in `taskId`, else the newest task that has it; on `machine`, in a store). */
+  locate(agentId: string, taskId: string | undefined, machine: string | undefined): Promise<LocatedAgent>;
   /** One contract call, its arguments checked against the channel's schema as for any transport. */
   call<C extends InvokeChannel>(channel: C, args: InvokeArgs<C>): Promise<InvokeResult<C>>;
   /** Calls `listener` whenever the live feed pushes entries for `subscriptionId`; returns a function that stops it. */
@@ -58,6 +69,11 @@ const taskId = z
   .describe('the task holding the agent (default: the newest task that has it)');
 const level = z.enum(LEVELS).optional().describe('only this level and more severe (warn: warn, error and fatal)');
 const waitMs = z.int().min(0).max(MAX_WAIT_MS);
+const machine = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,128}$/, 'not a machine name, as list_agents shows them')
+  .optional()
+  .describe('with a store (loupe mcp --store): the machine the agent ran on, when several machines have it');
 
 /** Registers every tool on `server`. */
 export function registerTools(server: McpServer, ctx: ToolContext): void {
@@ -75,14 +91,14 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
         const workspace = await ctx.call('workspace:list', {});
         const tasks = workspace.roots.flatMap((r) => r.tasks).filter((t) => args.task_id === undefined || t.taskId === args.task_id);
         if (args.task_id !== undefined && tasks.length === 0) {
-          throw new NotFoundError(`no task ${args.task_id} under ${ctx.roots.join(', ')}; call list_agents without task_id to see the tasks`);
+          throw new NotFoundError(`no task ${args.task_id} in ${ctx.where}; call list_agents without task_id to see the tasks`);
         }
         // Task ids start with their creation time: the newest tasks are the ones kept.
         const kept = new Set(fitting([...tasks].sort((a, b) => (a.taskId < b.taskId ? -1 : 1)), (t) => JSON.stringify(t).length, 'end'));
         const left = tasks.length - kept.size;
         return {
           success: true,
-          roots: workspace.roots.map((r) => ({ root: r.root, tasks: r.tasks.filter((t) => kept.has(t)) })),
+          roots: workspace.roots.map((r) => ({ root: r.root, ...(r.machine !== undefined ? { machine: r.machine, path: r.path } : {}), tasks: r.tasks.filter((t) => kept.has(t)) })),
           ...(left > 0 ? { truncated: true, note: `${left} older task${left === 1 ? '' : 's'} left out to keep the reply under ${MAX_REPLY_CHARS} characters; list one with task_id` } : {}),
         };
       }),
@@ -97,6 +113,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
       inputSchema: {
         task_id: taskId,
         agent_id: agentId,
+        machine,
         tail: z.int().min(0).max(MAX_TAIL_LINES).optional().describe(`how many lines (text) or entries (the other formats); default ${DEFAULT_TAIL}`),
         filter: z.string().max(4096).optional().describe('only lines or entries whose text (ANSI stripped) matches this regex (RE2 syntax)'),
         ignore_case: z.boolean().optional().describe('match filter case-insensitively'),
@@ -108,7 +125,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
     },
     (args) =>
       answer(async () => {
-        const log = locateAgent(ctx.roots, args.agent_id, args.task_id);
+        const log = await ctx.locate(args.agent_id, args.task_id, args.machine);
         const format = args.format ?? 'text';
         const tail = await ctx.call('agent:tail', {
           ...refOf(log),
@@ -125,7 +142,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
           success: true,
           agent_id: log.agentId,
           task_id: log.taskId,
-          log_file: log.file,
+          ...placeOf(log),
           entry_count: kept.length,
           output: renderOutput(kept, format),
           format,
@@ -146,6 +163,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
       inputSchema: {
         task_id: taskId,
         agent_id: agentId,
+        machine,
         since_sequence: z.int().min(0).max(Number.MAX_SAFE_INTEGER - 1).describe('the last sequence already read (0: from the start)'),
         max_entries: z.int().min(1).max(MAX_ENTRIES_PER_READ).optional().describe(`at most this many entries; default ${DEFAULT_STREAM_ENTRIES}`),
         wait_ms: waitMs.optional().describe('when there is nothing new, wait this long for it (default 0: answer at once)'),
@@ -154,7 +172,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
     },
     (args, extra) =>
       answer(async () => {
-        const log = locateAgent(ctx.roots, args.agent_id, args.task_id);
+        const log = await ctx.locate(args.agent_id, args.task_id, args.machine);
         const from = args.since_sequence + 1;
         const read = () => ctx.call('agent:entries', { ...refOf(log), fromSequence: from, limit: args.max_entries ?? DEFAULT_STREAM_ENTRIES });
         let page = await read();
@@ -168,7 +186,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
           success: true,
           agent_id: log.agentId,
           task_id: log.taskId,
-          log_file: log.file,
+          ...placeOf(log),
           entries: kept,
           entry_count: kept.length,
           next_since_sequence: kept.at(-1)?.sequence ?? args.since_sequence,
@@ -250,7 +268,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
     (args) =>
       answer(async () => {
         const runs = await ctx.call('index:stats', { agentId: args.agent_id, taskId: args.task_id });
-        if (runs.length === 0) throw notFound(ctx.roots, args.agent_id, args.task_id);
+        if (runs.length === 0) throw notFound(ctx.where, args.agent_id, args.task_id);
         return { success: true, agent_id: args.agent_id, task_id: args.task_id ?? null, runs };
       }),
   );
@@ -264,6 +282,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
       inputSchema: {
         task_id: taskId,
         agent_id: agentId,
+        machine,
         state: z.enum(WAIT_TARGETS).describe('waiting, idle, ended, or any'),
         timeout_ms: waitMs.describe(`give up after this long (at most ${MAX_WAIT_MS} ms); keep it under the client's request timeout`),
       },
@@ -271,7 +290,7 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
     },
     (args, extra) =>
       answer(async () => {
-        const log = locateAgent(ctx.roots, args.agent_id, args.task_id);
+        const log = await ctx.locate(args.agent_id, args.task_id, args.machine);
         const look = async () => {
           const workspace = await ctx.call('workspace:list', {});
           const agent = workspace.roots
@@ -288,22 +307,51 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
 }
 
 /**
- * The log of `agentId` in one of the roots: in `taskId`, or else in the newest task that has it
- * (as `loupe tail` picks without --task).
+ * Finds agents in local roots: in `taskId`, or else in the newest task that has it (as
+ * `loupe tail` picks without --task).
  */
-function locateAgent(roots: string[], agentId: string, taskId: string | undefined): AgentLog {
-  const found = roots.map((root) => findAgentLog(root, agentId, taskId)).filter((log) => log !== null);
-  if (found.length === 0) throw notFound(roots, agentId, taskId);
-  return found.reduce((newest, log) => (log.taskId > newest.taskId ? log : newest));
+export function rootsLocator(roots: string[]): ToolContext['locate'] {
+  return async (agentId, taskId, machine) => {
+    if (machine !== undefined) throw new NotFoundError(`machine is for a store (loupe mcp --store URL); these agents are in ${roots.join(', ')}`);
+    const found = roots.map((root) => findAgentLog(root, agentId, taskId)).filter((log) => log !== null);
+    if (found.length === 0) throw notFound(roots.join(', '), agentId, taskId);
+    const log = found.reduce((newest, l) => (l.taskId > newest.taskId ? l : newest));
+    return { root: log.root, taskId: log.taskId, agentId: log.agentId, file: log.file, machine: null };
+  };
 }
 
-function notFound(roots: string[], agentId: string, taskId: string | undefined): NotFoundError {
-  const where = taskId === undefined ? roots.join(', ') : `task ${taskId} under ${roots.join(', ')}`;
-  return new NotFoundError(`no agent ${JSON.stringify(agentId)} in ${where}; call list_agents to see the agents and their tasks`);
+/**
+ * Finds agents in the backend's workspace listing (a store's machines and roots): in `taskId`,
+ * or else the newest task that has it; on `machine` when several machines have it there.
+ */
+export function listingLocator(where: string, list: () => Promise<Workspace>): ToolContext['locate'] {
+  return async (agentId, taskId, machine) => {
+    const candidates = (await list()).roots
+      .filter((r) => machine === undefined || r.machine === machine)
+      .flatMap((r) => r.tasks.filter((t) => taskId === undefined || t.taskId === taskId).flatMap((t) => t.agents.filter((a) => a.agentId === agentId).map((a) => ({ ...a, machine: r.machine ?? null }))));
+    if (candidates.length === 0) throw notFound(machine === undefined ? where : `machine ${machine} of ${where}`, agentId, taskId);
+    const newestTask = candidates.reduce((newest, a) => (a.taskId > newest ? a.taskId : newest), '');
+    const newest = candidates.filter((a) => a.taskId === newestTask);
+    if (newest.length > 1) {
+      throw new NotFoundError(`${agentId} of ${newestTask} is on several machines (${newest.map((a) => a.machine).join(', ')}); pass machine to pick one`);
+    }
+    const a = newest[0]!;
+    return { root: a.root, taskId: a.taskId, agentId: a.agentId, file: null, machine: a.machine };
+  };
 }
 
-function refOf(log: AgentLog): AgentRef {
+function notFound(where: string, agentId: string, taskId: string | undefined): NotFoundError {
+  const place = taskId === undefined ? where : `task ${taskId} in ${where}`;
+  return new NotFoundError(`no agent ${JSON.stringify(agentId)} in ${place}; call list_agents to see the agents and their tasks`);
+}
+
+function refOf(log: AgentRef): AgentRef {
   return { root: log.root, taskId: log.taskId, agentId: log.agentId };
+}
+
+/** Where a located agent's output comes from, for a reply: its log file, or its machine in a store. */
+function placeOf(log: LocatedAgent): { log_file: string } | { machine: string | null } {
+  return log.file !== null ? { log_file: log.file } : { machine: log.machine };
 }
 
 /**

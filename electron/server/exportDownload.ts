@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { validateExportFileRequest, type ExportFileRequest } from '../../shared/ipc.js';
 import type { Backend } from '../core/api/backend.js';
+import type { ExportOptions } from '../core/export/exportRun.js';
 import { toWireError } from '../core/api/dispatch.js';
 
 /**
@@ -41,13 +42,13 @@ export async function serveExportDownload(
   };
   if (req.method !== 'GET') return fail(405, `${req.method} is not supported for downloads; use GET`);
 
-  const { exportContentType, exportFileName, exportOptionsFor } = await import('../core/api/exportChannels.js');
+  const { exportContentType, exportFileName } = await import('../core/api/exportChannels.js');
   const { exportRun } = await import('../core/export/exportRun.js');
   let request: ExportFileRequest;
-  let options: ReturnType<typeof exportOptionsFor>;
+  let options: ExportOptions;
   try {
     request = validateExportFileRequest(parseRequestParam(url.searchParams.get('request')));
-    options = exportOptionsFor(backend.context.roots, request);
+    options = await backend.exportOptions(request);
   } catch (err) {
     const wire = toWireError(err);
     return fail(ERROR_STATUS[wire.name] ?? 500, wire.message);

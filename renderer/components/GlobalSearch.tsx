@@ -124,6 +124,7 @@ export function GlobalSearch() {
           <section key={key} className="gs-group">
             <header className="gs-group-head">
               <span className="gs-agent">{hits[0].agentId}</span>
+              {hits[0].machine !== undefined && <span className="gs-machine">{hits[0].machine}</span>}
               <span className="muted">{taskLabel(hits[0].taskId)}</span>
               <span className="count">{hits.length}</span>
             </header>

@@ -1,6 +1,6 @@
 /** The sidebar: roots → tasks → agents with state badges and entry counts, and uncaptured tmux panes. */
 import { useState } from 'react';
-import type { TmuxPane, WorkspaceAgent, WorkspaceTask } from '../../shared/ipc.js';
+import type { TmuxPane, WorkspaceAgent, WorkspaceRoot, WorkspaceTask } from '../../shared/ipc.js';
 import { invoke } from '../bridge.js';
 import { agentKey } from '../store/agentKey.js';
 import { appStore, useApp } from '../store/useApp.js';
@@ -17,6 +17,8 @@ export function Sidebar() {
   const toggleRoot = useApp((s) => s.toggleRoot);
   const canRun = info?.allowedControl.includes('agent:run') ?? false;
   const uncaptured = workspace?.panes.filter((p) => !p.captured) ?? [];
+  // A store (`loupe serve --store`): machines → roots, and no tmux of our own.
+  const fromStore = info?.store !== undefined;
 
   return (
     <nav className="sidebar" aria-label="Agents">
@@ -32,32 +34,79 @@ export function Sidebar() {
       </div>
       <div className="sidebar-scroll">
         <NeedsYou />
-        <div className="section-title">Workspaces</div>
+        <div className="section-title">{fromStore ? 'Machines' : 'Workspaces'}</div>
         {workspace === null && <div className="muted pad">Loading…</div>}
-        {workspace?.roots.length === 0 && <div className="muted pad">No roots open. Start `loupe serve --root DIR`.</div>}
-        {workspace?.roots.map((root) => {
-          const open = !collapsed.includes(root.root);
-          return (
-            <div key={root.root} className="tree-root">
-              <button className="tree-row root-row" aria-expanded={open} title={root.root} onClick={() => toggleRoot(root.root)}>
-                <span className="chevron">{open ? '▾' : '▸'}</span>
-                <span className="root-name">{baseName(root.root)}</span>
-                <span className="count">{root.tasks.length}</span>
-              </button>
-              {open && root.tasks.length === 0 && <div className="muted pad-l">No tasks yet. Try `loupe demo`.</div>}
-              {open && [...root.tasks].reverse().map((task) => <TaskNode key={task.taskId} task={task} />)}
+        {workspace?.roots.length === 0 &&
+          (fromStore ? (
+            <div className="muted pad">Nothing shipped to this store yet. Run `loupe ship --to URL` on a machine with agents.</div>
+          ) : (
+            <div className="muted pad">No roots open. Start `loupe serve --root DIR`.</div>
+          ))}
+        {workspace &&
+          byMachine(workspace.roots).flatMap(({ machine, roots }) =>
+            machine === null
+              ? roots.map((root) => <RootNode key={root.root} root={root} open={!collapsed.includes(root.root)} onToggle={() => toggleRoot(root.root)} />)
+              : [<MachineNode key={`machine:${machine}`} machine={machine} roots={roots} />],
+          )}
+        {!fromStore && (
+          <>
+            <div className="section-title">
+              tmux panes not captured <span className="count">{uncaptured.length}</span>
             </div>
-          );
-        })}
-        <div className="section-title">
-          tmux panes not captured <span className="count">{uncaptured.length}</span>
-        </div>
-        {uncaptured.length === 0 && <div className="muted pad">Every tmux pane is captured.</div>}
-        {uncaptured.map((pane) => (
-          <PaneRow key={`${pane.socket ?? ''}:${pane.paneId}`} pane={pane} canAttach={info?.allowedControl.includes('capture:attach') ?? false} />
-        ))}
+            {uncaptured.length === 0 && <div className="muted pad">Every tmux pane is captured.</div>}
+            {uncaptured.map((pane) => (
+              <PaneRow key={`${pane.socket ?? ''}:${pane.paneId}`} pane={pane} canAttach={info?.allowedControl.includes('capture:attach') ?? false} />
+            ))}
+          </>
+        )}
       </div>
     </nav>
+  );
+}
+
+/** Roots in their machines' order, grouped by machine (null: a local root). */
+function byMachine(roots: WorkspaceRoot[]): { machine: string | null; roots: WorkspaceRoot[] }[] {
+  const groups: { machine: string | null; roots: WorkspaceRoot[] }[] = [];
+  for (const root of roots) {
+    const machine = root.machine ?? null;
+    const last = groups.at(-1);
+    if (last !== undefined && last.machine === machine) last.roots.push(root);
+    else groups.push({ machine, roots: [root] });
+  }
+  return groups;
+}
+
+/** A machine that ships to the store, and its roots. Collapsed machines are kept with the collapsed roots (by name: a root id always holds a `:` or a `/`). */
+function MachineNode({ machine, roots }: { machine: string; roots: WorkspaceRoot[] }) {
+  const collapsed = useApp((s) => s.collapsedRoots);
+  const toggleRoot = useApp((s) => s.toggleRoot);
+  const open = !collapsed.includes(machine);
+  const agents = roots.reduce((n, r) => n + r.tasks.reduce((m, t) => m + t.agents.length, 0), 0);
+  return (
+    <div className="tree-machine" data-machine={machine}>
+      <button className="tree-row machine-row" aria-expanded={open} title={`${machine}: ${roots.length} ${roots.length === 1 ? 'root' : 'roots'}, ${agents} ${agents === 1 ? 'agent' : 'agents'}`} onClick={() => toggleRoot(machine)}>
+        <span className="chevron">{open ? '▾' : '▸'}</span>
+        <span className="machine-mark" aria-hidden>▣</span>
+        <span className="machine-name">{machine}</span>
+        <span className="count">{agents}</span>
+      </button>
+      {open && roots.map((root) => <RootNode key={root.root} root={root} open={!collapsed.includes(root.root)} onToggle={() => toggleRoot(root.root)} />)}
+    </div>
+  );
+}
+
+function RootNode({ root, open, onToggle }: { root: WorkspaceRoot; open: boolean; onToggle: () => void }) {
+  const path = root.path ?? root.root;
+  return (
+    <div className="tree-root">
+      <button className="tree-row root-row" aria-expanded={open} title={root.machine !== undefined ? `${path} on ${root.machine}` : path} onClick={onToggle}>
+        <span className="chevron">{open ? '▾' : '▸'}</span>
+        <span className="root-name">{baseName(path)}</span>
+        <span className="count">{root.tasks.length}</span>
+      </button>
+      {open && root.tasks.length === 0 && <div className="muted pad-l">No tasks yet. Try `loupe demo`.</div>}
+      {open && [...root.tasks].reverse().map((task) => <TaskNode key={task.taskId} task={task} />)}
+    </div>
   );
 }
 

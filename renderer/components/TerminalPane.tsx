@@ -38,6 +38,8 @@ export function TerminalPane({ pane, visible, order }: { pane: PaneModel; visibl
       ?.tasks.find((t) => t.taskId === pane.agent.taskId)
       ?.agents.find((a) => a.agentId === pane.agent.agentId),
   );
+  // From a store (`loupe serve --store`): the machine the agent ran on, and its folder there.
+  const place = useApp((s) => s.workspace?.roots.find((r) => r.root === pane.agent.root));
   const { key, agent } = pane;
   const canReply = useApp((s) => s.info?.allowedControl.includes('agent:reply') ?? false);
 
@@ -98,7 +100,10 @@ export function TerminalPane({ pane, visible, order }: { pane: PaneModel; visibl
     >
       <header className="pane-head">
         <span className={`state-dot state-${state}${attention ? ` attention-${attention.state}` : ''}`} />
-        <span className="pane-title">{agent.agentId}</span>
+        <span className="pane-title" title={place?.machine !== undefined ? `${agent.agentId} on ${place.machine} (${place.path ?? ''})` : undefined}>
+          {agent.agentId}
+        </span>
+        {place?.machine !== undefined && <span className="pane-machine">{place.machine}</span>}
         {waiting && (
           <span className="badge badge-waiting" title={attention?.prompt ?? attention?.reason}>
             needs you

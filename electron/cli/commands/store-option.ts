@@ -4,6 +4,7 @@
  * the login is a runtime failure (status 1), said in one line without the password.
  */
 import type pg from 'pg';
+import type { Backend } from '../../core/api/backend.js';
 import { UserError } from '../errors.js';
 
 export const STORE_HELP = 'read this PostgreSQL store (postgres://user:password@host:5432/db) instead of local roots';
@@ -35,5 +36,33 @@ export async function withStore<T>(url: string, work: (client: pg.Client) => Pro
     throw err;
   } finally {
     await client.end().catch(() => {});
+  }
+}
+
+/**
+ * `--store` replaces the local roots and tmux: with it, `options` named in `local` (by their
+ * flags) are usage errors.
+ */
+export function checkStoreAlone(options: Record<string, unknown>, local: Record<string, string>): void {
+  if (options.store === undefined) return;
+  for (const [key, flag] of Object.entries(local)) {
+    if (options[key] !== undefined) {
+      throw new UserError(`${flag} cannot be used with --store: a store holds every machine that ships there, read-only; drop ${flag}, or drop --store to read this machine`);
+    }
+  }
+}
+
+/**
+ * The backend over a store (`serve --store`, `mcp --store`), and the store's URL as it may be
+ * shown (password masked): a malformed URL exits 2, a store it cannot reach exits 1.
+ */
+export async function openStoreBackend(options: { url: string; machine?: string; version: string; log: (message: string) => void }): Promise<{ backend: Backend; address: string }> {
+  const [{ startStoreBackend }, { checkStoreUrl }] = await Promise.all([import('../../core/store/storeBackend.js'), import('../../core/store/connection.js')]);
+  const address = checkStoreUrl(options.url);
+  try {
+    return { backend: await startStoreBackend(options), address };
+  } catch (err) {
+    if (err instanceof Error && err.name === 'SinkError') throw new UserError(err.message, 1);
+    throw err;
   }
 }

@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ControlChannel, Push, PushChannel, Transport } from '../../../shared/ipc.js';
+import type { ControlChannel, ExportFileRequest, Push, PushChannel, Transport } from '../../../shared/ipc.js';
+import type { ExportOptions } from '../export/exportRun.js';
 import { checkSocketName, type LogEntry } from '../../../shared/entry.js';
 import { callChannel } from './dispatch.js';
 import { startCaptureDaemons } from './captureDaemons.js';
@@ -74,10 +75,12 @@ export interface BackendClient {
   close(): void;
 }
 
+/** The core of the app, `loupe serve` and `loupe mcp`: over local roots here, or over a PostgreSQL store (core/store/storeBackend.ts). */
 export interface Backend {
-  readonly context: ApiContext;
   readonly handlers: Handlers;
   connect(options: ClientOptions): BackendClient;
+  /** The exporter's options for a download (`loupe serve`'s export route), checked as `export:save` checks them. */
+  exportOptions(request: ExportFileRequest): Promise<ExportOptions>;
   snapshot(): Promise<BackendSnapshot>;
   dispose(): Promise<void>;
 }
@@ -149,8 +152,11 @@ export function startBackend(options: BackendOptions): Backend {
   poll.unref();
 
   return {
-    context,
     handlers,
+    async exportOptions(request) {
+      const { exportOptionsFor } = await import('./exportChannels.js');
+      return exportOptionsFor(roots, request);
+    },
     connect({ transport, allowedControl, user, send, delivered }) {
       const feed = new LiveFeed({
         push: (batches) => send('live:entries', { batches }),

@@ -68,6 +68,8 @@ const USER_FACING = new Set([
   'SearchQueryError',
   'TimeBoundError',
   'ExportError',
+  'StoreReadError',
+  'StoreAgentError',
 ]);
 
 /** Where Loupe is installed: the nearest folder above this module that holds a package.json. */

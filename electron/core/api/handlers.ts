@@ -5,8 +5,10 @@
  */
 import path from 'node:path';
 import type {
+  AgentRef,
   AppInfo,
   ControlChannel,
+  ExportRequest,
   InvokeArgs,
   InvokeChannel,
   InvokeResult,
@@ -60,8 +62,6 @@ const EXPORT_PROGRESS_INTERVAL_MS = 100;
 
 export function createHandlers(ctx: ApiContext): Handlers {
   const { services } = ctx;
-  /** Each client's latest `export:preview`: an older one still reading is stopped. */
-  const latestPreview = new WeakMap<ApiClient, number>();
   const roots = ctx.roots.map((r) => path.resolve(r));
 
   /** The root a request names (one of the open roots), or the first one. */
@@ -160,30 +160,8 @@ export function createHandlers(ctx: ApiContext): Handlers {
     async 'agent:run'(args) {
       return services.runAgent({ ...args, root: openRoot(args.root), socket: allowedSocket(args.socket) });
     },
-    async 'replay:timeline'(args) {
-      const log = agentLog(args);
-      const { replayTimeline } = await import('./replayChannels.js');
-      return replayTimeline(log, args.buckets);
-    },
-    async 'replay:seek'(args) {
-      const log = agentLog(args);
-      const { replaySeek } = await import('./replayChannels.js');
-      return replaySeek(log, args);
-    },
-    async 'replay:frames'(args) {
-      const log = agentLog(args);
-      const { cursorInRun, replayFrames } = await import('./replayChannels.js');
-      if (!cursorInRun(log, args.from)) {
-        throw new NotFoundError(`${args.from.file} is no longer part of the log of ${args.agentId}; seek again to continue the replay`);
-      }
-      return replayFrames(log, args.from, args.maxBytes, args.limit);
-    },
-    async 'export:preview'(args, client) {
-      const generation = (latestPreview.get(client) ?? 0) + 1;
-      latestPreview.set(client, generation);
-      const { exportPreview } = await import('./exportChannels.js');
-      return exportPreview(roots, args, () => latestPreview.get(client) !== generation);
-    },
+    ...replayHandlers(async (ref) => agentLog(ref)),
+    'export:preview': exportPreviewHandler(async (request) => ({ roots, request })),
     async 'export:save'(args, client) {
       const choose = ctx.chooseExportFile;
       if (choose === undefined || client.transport !== 'ipc') {
@@ -216,5 +194,44 @@ export function createHandlers(ctx: ApiContext): Handlers {
       );
       return { ...summary, file };
     },
+  };
+}
+
+/** The replay channels over the agent logs `logOf` finds (local ones, or a store's local copies). */
+export function replayHandlers(logOf: (ref: AgentRef) => Promise<AgentLog>): Pick<Handlers, 'replay:timeline' | 'replay:seek' | 'replay:frames'> {
+  return {
+    async 'replay:timeline'(args) {
+      const log = await logOf(args);
+      const { replayTimeline } = await import('./replayChannels.js');
+      return replayTimeline(log, args.buckets);
+    },
+    async 'replay:seek'(args) {
+      const log = await logOf(args);
+      const { replaySeek } = await import('./replayChannels.js');
+      return replaySeek(log, args);
+    },
+    async 'replay:frames'(args) {
+      const log = await logOf(args);
+      const { cursorInRun, replayFrames } = await import('./replayChannels.js');
+      if (!cursorInRun(log, args.from)) {
+        throw new NotFoundError(`${args.from.file} is no longer part of the log of ${args.agentId}; seek again to continue the replay`);
+      }
+      return replayFrames(log, args.from, args.maxBytes, args.limit);
+    },
+  };
+}
+
+/**
+ * `export:preview` over the roots `locate` gives for a request (the open roots, or a store's
+ * local copies, with the request naming its copy): a client's newer preview stops its older one.
+ */
+export function exportPreviewHandler(locate: (request: ExportRequest) => Promise<{ roots: readonly string[]; request: ExportRequest }>): Handlers['export:preview'] {
+  /** Each client's latest preview: an older one still reading is stopped. */
+  const latestPreview = new WeakMap<ApiClient, number>();
+  return async (args, client) => {
+    const generation = (latestPreview.get(client) ?? 0) + 1;
+    latestPreview.set(client, generation);
+    const [{ exportPreview }, located] = await Promise.all([import('./exportChannels.js'), locate(args)]);
+    return exportPreview(located.roots, located.request, () => latestPreview.get(client) !== generation);
   };
 }

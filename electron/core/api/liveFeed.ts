@@ -3,7 +3,8 @@
  * batched to at most one push per animation frame, with flow control (SPEC §7).
  *
  * Nothing is ever queued in memory on the backend's side: each subscription is only a read
- * position in the agent's JSONL file. A subscription reads when its file changes, up to
+ * position in the agent's log (a `LiveSource`: its JSONL file here, or a PostgreSQL store, see
+ * core/store/storeLive.ts). A subscription reads when its log changes, up to
  * `MAX_BATCH_BYTES` per frame, and stops reading while more than `windowBytes` of what it sent
  * is unacknowledged. When acks arrive it continues from the file where it stopped. So a slow
  * client catches up from the log, capture (which only writes the file) never waits for it,
@@ -17,8 +18,8 @@ import stripAnsi from 'strip-ansi';
 import type { LogEntry } from '../../../shared/entry.js';
 import type { RootErrorLine } from '../index/indexThread.js';
 import { LIVE_ACK_WINDOW_BYTES, type AgentNotice, type AgentRef, type LiveBatch, type SubscribeResult } from '../../../shared/ipc.js';
-import { watchFile, type FileWatch } from './fileWatch.js';
-import { LogCursor } from './logCursor.js';
+import { watchFile } from './fileWatch.js';
+import { LogCursor, type CursorRead } from './logCursor.js';
 import { lastEntryOf } from './lastEntry.js';
 
 /** One animation frame at 60 Hz: the UI cannot render pushes any faster. */
@@ -53,11 +54,41 @@ export class SubscriptionError extends Error {
   override name = 'SubscriptionError';
 }
 
+/**
+ * What a subscription reads: a position in one agent's log that never returns a sequence twice,
+ * and a wake-up (the `changed` callback it was opened with) when the log may have grown.
+ */
+export interface LiveSource {
+  /** The last sequence in the log when the subscription started (0 for an empty log). */
+  readonly lastSequence: number;
+  /** Complete entries after the last ones read, about `maxBytes` of JSONL at most; never waits. */
+  read(maxBytes: number): CursorRead;
+  dispose(): void;
+}
+
+/** Opens a subscription's source; it calls `changed` whenever its log may hold entries not read yet. */
+export type OpenLiveSource = (changed: () => void) => LiveSource;
+
+/** An agent's JSONL file from `fromSequence` on, read as it grows (shared descriptor and watch). */
+export function logFileSource(file: string, fromSequence: number): OpenLiveSource {
+  return (changed) => {
+    const cursor = new LogCursor(file, fromSequence);
+    const watch = watchFile(file, changed);
+    return {
+      lastSequence: lastEntryOf(file)?.sequence ?? 0,
+      read: (maxBytes) => cursor.read(maxBytes),
+      dispose() {
+        watch.dispose();
+        cursor.close();
+      },
+    };
+  };
+}
+
 interface Subscription {
   id: string;
   agent: AgentRef;
-  cursor: LogCursor;
-  watch: FileWatch;
+  source: LiveSource;
   /** Batches sent and not yet acknowledged: last sequence and JSONL bytes. */
   inflight: { sequence: number; bytes: number }[];
   unackedBytes: number;
@@ -87,6 +118,11 @@ export class LiveFeed {
    * from `fromSequence`. Entries already in the file from that sequence on come in the first pushes.
    */
   subscribe(agent: AgentRef, file: string, fromSequence: number): SubscribeResult {
+    return this.subscribeSource(agent, logFileSource(file, fromSequence));
+  }
+
+  /** Starts streaming the log that `open` reads (of `agent`, already resolved and checked by the caller). */
+  subscribeSource(agent: AgentRef, open: OpenLiveSource): SubscribeResult {
     if (this.disposed) throw new SubscriptionError('this connection is closed; reconnect and subscribe again');
     if (this.subs.size >= MAX_SUBSCRIPTIONS_PER_CLIENT) {
       throw new SubscriptionError(
@@ -98,14 +134,13 @@ export class LiveFeed {
         `this server has too many live subscriptions (${MAX_SUBSCRIPTIONS_TOTAL}, over all its clients); close panes or other connections`,
       );
     }
-    const cursor = new LogCursor(file, fromSequence);
-    const lastSequence = lastEntryOf(file)?.sequence ?? 0;
     const id = randomUUID();
+    const source = open(() => this.markDirty(id));
+    const lastSequence = source.lastSequence;
     const sub: Subscription = {
       id,
       agent: { ...agent },
-      cursor,
-      watch: watchFile(file, () => this.markDirty(id)),
+      source,
       inflight: [],
       unackedBytes: 0,
       dirty: true,
@@ -122,8 +157,7 @@ export class LiveFeed {
     if (!sub) return; // already gone: unsubscribing twice is harmless
     this.subs.delete(subscriptionId);
     openSubscriptions--;
-    sub.watch.dispose();
-    sub.cursor.close();
+    sub.source.dispose();
   }
 
   /** The client has rendered everything up to `sequence` of this subscription. */
@@ -179,7 +213,7 @@ export class LiveFeed {
       if (!sub.dirty || sub.unackedBytes >= this.windowBytes) continue;
       let read;
       try {
-        read = sub.cursor.read(Math.min(MAX_BATCH_BYTES, this.windowBytes - sub.unackedBytes));
+        read = sub.source.read(Math.min(MAX_BATCH_BYTES, this.windowBytes - sub.unackedBytes));
       } catch {
         continue; // the file vanished mid-read; the next change event retries
       }

@@ -25,6 +25,7 @@ import type {
 import { MAX_TAIL_REPLY_BYTES } from '../../../shared/ipc.js';
 import { agentIdOfLogFile } from '../log/paths.js';
 import { compileUserRegex } from '../regex/userRegex.js';
+import type { LineRecord } from '../screen/lineRecord.js';
 import { LogCursor } from './logCursor.js';
 import type { RootIndexes } from './rootIndexes.js';
 
@@ -44,9 +45,9 @@ export interface BackendServices {
 }
 
 /** Default and upper bound of entries one `agent:entries` call returns. */
-const DEFAULT_ENTRIES_PER_READ = 1000;
+export const DEFAULT_ENTRIES_PER_READ = 1000;
 /** Bytes of JSONL one `agent:entries` call reads at most, so one reply stays a sensible size. */
-const MAX_READ_BYTES = 8 * 1024 * 1024;
+export const MAX_READ_BYTES = 8 * 1024 * 1024;
 
 /** Reads up to `limit` entries from `fromSequence` on, from the live file. */
 export async function readEntries(file: string, fromSequence: number, limit = DEFAULT_ENTRIES_PER_READ): Promise<EntriesResult> {
@@ -76,15 +77,7 @@ export async function tailAgent(
     const filter = { types: args.types, minLevel: args.minLevel, regex };
     const tail = await tailLines(file, { n: args.lines, filter, indexerOf: indexes && ((root) => indexes.indexerOf(root)) });
     tail.dispose();
-    // The newest lines that fit the reply's size cap (RELIABILITY W7).
-    let from = tail.lines.length;
-    for (let bytes = 0; from > 0; from--) {
-      bytes += Buffer.byteLength(tail.lines[from - 1].text) + 1;
-      if (bytes > MAX_TAIL_REPLY_BYTES && from < tail.lines.length) break;
-    }
-    const lines = tail.lines.slice(from);
-    const agentId = agentIdOfLogFile(file);
-    return { entries: lines.map((l) => lineAsEntry(l, agentId)), text: lines.map((l) => `${l.text}\n`).join(''), truncated: from > 0 };
+    return lineTailResult(tail.lines, agentIdOfLogFile(file), lineAsEntry);
   }
   const { tailEntries } = await import('../log/tail.js');
   const result = await tailEntries(file, {
@@ -94,6 +87,31 @@ export async function tailAgent(
   });
   const entries = result.entries.map((r) => r.entry);
   return { entries, text: formatEntries(entries, args.format ?? 'jsonl'), truncated: result.truncated };
+}
+
+/**
+ * A `text` tail's reply from the last screen lines, oldest first: the newest that fit the reply's
+ * size cap (RELIABILITY W7), in the shape of entries (`asEntry`: search/agentLines.ts's
+ * `lineAsEntry`, passed in so that this module does not load the line readers before a text tail).
+ */
+export function lineTailResult(
+  all: readonly LineRecord[],
+  agentId: string,
+  asEntry: (line: LineRecord, agentId: string) => LogEntry,
+): TailResult {
+  const from = fittingTailStart(all, (l) => Buffer.byteLength(l.text) + 1);
+  const lines = all.slice(from);
+  return { entries: lines.map((l) => asEntry(l, agentId)), text: lines.map((l) => `${l.text}\n`).join(''), truncated: from > 0 };
+}
+
+/** Where the newest of `items` whose sizes add up to at most `MAX_TAIL_REPLY_BYTES` begin (the newest one always fits). */
+export function fittingTailStart<T>(items: readonly T[], bytesOf: (item: T) => number): number {
+  let from = items.length;
+  for (let bytes = 0; from > 0; from--) {
+    bytes += bytesOf(items[from - 1]);
+    if (bytes > MAX_TAIL_REPLY_BYTES && from < items.length) break;
+  }
+  return from;
 }
 
 /** Entries in a raw format, as `agent:tail` returns them: `jsonl` and `ansi` as `loupe tail` prints them, `json` the same array on one line. */

@@ -2,25 +2,20 @@
  * Tailing an agent from the PostgreSQL store (`loupe tail --store URL`): its last screen lines
  * or raw entries, filtered like a local tail, and following new ones as they are shipped.
  *
- * Following uses LISTEN/NOTIFY only as the wake-up (the shipper sends one NOTIFY per batch): on
- * each, and on a slow timer in case one was missed, it reads everything after the last line or
- * sequence it printed. After a lost connection it reconnects with backoff and reads from there
- * again, so a dropped notification or connection loses nothing and repeats nothing.
+ * Following uses LISTEN/NOTIFY only as the wake-up (listen.ts): on each, and on a slow timer in
+ * case one was missed, it reads everything after the last line or sequence it printed. After a
+ * lost connection it reconnects with backoff and reads from there again, so a dropped
+ * notification or connection loses nothing and repeats nothing.
  */
 import type pg from 'pg';
 import { parseEntryLine, type EntryType, type Level } from '../../../shared/entry.js';
 import { matchesFilter, matchesLine, type EntryFilter } from '../log/filter.js';
 import type { ReadEntry } from '../log/reader.js';
 import type { LineRecord } from '../screen/lineRecord.js';
-import { connectStore } from './connection.js';
-import { NOTIFY_CHANNEL } from './schema.js';
+import { listenStore } from './listen.js';
 
 /** Rows read per round trip when a filtered tail reads back, or a follower catches up. */
 const PAGE_ROWS = 2000;
-/** A follower also looks this often without a notification (one may be lost with its connection). */
-const SAFETY_POLL_MS = 5000;
-const RECONNECT_FIRST_MS = 250;
-const RECONNECT_MAX_MS = 10_000;
 
 export class StoreAgentError extends Error {
   override name = 'StoreAgentError';
@@ -107,6 +102,31 @@ export async function lastStoreEntries(client: pg.Client, agent: StoreAgentRef, 
   return { entries: kept.reverse(), lastSeq };
 }
 
+/**
+ * Up to `limit` raw entries from sequence `from` on, oldest first, and at most about `maxBytes`
+ * of JSONL (always one entry when there is one); `more` when the store holds more after them.
+ */
+export async function storeEntriesFrom(
+  client: pg.Client,
+  agent: StoreAgentRef,
+  from: number,
+  limit: number,
+  maxBytes = Number.POSITIVE_INFINITY,
+): Promise<{ entries: ReadEntry[]; bytes: number; more: boolean }> {
+  const { rows } = await client.query<{ seq: string; line: string }>(
+    'SELECT seq, line FROM loupe_entries WHERE agent = $1 AND seq >= $2 ORDER BY seq LIMIT $3',
+    [agent.id, from, limit + 1],
+  );
+  const entries: ReadEntry[] = [];
+  let bytes = 0;
+  for (const r of rows) {
+    if (entries.length === limit || (entries.length > 0 && bytes >= maxBytes)) return { entries, bytes, more: true };
+    entries.push(toEntry(r, agent.agentId));
+    bytes += Buffer.byteLength(r.line) + 1;
+  }
+  return { entries, bytes, more: false };
+}
+
 export interface StoreFollowOptions {
   url: string;
   agent: StoreAgentRef;
@@ -124,67 +144,14 @@ export interface StoreFollowOptions {
 /** Follows an agent in the store until `signal` aborts. */
 export async function followStore(o: StoreFollowOptions): Promise<void> {
   let after = o.after;
-  let delay = RECONNECT_FIRST_MS;
-  let wake: (() => void) | null = null;
-  const poke = () => wake?.();
-  o.signal.addEventListener('abort', poke);
-  try {
-    while (!o.signal.aborted) {
-      let client: pg.Client | null = null;
-      try {
-        client = await connectStore(o.url);
-        let lost: Error | null = null;
-        client.on('error', (err) => {
-          lost = err;
-          poke();
-        });
-        client.on('end', () => {
-          lost ??= new Error('the connection to the store closed');
-          poke();
-        });
-        client.on('notification', (msg) => {
-          if (msg.channel !== NOTIFY_CHANNEL) return;
-          try {
-            if ((JSON.parse(msg.payload ?? '{}') as { agent?: number }).agent === o.agent.id) poke();
-          } catch {
-            // not ours
-          }
-        });
-        await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
-        delay = RECONNECT_FIRST_MS;
-        while (!o.signal.aborted && lost === null) {
-          // Read before waiting: whatever landed while we were not listening is read now.
-          after = await readAfter(client, o, after);
-          if (lost !== null) break;
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, SAFETY_POLL_MS);
-            wake = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-          wake = null;
-        }
-        if (lost !== null) throw lost;
-      } catch (err) {
-        if (o.signal.aborted) break;
-        o.onReconnect?.((err as Error).message, delay);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delay);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = null;
-        delay = Math.min(delay * 2, RECONNECT_MAX_MS);
-      } finally {
-        await client?.end().catch(() => {});
-      }
-    }
-  } finally {
-    o.signal.removeEventListener('abort', poke);
-  }
+  await listenStore({
+    url: o.url,
+    signal: o.signal,
+    onReconnect: o.onReconnect,
+    onWake: async (client, agents) => {
+      if (agents === null || agents.has(o.agent.id)) after = await readAfter(client, o, after);
+    },
+  });
 }
 
 /** Hands over everything after `after`; returns the new position. */

@@ -2,6 +2,7 @@
  * A real, private PostgreSQL for tests: `initdb` on a temp folder and `pg_ctl` on a free loopback
  * port, run as the `postgres` user when the tests run as root (PostgreSQL refuses to run as root;
  * CI runs as root). Every PG test uses this one helper. Used only by *.test.ts files.
+ * And agents' logs for the store's tests, written with the real log writer and shipped once.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -9,6 +10,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { ensureLogsDir, streamPath } from '../log/paths.js';
+import { LogWriter } from '../log/writer.js';
+import { LocalLogFollower } from '../ship/follow.js';
+import { PostgresSink } from './shipSink.js';
 
 /** Debian's server binaries, when they are not on the PATH. */
 const PG_BIN_DIRS = ['/usr/lib/postgresql/15/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/17/bin'];
@@ -108,4 +113,60 @@ export async function startPostgres(): Promise<TestPostgres> {
       }
     },
   };
+}
+
+/** One agent of a test workspace, written with the real log writer (`writeTestAgent`). */
+export interface TestAgent {
+  root: string;
+  taskId: string;
+  agentId: string;
+  writer: LogWriter;
+  /** Lines of output written so far. */
+  lines: number;
+}
+
+/**
+ * Writes an agent's log: a `started` entry (80×24), `lines` lines of output from `baseUs` on, a
+ * millisecond apart (every 10th, from the 4th, a `Traceback` error on stderr), and a
+ * `terminated` entry with `exitStatus` unless `live`.
+ */
+export function writeTestAgent(root: string, taskId: string, agentId: string, o: { lines: number; baseUs: number; live?: boolean; exitStatus?: number }): TestAgent {
+  ensureLogsDir(root, taskId);
+  const writer = new LogWriter(streamPath(root, taskId, agentId), { agentId });
+  writer.append({ type: 'system', content: '[loupe] started', metadata: { event: 'started', cols: 80, rows: 24, command: 'job' }, timeMicros: o.baseUs });
+  const agent: TestAgent = { root, taskId, agentId, writer, lines: 0 };
+  appendTestLines(agent, o.lines, o.baseUs);
+  if (o.live !== true) {
+    const status = o.exitStatus ?? 0;
+    writer.append({ type: 'system', content: '[loupe] terminated', metadata: { event: 'terminated', exit_status: status }, timeMicros: o.baseUs + (o.lines + 1) * 1000 });
+    writer.closeSync();
+  }
+  return agent;
+}
+
+/** Appends `count` more lines of output to a live test agent (`text` names them: `TEXT n of AGENT`), and flushes them. */
+export function appendTestLines(agent: TestAgent, count: number, baseUs: number, text = 'step'): void {
+  for (let i = agent.lines + 1; i <= agent.lines + count; i++) {
+    const error = i % 10 === 4;
+    agent.writer.append({
+      type: error ? 'stderr' : 'stdout',
+      content: error ? `Traceback: ${text} ${i} of ${agent.agentId} failed\r\n` : `\u001b[32mok\u001b[0m ${text} ${i} of ${agent.agentId}\r\n`,
+      ...(error ? { metadata: { level: 'error' as const } } : {}),
+      timeMicros: baseUs + i * 1000,
+    });
+  }
+  agent.lines += count;
+  agent.writer.flush();
+}
+
+/** Ships what the logs under `root` hold now into the store at `url`, as `machine` (what `loupe ship --once` does). */
+export async function shipOnce(url: string, root: string, machine: string): Promise<void> {
+  const sink = new PostgresSink(url, machine);
+  const follower = new LocalLogFollower([root], sink);
+  try {
+    await follower.runOnce();
+  } finally {
+    follower.dispose();
+    await sink.dispose();
+  }
 }

@@ -88,6 +88,17 @@ export async function addUser(client: pg.Client, user: { name: string; role: Use
   }
 }
 
+/** How many users have a token in use; 0 for a store from before users (schema version 1). */
+export async function countActiveUsers(client: pg.Client): Promise<number> {
+  try {
+    const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM loupe_users WHERE revoked_at IS NULL');
+    return Number(rows[0]!.n);
+  } catch (err) {
+    if ((err as { code?: string }).code === '42P01') return 0;
+    throw err;
+  }
+}
+
 /** Every user, revoked ones included, by name and then by when they were added. */
 export async function listUsers(client: pg.Client): Promise<StoreUser[]> {
   const { rows } = await client.query<UserRow>(`SELECT ${USER_COLUMNS} FROM loupe_users ORDER BY name, created_at`);

@@ -1,0 +1,117 @@
+// `loupe serve --store`: the UI over a real PostgreSQL that two machines ship to (SPEC §16). The
+// machines' logs are written with the real log writer and shipped with the real `loupe ship`.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Page } from '@playwright/test';
+import { appendTestLines, startPostgres, writeTestAgent, type TestAgent, type TestPostgres } from '../electron/core/store/test-support.js';
+import { expect, expectPaneText, test } from './support/loupe.js';
+
+const run = promisify(execFile);
+const LOUPE = path.resolve('bin/loupe.js');
+const TASK = 'TASK-20261202-080000-3d4e5f60';
+const DIR = 'e2e/screenshots';
+
+let pg: TestPostgres;
+let base: string;
+let laptop: string;
+let buildbox: string;
+let watcher: TestAgent;
+let serve: ChildProcess;
+let url: string;
+
+/** `loupe ship --once` of one machine's root. */
+async function ship(root: string, machine: string): Promise<void> {
+  await run(process.execPath, [LOUPE, 'ship', '--to', pg.url, '--root', root, '--machine', machine, '--once']);
+}
+
+test.beforeAll(async () => {
+  test.setTimeout(120_000);
+  pg = await startPostgres();
+  base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'loupe-e2e-store-')));
+  laptop = path.join(base, 'laptop', 'webapp');
+  buildbox = path.join(base, 'buildbox', 'ci');
+  // Now-ish, so the live agent is "working" and the sidebar's times are recent.
+  const now = Date.now() * 1000 - 60_000_000;
+  watcher = writeTestAgent(laptop, TASK, 'watcher', { lines: 30, baseUs: now, live: true });
+  writeTestAgent(laptop, TASK, 'linter', { lines: 8, baseUs: now + 5000, exitStatus: 0 });
+  writeTestAgent(buildbox, TASK, 'builder', { lines: 40, baseUs: now + 10_000, exitStatus: 1 });
+  await ship(laptop, 'laptop');
+  await ship(buildbox, 'buildbox');
+  serve = spawn(process.execPath, [LOUPE, 'serve', '--store', pg.url, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  serve.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    serve.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /https?:\/\/\S+/.exec(out);
+      if (m) resolve(m[0]);
+    });
+    serve.once('exit', (code) => reject(new Error(`loupe serve --store exited (${code}): ${stderr}`)));
+  });
+});
+
+test.afterAll(async () => {
+  watcher?.writer.closeSync();
+  if (serve?.exitCode === null) {
+    const exited = new Promise((r) => serve.once('exit', r));
+    serve.kill('SIGTERM');
+    await exited;
+  }
+  pg?.cleanup();
+  if (base) fs.rmSync(base, { recursive: true, force: true });
+});
+
+async function open(page: Page): Promise<void> {
+  await page.goto(url);
+  await expect(page.locator('.conn-open')).toBeVisible();
+}
+
+const agentRow = (page: Page, machine: string, agentId: string) => page.locator(`.tree-machine[data-machine="${machine}"] .agent-row[data-agent="${agentId}"]`);
+
+test('the sidebar has both machines, and a pane of each follows what is shipped after the page loaded', async ({ page }) => {
+  await open(page);
+  await expect(page.locator('.section-title').first()).toHaveText('Machines');
+  await expect(page.locator('.machine-name')).toHaveText(['buildbox', 'laptop']);
+  await expect(page.locator('.tree-machine[data-machine="laptop"] .root-name')).toHaveText('webapp');
+  await expect(page.getByText('tmux panes not captured')).toHaveCount(0);
+  await agentRow(page, 'laptop', 'watcher').click();
+  await agentRow(page, 'buildbox', 'builder').click();
+  await expect(page.locator('.pane[data-agent="watcher"] .pane-machine')).toHaveText('laptop');
+  await expect(page.locator('.pane[data-agent="builder"] .pane-machine')).toHaveText('buildbox');
+  await expectPaneText(page, 'builder', 'step 40 of builder');
+  await expectPaneText(page, 'watcher', 'step 30 of watcher');
+  await expect(page.locator('.pane[data-agent="builder"] .pane-status')).toContainText('exit 1');
+
+  appendTestLines(watcher, 5, Date.now() * 1000 - 1_000_000, 'shipped-after-load');
+  await ship(laptop, 'laptop');
+  await expectPaneText(page, 'watcher', 'shipped-after-load 35 of watcher');
+});
+
+test('global search finds lines of both machines, and names each hit\'s machine', async ({ page }) => {
+  await open(page);
+  await page.keyboard.press('Control+Shift+F');
+  await page.getByLabel('Search all agents').fill('traceback');
+  // One group per agent: builder (buildbox), watcher and linter (laptop).
+  await expect.poll(async () => new Set(await page.locator('.gs-group-head .gs-machine').allTextContents())).toEqual(new Set(['laptop', 'buildbox']));
+  await page.locator('.gs-hit[data-agent="builder"]').first().click();
+  await expect(page.locator('.pane[data-agent="builder"]')).toBeVisible();
+});
+
+test('screenshots of the store view at device scale factors 1 and 2', async ({ browser }) => {
+  test.skip(!process.env.LOUPE_SCREENSHOTS, 'set LOUPE_SCREENSHOTS=1 to retake the README screenshots');
+  for (const scale of [1, 2]) {
+    const context = await browser.newContext({ viewport: { width: 1360, height: 820 }, deviceScaleFactor: scale });
+    const page = await context.newPage();
+    await open(page);
+    await agentRow(page, 'laptop', 'watcher').click();
+    await agentRow(page, 'buildbox', 'builder').click();
+    await expectPaneText(page, 'builder', 'step 40 of builder');
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: `${DIR}/serve-store${scale === 2 ? '@2x' : ''}.png` });
+    await context.close();
+  }
+});

@@ -1,0 +1,222 @@
+/**
+ * The contract's handlers over a PostgreSQL store (`loupe serve --store`, `loupe mcp --store`;
+ * SPEC §16): the read channels answered from the store with the shapes and meaning that the
+ * local handlers (core/api/handlers.ts) give them, and the control channels refused, here alone.
+ *
+ * - A store root is named `machine:path` (`storeRootId`): two machines may ship the same folder,
+ *   even the same task and agent ids. Machine names have no `:` (ship.ts checks them).
+ * - Attention is derived from what the store knows, the last entry's time and the run's end:
+ *   `working` while output arrived within the idle time, then `idle`, and `ended`. `waiting`
+ *   needs the live screen and the pane's process, which stay on the agent's machine.
+ * - The store holds no transcript links: `index:links` is empty.
+ */
+import { nowMicros, parseTimestamp } from '../../../shared/entry.js';
+import type { AgentRef, Attention, ControlChannel, WorkspaceAgent, WorkspaceRoot } from '../../../shared/ipc.js';
+import { attentionOf, NO_FACTS } from '../attention/attention.js';
+import { ForbiddenError } from '../api/dispatch.js';
+import { NotFoundError, type Handlers } from '../api/handlers.js';
+import { DEFAULT_ENTRIES_PER_READ, MAX_READ_BYTES, fittingTailStart, formatEntries, lineTailResult } from '../api/services.js';
+import type { EntryFilter } from '../log/filter.js';
+import { compileUserRegex } from '../regex/userRegex.js';
+import { lineAsEntry } from '../search/agentLines.js';
+import { listStore, type StoreAgent } from './agents.js';
+import { storeRunSummaries } from './runs.js';
+import { searchStore } from './search.js';
+import type { StoreLiveSources, WithStoreClient } from './storeLive.js';
+import { lastStoreEntries, lastStoreLines, storeEntriesFrom, type StoreAgentRef } from './tail.js';
+
+export interface StoreContext {
+  version: string;
+  /** The store's URL with its password masked, for `app:info`. */
+  address: string;
+  /** Serve only this machine's agents. */
+  machine?: string;
+  withClient: WithStoreClient;
+  live: StoreLiveSources;
+}
+
+/** The store could not answer (it went away, or refused); the message says which, in one line. */
+export class StoreReadError extends Error {
+  override name = 'StoreReadError';
+}
+
+/** Nothing was ever shipped to the store (it has no tables yet). */
+export class EmptyStoreError extends NotFoundError {
+  constructor() {
+    super('nothing has been shipped to this store yet: run `loupe ship --to URL` on a machine with logs');
+  }
+}
+
+/** A store root's id: unique across machines. */
+export function storeRootId(machine: string, root: string): string {
+  return `${machine}:${root}`;
+}
+
+/**
+ * Why a control call is refused here. Control acts on the tmux server of the machine an agent
+ * runs on, which a store reader does not reach; the one place that says so.
+ */
+export function refusedInStore(channel: ControlChannel): ForbiddenError {
+  return new ForbiddenError(
+    `${channel} is not available on a server that reads a store: it acts on the tmux of the machine the agent runs on; use \`loupe serve --root DIR --allow-control\` there`,
+  );
+}
+
+/** A read channel the store backend does not answer yet. */
+export function notYetInStore(what: 'replay' | 'export'): NotFoundError {
+  return new NotFoundError(`${what} of an agent in a store is not available in this view yet`);
+}
+
+export function createStoreHandlers(ctx: StoreContext): Handlers {
+  const { withClient } = ctx;
+
+  /** The store's row for an agent a request names. */
+  async function storeAgent(ref: AgentRef): Promise<StoreAgentRef & { shippedSeq: number }> {
+    const split = ref.root.indexOf(':');
+    const machine = ref.root.slice(0, Math.max(0, split));
+    if (split <= 0 || (ctx.machine !== undefined && machine !== ctx.machine)) {
+      throw new NotFoundError(`${ref.root} is not a root of this store; roots are named machine:path, as workspace:list names them`);
+    }
+    const { rows } = await withClient((client) =>
+      client.query<{ id: string; shipped_seq: string }>(
+        'SELECT id, shipped_seq FROM loupe_agents WHERE machine = $1 AND root = $2 AND task_id = $3 AND agent_id = $4 AND shipped_seq > 0',
+        [machine, ref.root.slice(split + 1), ref.taskId, ref.agentId],
+      ),
+    );
+    if (rows.length === 0) throw new NotFoundError(`no agent ${ref.agentId} in task ${ref.taskId} under ${ref.root} in the store`);
+    return { id: Number(rows[0]!.id), machine, taskId: ref.taskId, agentId: ref.agentId, shippedSeq: Number(rows[0]!.shipped_seq) };
+  }
+
+  async function listRoots(): Promise<WorkspaceRoot[]> {
+    let listing;
+    try {
+      listing = await withClient((client) => listStore(client, { machine: ctx.machine }));
+    } catch (err) {
+      if (err instanceof EmptyStoreError) return [];
+      throw err;
+    }
+    const now = nowMicros();
+    return listing.machines.flatMap(({ machine, roots }) =>
+      roots.map(({ root: path, tasks }) => {
+        const root = storeRootId(machine, path);
+        return { root, machine, path, tasks: tasks.map(({ taskId, agents }) => ({ root, taskId, agents: agents.map((a) => workspaceAgent(root, taskId, a, now)) })) };
+      }),
+    );
+  }
+
+  function filterOf(args: { types?: EntryFilter['types']; minLevel?: EntryFilter['minLevel']; grep?: string; ignoreCase?: boolean }): EntryFilter {
+    return { types: args.types, minLevel: args.minLevel, regex: args.grep ? compileUserRegex(args.grep, { ignoreCase: args.ignoreCase }) : undefined };
+  }
+
+  return {
+    async 'app:info'(_args, client) {
+      const allowedControl = [...client.allowedControl];
+      return {
+        version: ctx.version,
+        transport: client.transport,
+        readOnly: allowedControl.length === 0,
+        allowedControl,
+        roots: (await listRoots()).map((r) => r.root),
+        sockets: [],
+        store: ctx.address,
+      };
+    },
+    async 'workspace:list'() {
+      return { roots: await listRoots(), panes: [] };
+    },
+    async 'agent:tail'(args) {
+      const agent = await storeAgent(args);
+      const filter = filterOf(args);
+      if (args.format === 'text') {
+        const { lines } = await withClient((client) => lastStoreLines(client, agent, args.lines, filter));
+        return lineTailResult(lines, agent.agentId, lineAsEntry);
+      }
+      const { entries } = await withClient((client) => lastStoreEntries(client, agent, args.lines, filter));
+      const from = fittingTailStart(entries, (e) => Buffer.byteLength(e.line) + 1);
+      const kept = entries.slice(from).map((e) => e.entry);
+      return { entries: kept, text: formatEntries(kept, args.format ?? 'jsonl'), truncated: from > 0 };
+    },
+    async 'agent:entries'(args) {
+      const agent = await storeAgent(args);
+      const page = await withClient((client) => storeEntriesFrom(client, agent, args.fromSequence, args.limit ?? DEFAULT_ENTRIES_PER_READ, MAX_READ_BYTES));
+      const last = page.entries.at(-1);
+      return { entries: page.entries.map((e) => e.entry), nextSequence: last ? last.entry.sequence + 1 : args.fromSequence, atEnd: !page.more };
+    },
+    async 'live:subscribe'(args, client) {
+      const agent = await storeAgent(args);
+      const ref = { root: args.root, taskId: args.taskId, agentId: args.agentId };
+      return client.feed.subscribeSource(ref, ctx.live.open(agent, args.fromSequence, agent.shippedSeq));
+    },
+    async 'live:unsubscribe'(args, client) {
+      client.feed.unsubscribe(args.subscriptionId);
+      return null;
+    },
+    async 'live:ack'(args, client) {
+      client.feed.ack(args.subscriptionId, args.sequence);
+      return null;
+    },
+    async 'index:search'(args) {
+      const result = await withClient((client) => searchStore(client, { ...args, machine: ctx.machine }));
+      return { ...result, hits: result.hits.map((h) => ({ ...h, root: storeRootId(h.machine, h.root) })) };
+    },
+    async 'index:stats'(args) {
+      const runs = await withClient((client) => storeRunSummaries(client, { ...args, machine: ctx.machine }));
+      return runs.map((r) => ({ ...r, root: storeRootId(r.machine, r.root) }));
+    },
+    async 'index:links'(args) {
+      await storeAgent(args);
+      return { isTranscript: false, linked: [], toolCalls: [], truncated: false };
+    },
+    async 'replay:timeline'() {
+      throw notYetInStore('replay');
+    },
+    async 'replay:seek'() {
+      throw notYetInStore('replay');
+    },
+    async 'replay:frames'() {
+      throw notYetInStore('replay');
+    },
+    async 'export:preview'() {
+      throw notYetInStore('export');
+    },
+    async 'capture:attach'() {
+      throw refusedInStore('capture:attach');
+    },
+    async 'capture:detach'() {
+      throw refusedInStore('capture:detach');
+    },
+    async 'agent:run'() {
+      throw refusedInStore('agent:run');
+    },
+    async 'agent:reply'() {
+      throw refusedInStore('agent:reply');
+    },
+    async 'export:save'() {
+      throw refusedInStore('export:save');
+    },
+  };
+}
+
+/** A store agent as the sidebar lists it: no pane, no socket (they are on its machine). */
+function workspaceAgent(root: string, taskId: string, a: StoreAgent, now: number): WorkspaceAgent {
+  return {
+    root,
+    taskId,
+    agentId: a.agentId,
+    state: a.state,
+    entries: a.entries,
+    lastActivity: a.lastActivity,
+    cols: null,
+    rows: null,
+    exitStatus: a.exitStatus,
+    paneId: null,
+    socket: null,
+    attention: storeAttention(a, now),
+  };
+}
+
+/** What the store can tell of an agent's attention (see the file comment). */
+function storeAttention(a: StoreAgent, now: number): Attention {
+  const last = a.lastActivity === null ? null : parseTimestamp(a.lastActivity);
+  return attentionOf({ ...NO_FACTS, lastOutput: last, ended: a.state === 'live' ? null : (last ?? now) }, now);
+}
