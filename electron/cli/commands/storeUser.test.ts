@@ -1,13 +1,15 @@
 /**
  * `loupe store user add|list|revoke` against a real PostgreSQL (electron/core/store/test-support.ts):
  * the token printed once and stored only as its hash, the listing, revocation, and the errors a
- * user can make with their exit statuses. Needs `tsc -b` first.
+ * user can make with their exit statuses; and `loupe serve --store` logging them in. Needs `tsc -b` first.
  */
 import { createHash } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { waitFor } from '../../core/capture/test-support.js';
 import { startPostgres, type TestPostgres } from '../../core/store/test-support.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/loupe.js', import.meta.url));
@@ -24,7 +26,14 @@ afterAll(async () => {
   await db?.end().catch(() => {});
   server?.cleanup();
 });
+let serve: ChildProcess | null = null;
 afterEach(async () => {
+  if (serve !== null && serve.exitCode === null) {
+    const exited = new Promise((r) => serve!.once('exit', r));
+    serve.kill('SIGTERM');
+    await exited;
+  }
+  serve = null;
   await db.query('DROP TABLE IF EXISTS loupe_entries, loupe_lines, loupe_runs, loupe_agents, loupe_meta, loupe_users CASCADE');
 });
 
@@ -121,5 +130,70 @@ describe('loupe store user list and revoke', () => {
     expect(addUser('erin', 'viewer').status).toBe(0);
     const { rows } = await db.query("SELECT value FROM loupe_meta WHERE key = 'schema_version'");
     expect(rows[0].value).toBe('2');
+  });
+});
+
+describe('loupe serve --store with the store\'s users', () => {
+  /** Starts `loupe serve --store`; resolves with its URL and its stderr so far (a getter). */
+  async function startServe(): Promise<{ url: string; stderr: () => string }> {
+    const child = spawn(process.execPath, [BIN, 'serve', '--store', server.url, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    serve = child;
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    await waitFor(() => err.includes('log in') || err.includes('no users yet'), 30_000, 'loupe serve --store to start');
+    return { url: out.trim(), stderr: () => err };
+  }
+
+  function call(ws: WebSocket, channel: string, args: unknown): Promise<{ ok: boolean; error?: { name: string; message: string } }> {
+    return new Promise((resolve) => {
+      ws.on('message', (d) => {
+        const m = JSON.parse(d.toString());
+        if (m.kind === 'result' && m.id === 1) resolve(m);
+      });
+      ws.send(JSON.stringify({ kind: 'invoke', id: 1, channel, args }));
+    });
+  }
+
+  async function socket(url: string, token: string): Promise<WebSocket> {
+    const ws = new WebSocket(`${url.replace('http:', 'ws:')}ws`, { headers: { Authorization: `Bearer ${token}` } });
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    return ws;
+  }
+
+  it('prints a URL without a token and warns while the store has no users; a user added then logs in at once', async () => {
+    const { url, stderr } = await startServe();
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(stderr()).toContain(`loupe: warning: the store has no users yet, so nobody can log in: add one with \`loupe store user add NAME --role viewer|operator --store URL\`, then open ${url}?token=TOKEN\n`);
+    expect((await fetch(url)).status).toBe(401);
+    const token = addUser('vera', 'viewer').stdout.trim();
+    expect((await fetch(url, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect((await fetch(`${url}metrics`, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(200);
+    const ws = await socket(url, token);
+    await waitFor(() => stderr().includes('connected from'), 10_000, 'the connect log line');
+    ws.close();
+    expect(stderr()).toContain(`loupe serve: vera (viewer, token ${token.slice(0, 8)}…) connected from 127.0.0.1\n`);
+    expect(stderr()).not.toContain(token.slice(0, 12));
+  });
+
+  it('refuses a viewer a control call for their role, and an operator because a store cannot reach tmux', async () => {
+    const viewer = addUser('vera', 'viewer').stdout.trim();
+    const operator = addUser('otto', 'operator').stdout.trim();
+    const { url, stderr } = await startServe();
+    expect(stderr()).toContain(`loupe serve: log in with a user's token (loupe store user add): open ${url}?token=TOKEN once`);
+    const args = { target: '%1' };
+    const v = await socket(url, viewer);
+    expect((await call(v, 'capture:detach', args)).error?.message).toMatch(/^capture:detach is not allowed for vera, a viewer/);
+    v.close();
+    const o = await socket(url, operator);
+    expect((await call(o, 'capture:detach', args)).error?.message).toMatch(/^capture:detach is not available on a server that reads a store/);
+    o.close();
+  });
+
+  it('refuses --token-file beside --store (2): the users are the tokens', () => {
+    const r = loupe('serve', '--store', server.url, '--token-file', '/tmp/x.token', '--port', '0');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('loupe: --token-file cannot be used with --store: the users in the store are the tokens; add one with loupe store user add NAME --role viewer --store URL\n');
   });
 });
