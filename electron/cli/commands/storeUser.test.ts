@@ -10,7 +10,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { waitFor } from '../../core/capture/test-support.js';
-import { startPostgres, type TestPostgres } from '../../core/store/test-support.js';
+import { dropStore, startPostgres, type TestPostgres } from '../../core/store/test-support.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/loupe.js', import.meta.url));
 
@@ -34,7 +34,7 @@ afterEach(async () => {
     await exited;
   }
   serve = null;
-  await db.query('DROP TABLE IF EXISTS loupe_entries, loupe_lines, loupe_runs, loupe_agents, loupe_meta, loupe_users CASCADE');
+  await dropStore(db);
 });
 
 function loupe(...args: string[]) {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureStoreSchema, STORE_SCHEMA_VERSION } from './schema.js';
-import { startPostgres, type TestPostgres } from './test-support.js';
+import { dropStore, startPostgres, type TestPostgres } from './test-support.js';
 
 const STORE_V1 = fs.readFileSync(fileURLToPath(new URL('./fixtures/store-v1.sql', import.meta.url)), 'utf8');
 
@@ -25,7 +25,7 @@ afterAll(async () => {
   server?.cleanup();
 });
 afterEach(async () => {
-  await db.query('DROP TABLE IF EXISTS loupe_entries, loupe_lines, loupe_runs, loupe_agents, loupe_meta, loupe_users CASCADE');
+  await dropStore(db);
 });
 
 async function version(): Promise<string> {
