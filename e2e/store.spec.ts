@@ -21,6 +21,8 @@ let buildbox: string;
 let watcher: TestAgent;
 let serve: ChildProcess;
 let url: string;
+/** A viewer's token, from `loupe store user add`: the store's users are `serve --store`'s tokens. */
+let viewerToken: string;
 
 /** `loupe ship --once` of one machine's root. */
 async function ship(root: string, machine: string): Promise<void> {
@@ -40,6 +42,7 @@ test.beforeAll(async () => {
   writeTestAgent(buildbox, TASK, 'builder', { lines: 40, baseUs: now + 10_000, exitStatus: 1 });
   await ship(laptop, 'laptop');
   await ship(buildbox, 'buildbox');
+  viewerToken = (await run(process.execPath, [LOUPE, 'store', 'user', 'add', 'vera', '--role', 'viewer', '--store', pg.url])).stdout.trim();
   serve = spawn(process.execPath, [LOUPE, 'serve', '--store', pg.url, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   serve.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -66,7 +69,7 @@ test.afterAll(async () => {
 });
 
 async function open(page: Page): Promise<void> {
-  await page.goto(url);
+  await page.goto(`${url}?token=${viewerToken}`);
   await expect(page.locator('.conn-open')).toBeVisible();
 }
 
@@ -89,6 +92,14 @@ test('the sidebar has both machines, and a pane of each follows what is shipped 
   appendTestLines(watcher, 5, Date.now() * 1000 - 1_000_000, 'shipped-after-load');
   await ship(laptop, 'laptop');
   await expectPaneText(page, 'watcher', 'shipped-after-load 35 of watcher');
+});
+
+test('the printed URL has no token: without a user token the page is refused, with one it loads', async ({ page }) => {
+  expect(url).not.toContain('token=');
+  expect((await page.request.get(url)).status()).toBe(401);
+  await open(page);
+  // The token went into the cookie and out of the address bar.
+  expect(page.url()).toBe(url);
 });
 
 test('global search finds lines of both machines, and names each hit\'s machine', async ({ page }) => {

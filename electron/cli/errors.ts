@@ -13,7 +13,7 @@ export class UserError extends Error {
 }
 
 /** Error classes from core whose messages are written for users. */
-const USER_ERROR_NAMES = new Set(['UserError', 'InvalidIdError', 'RootError', 'LogWriteError', 'TmuxError', 'ConfigError', 'RegexError', 'TimeBoundError', 'SearchQueryError', 'ExportError', 'ReplayError', 'ImportError', 'StoreAgentError', 'StoreCacheError', 'StoreUrlError', 'TokenFileError']);
+const USER_ERROR_NAMES = new Set(['UserError', 'InvalidIdError', 'RootError', 'LogWriteError', 'TmuxError', 'ConfigError', 'RegexError', 'TimeBoundError', 'SearchQueryError', 'ExportError', 'ReplayError', 'ImportError', 'StoreAgentError', 'StoreCacheError', 'StoreUrlError', 'StoreUserError', 'TokenFileError']);
 
 export function isUserError(err: unknown): err is Error {
   return err instanceof Error && USER_ERROR_NAMES.has(err.name);

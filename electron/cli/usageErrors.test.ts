@@ -49,6 +49,12 @@ describe('usage errors', () => {
     expectUsageError(loupe(['stats', 'nosuchagent', '--root', dir]), /no agent or task "nosuchagent" under .*; run `loupe ls --root/);
   });
 
+  it('serve --public-origin takes an origin only: scheme, host and port', () => {
+    for (const value of ['https://loupe.example.com/loupe', 'loupe.example.com', 'ftp://loupe.example.com', 'https://user@loupe.example.com']) {
+      expectUsageError(loupe(['serve', '--public-origin', value, '--root', dir, '--port', '0']), /invalid --public-origin .*: give the address the browser opens, such as https:\/\/loupe\.example\.com/);
+    }
+  });
+
   it('run without a command says to put it after --', () => {
     expectUsageError(loupe(['run', '--name', 'x']), /no command given: put it after `--`, e.g. `loupe run -- claude`/);
   });

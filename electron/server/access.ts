@@ -6,12 +6,22 @@ import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import os from 'node:os';
+import type { TokenOwner } from '../core/store/users.js';
 
 /** 256 random bits: far above the 128 the web view needs, and still a short URL. */
 const TOKEN_BYTES = 32;
 
 export function newToken(): string {
   return randomBytes(TOKEN_BYTES).toString('base64url');
+}
+
+/**
+ * Checks the tokens of named users (`loupe serve --store`) instead of the server's one token.
+ * Resolves with the token's owner (refused when `revoked`), or null when it is nobody's; rejects
+ * when it cannot tell (the store is unreachable).
+ */
+export interface TokenAuthenticator {
+  authenticate(token: string): Promise<TokenOwner | null>;
 }
 
 /** A token from a file must carry at least 128 bits (RELIABILITY W2): 22 base64url characters. */
@@ -70,9 +80,10 @@ export function isLoopbackHost(host: string): boolean {
 /**
  * The Host header values the server accepts: the loopback names, plus, when bound to another
  * interface, that address (or, for 0.0.0.0 / ::, every address of this machine and its hostname).
- * Each with the port. Anything else is a rebinding attempt or a misdirected request.
+ * Each with the port. Plus the name of each public origin (a TLS proxy in front, as the browser
+ * addresses it). Anything else is a rebinding attempt or a misdirected request.
  */
-export function allowedHosts(bindHost: string, port: number): Set<string> {
+export function allowedHosts(bindHost: string, port: number, publicOrigins: readonly string[] = []): Set<string> {
   const names = new Set(LOOPBACK_NAMES);
   if (!isLoopbackHost(bindHost)) {
     if (bindHost === '0.0.0.0' || bindHost === '::') {
@@ -84,7 +95,29 @@ export function allowedHosts(bindHost: string, port: number): Set<string> {
       names.add(bindHost.includes(':') ? `[${bindHost}]` : bindHost.toLowerCase());
     }
   }
-  return new Set([...names].map((n) => `${n}:${port}`));
+  const hosts = new Set([...names].map((n) => `${n}:${port}`));
+  for (const origin of publicOrigins) hosts.add(new URL(origin).host);
+  return hosts;
+}
+
+/** The Origin header values the server accepts: itself over plain HTTP by any of its `hosts`, and each public origin. */
+export function allowedOrigins(hosts: Set<string>, publicOrigins: readonly string[] = []): Set<string> {
+  return new Set([...[...hosts].map((h) => `http://${h}`), ...publicOrigins]);
+}
+
+/**
+ * `value` as a browser sends it in Origin (`https://loupe.example.com`: scheme, host, a port only
+ * when not the default), or null when it is not an http(s) origin without path, query or user.
+ */
+export function publicOrigin(value: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return null;
+  }
+  const bare = url.pathname === '/' && url.search === '' && url.hash === '' && url.username === '' && url.password === '';
+  return (url.protocol === 'https:' || url.protocol === 'http:') && bare ? url.origin : null;
 }
 
 /** True when the request's Host header is one of `hosts`. */
@@ -95,19 +128,11 @@ export function hostAllowed(req: IncomingMessage, hosts: Set<string>): boolean {
 
 /**
  * True when the request has no Origin (a top-level navigation, or a non-browser client, which
- * must still present the token) or an Origin that is this server itself. `null` and foreign
- * origins are refused.
+ * must still present the token) or one of `origins` exactly. `null` and foreign origins are refused.
  */
-export function originAllowed(req: IncomingMessage, hosts: Set<string>): boolean {
+export function originAllowed(req: IncomingMessage, origins: Set<string>): boolean {
   const origin = req.headers.origin;
-  if (origin === undefined) return true;
-  let url: URL;
-  try {
-    url = new URL(origin);
-  } catch {
-    return false; // includes the literal "null"
-  }
-  return url.protocol === 'http:' && url.pathname === '/' && hosts.has(url.host.toLowerCase()) && origin === `http://${url.host}`;
+  return origin === undefined || origins.has(origin);
 }
 
 /** The cookie that carries the token after the first visit; named per port because cookies ignore ports. */

@@ -145,7 +145,7 @@ describe('loupe serve: token (W2)', () => {
   beforeEach(() => start());
 
   it('uses a token of at least 128 random bits, different each start', async () => {
-    expect(Buffer.from(server.token, 'base64url').length).toBeGreaterThanOrEqual(16);
+    expect(Buffer.from(server.token!, 'base64url').length).toBeGreaterThanOrEqual(16);
     const first = server.token;
     await server.close();
     server = await startWebServer({ backend, port: 0, staticDir, allowedControl: [] });
@@ -153,7 +153,7 @@ describe('loupe serve: token (W2)', () => {
   });
 
   it('refuses pages and assets without the token or with a wrong one, sending no data', async () => {
-    for (const p of ['/', '/assets/app.js', `/?token=${server.token.slice(0, -1)}x`, '/?token=']) {
+    for (const p of ['/', '/assets/app.js', `/?token=${server.token!.slice(0, -1)}x`, '/?token=']) {
       const r = await get(p);
       expect(r.status, p).toBe(401);
       expect(r.body).not.toContain('Loupe');
@@ -233,6 +233,35 @@ describe('loupe serve: Origin and Host (W3, W4)', () => {
     expect(r.status).toBe(403);
     expect((await get('/', { Host: `attacker.example:${server.port}`, Authorization: `Bearer ${server.token}` })).status).toBe(403);
     expect(await openSocket(`?token=${server.token}`, { Host: `attacker.example:${server.port}` })).toBe(403);
+  });
+});
+
+describe('loupe serve behind a TLS-terminating proxy (--public-origin)', () => {
+  const proxied = { Host: 'loupe.example.com', Origin: 'https://loupe.example.com' };
+
+  it('accepts the public name as Host and its origin as Origin, and marks the cookie Secure there', async () => {
+    backend = startBackend({ roots: [root], version: 't' });
+    server = await startWebServer({ backend, port: 0, staticDir, allowedControl: [], publicOrigins: ['https://loupe.example.com'] });
+    const login = await get(`/?token=${server.token}`, proxied);
+    expect(login.status).toBe(303);
+    expect(login.headers['set-cookie']).toEqual([`loupe_token_${server.port}=${server.token}; HttpOnly; SameSite=Strict; Path=/; Secure`]);
+    expect((await get('/', { ...proxied, Authorization: `Bearer ${server.token}` })).status).toBe(200);
+    const ws = await openSocket(`?token=${server.token}`, proxied);
+    expect(ws).toBeInstanceOf(WebSocket);
+    (ws as WebSocket).close();
+    // Loopback access keeps working, with its cookie not Secure (plain HTTP).
+    expect(String((await get(`/?token=${server.token}`)).headers['set-cookie'])).not.toMatch(/Secure/);
+    // Only that exact origin: not another scheme, port or name.
+    for (const origin of ['http://loupe.example.com:8080', 'https://loupe.example.com:8443', 'https://evil.example']) {
+      expect((await get(`/?token=${server.token}`, { ...proxied, Origin: origin })).status, origin).toBe(403);
+    }
+    expect((await get(`/?token=${server.token}`, { Host: 'evil.example' })).status).toBe(403);
+  });
+
+  it("refuses the proxy's name and origin when not told about it", async () => {
+    await start();
+    expect((await get(`/?token=${server.token}`, proxied)).status).toBe(403);
+    expect((await get(`/?token=${server.token}`, { Origin: proxied.Origin })).status).toBe(403);
   });
 });
 

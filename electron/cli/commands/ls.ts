@@ -151,7 +151,7 @@ function serverName(socket: string): string {
 }
 
 /** `12:00:03 (2s ago)` today, `2026-01-02 12:00 (3d ago)` otherwise. */
-function timeLabel(timestamp: string, nowMillis: number): string {
+export function timeLabel(timestamp: string, nowMillis: number): string {
   const millis = parseTimestamp(timestamp) / 1000;
   if (Number.isNaN(millis)) return timestamp;
   const date = new Date(millis);
@@ -177,7 +177,7 @@ function plural(n: number, word: string): string {
 }
 
 /** Left-aligned columns (right-aligned for the indexes in `right`), two spaces apart, no trailing blanks. */
-function table(header: string[], rows: string[][], right: number[]): string[] {
+export function table(header: string[], rows: string[][], right: number[]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   return [header, ...rows].map((cells) =>
     cells

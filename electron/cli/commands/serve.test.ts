@@ -33,21 +33,24 @@ function loupeRun(name: string, command: string[]): string {
   });
 }
 
-/** Starts `loupe serve` (under `ulimit -n` when given) and resolves once it printed its URL. */
-async function startServe(openFiles?: number, env: NodeJS.ProcessEnv = process.env): Promise<ChildProcess> {
-  const serve = [process.execPath, LOUPE, 'serve', '--port', '0', '--root', world.root, '--socket', world.socket, '--allow-control'];
+/** Starts `loupe serve` (under `ulimit -n` when given) and resolves once it printed its URL; its stderr goes to `serveStderr`. */
+async function startServe(openFiles?: number, env: NodeJS.ProcessEnv = process.env, extraArgs: string[] = []): Promise<ChildProcess> {
+  const serve = [process.execPath, LOUPE, 'serve', '--port', '0', '--root', world.root, '--socket', world.socket, '--allow-control', ...extraArgs];
   const child =
     openFiles === undefined
       ? spawn(serve[0], serve.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env })
       : spawn('sh', ['-c', `ulimit -n ${openFiles} && exec "$@"`, 'sh', ...serve], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  serveStderr = '';
+  child.stderr!.on('data', (d: Buffer) => (serveStderr += d.toString()));
   await waitFor(() => out.includes('http://'), 30_000, 'loupe serve to print its URL');
   serveUrl = new URL(out.trim().split('\n').find((l) => l.startsWith('http://'))!);
   return child;
 }
 
 let serveUrl: URL;
+let serveStderr = '';
 
 /** A WebSocket to the server, and a way to call the contract over it. */
 async function connect(): Promise<{ ws: WebSocket; call: (channel: string, args: unknown) => Promise<{ ok: boolean; result?: unknown; error?: { message: string } }> }> {
@@ -145,5 +148,15 @@ describe('loupe serve and background import', () => {
     fs.writeFileSync(rollout, fixture.replaceAll('/home/dev/api', world.root));
     const agents = await waitFor(() => listAgentLogs(world.root).map((l) => l.agentId).join(' '), 20_000, 'the rollout in the root');
     expect(agents).toBe('codex-019a4b2c-1d2e-7f30-8a4b-5c6d7e8f9a0b');
+  });
+});
+
+describe('loupe serve off loopback', () => {
+  it('warns that tokens travel in clear text over plain HTTP unless a TLS proxy is in front', async () => {
+    server = await startServe(undefined, process.env, ['--host', '0.0.0.0']);
+    await waitFor(() => serveStderr.includes('plain HTTP'), 10_000, 'the warning');
+    expect(serveStderr).toContain(
+      'loupe: warning: this is plain HTTP: tokens and output travel in clear text unless a TLS-terminating reverse proxy is in front (serve on 127.0.0.1 behind it; see "Team access" in the README)\n',
+    );
   });
 });

@@ -14,7 +14,7 @@ import { createWorld, waitFor, waitForCaptureDaemons } from '../../core/capture/
 import { Indexer } from '../../core/index/indexer.js';
 import { ensureLogsDir, streamPath } from '../../core/log/paths.js';
 import { LogWriter } from '../../core/log/writer.js';
-import { startPostgres, type TestPostgres } from '../../core/store/test-support.js';
+import { dropStore, startPostgres, type TestPostgres } from '../../core/store/test-support.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/loupe.js', import.meta.url));
 const TASK = 'TASK-20261202-040000-0a1b2c3d';
@@ -50,7 +50,7 @@ afterEach(async () => {
   }
   server.start();
   await reconnect();
-  await db.query('DROP TABLE IF EXISTS loupe_entries, loupe_lines, loupe_runs, loupe_agents, loupe_meta CASCADE');
+  await dropStore(db);
   if (base) fs.rmSync(base, { recursive: true, force: true });
 });
 

@@ -1,12 +1,14 @@
 /**
  * `loupe store prune --store URL --older-than WHEN --archive DIR`: maintenance of the PostgreSQL
  * store (SPEC §16). Prune moves the months that ended before WHEN into gzipped JSONL archives
- * under DIR, then drops them from the store.
+ * under DIR, then drops them from the store. `loupe store user …` (storeUser.ts) manages the
+ * users of `loupe serve --store`.
  */
 import path from 'node:path';
 import type { Command } from 'commander';
 import { nowMicros } from '../../../shared/entry.js';
 import { withStore } from './store-option.js';
+import { registerStoreUser } from './storeUser.js';
 
 interface PruneOptions {
   store: string;
@@ -35,4 +37,5 @@ export function registerStore(program: Command): void {
       );
       if (pruned.length === 0) process.stdout.write('nothing to prune: no month of the store ended before that\n');
     });
+  registerStoreUser(store);
 }

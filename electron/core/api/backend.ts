@@ -47,6 +47,8 @@ export type PushSender = <C extends PushChannel>(channel: C, payload: Push[C]) =
 export interface ClientOptions {
   transport: Transport;
   allowedControl: Iterable<ControlChannel>;
+  /** The named user on the other end (`loupe serve --store`), for messages. */
+  user?: ApiClient['user'];
   send: PushSender;
   /** Live entries (written after their subscription began), as they are pushed to this client. */
   delivered?: (entries: LogEntry[]) => void;
@@ -155,13 +157,13 @@ export function startBackend(options: BackendOptions): Backend {
       const { exportOptionsFor } = await import('./exportChannels.js');
       return exportOptionsFor(roots, request);
     },
-    connect({ transport, allowedControl, send, delivered }) {
+    connect({ transport, allowedControl, user, send, delivered }) {
       const feed = new LiveFeed({
         push: (batches) => send('live:entries', { batches }),
         notice: (notice) => send('agent:notice', notice),
         delivered,
       });
-      const client: ApiClient = { transport, allowedControl: new Set(allowedControl), feed, push: send };
+      const client: ApiClient = { transport, allowedControl: new Set(allowedControl), user, feed, push: send };
       const connected = {
         client,
         send,

@@ -39,9 +39,11 @@ export async function callChannel(handlers: Handlers, client: ApiClient, channel
   }
   if (!mayCall(client, channel)) {
     throw new ForbiddenError(
-      client.transport === 'websocket'
-        ? `${channel} is not allowed in this web view; restart \`loupe serve\` with --allow-control to allow it`
-        : `${channel} is not allowed here`,
+      client.user?.role === 'viewer'
+        ? `${channel} is not allowed for ${client.user.name}, a viewer; ask for an operator's token (loupe store user add NAME --role operator)`
+        : client.transport === 'websocket'
+          ? `${channel} is not allowed in this web view; restart \`loupe serve\` with --allow-control to allow it`
+          : `${channel} is not allowed here`,
     );
   }
   const valid = validateInvokeArgs(channel, args);

@@ -20,6 +20,7 @@ import { findAgentLog, type AgentLog } from '../log/paths.js';
 import type { IndexDb } from '../index/schema.js';
 import type { LiveFeed } from './liveFeed.js';
 import type { BackendServices } from './services.js';
+import type { UserRole } from '../store/users.js';
 
 /** What every handler can reach: the backend's configuration and its services. */
 export interface ApiContext {
@@ -41,6 +42,8 @@ export interface ApiClient {
   transport: Transport;
   /** The control channels this client may call; the others are refused before validation. */
   allowedControl: ReadonlySet<ControlChannel>;
+  /** The named user on the other end of a WebSocket (`loupe serve --store`). */
+  user?: { name: string; role: UserRole };
   feed: LiveFeed;
   /** Sends a push to this client alone (export progress). */
   push?: <C extends PushChannel>(channel: C, payload: Push[C]) => void;

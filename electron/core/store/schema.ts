@@ -15,11 +15,35 @@
  * - Both row tables are partitioned by month of the entry's time, created on demand, so old
  *   months can be detached and dropped whole. Their keys include the time, as PostgreSQL requires
  *   of a partitioned table's key; an entry's time never changes, so the key stays unique.
+ * - `loupe_users` (version 2): who may use `loupe serve --store`, with a role and only the hash
+ *   of each token (users.ts).
+ *
+ * A store of an older version is upgraded in place by the migrations below, in one transaction.
  */
 import type pg from 'pg';
 
-/** Bump with any change below; a store of another version is refused with a message. */
-export const STORE_SCHEMA_VERSION = 1;
+/**
+ * Each upgrades the store from the version before it: `MIGRATIONS[0]` takes version 1 (the first
+ * schema, SCHEMA below) to 2. A schema change is a new entry here, never an edit of SCHEMA or of
+ * an older entry, so every store reaches the same schema whatever version it starts from.
+ */
+const MIGRATIONS: readonly string[] = [
+  // 2: users of `loupe serve --store`. A revoked user stays listed; its name may be given again.
+  `CREATE TABLE loupe_users (
+    id bigserial PRIMARY KEY,
+    name text NOT NULL,
+    role text NOT NULL CHECK (role IN ('viewer', 'operator')),
+    token_id text NOT NULL UNIQUE,
+    token_hash bytea NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    revoked_at timestamptz,
+    last_used timestamptz
+  );
+  CREATE UNIQUE INDEX loupe_users_active_name ON loupe_users (name) WHERE revoked_at IS NULL;`,
+];
+
+/** The version this Loupe writes; a store of a newer one is refused with a message. */
+export const STORE_SCHEMA_VERSION = 1 + MIGRATIONS.length;
 
 /** The channel that tells readers a batch landed: one NOTIFY per batch, never per entry. */
 export const NOTIFY_CHANNEL = 'loupe_shipped';
@@ -27,6 +51,7 @@ export const NOTIFY_CHANNEL = 'loupe_shipped';
 /** Serialises schema and partition DDL across shippers (CREATE … IF NOT EXISTS is not race-free). */
 const DDL_LOCK_KEY = 0x10_0be_5c4e;
 
+/** Version 1, as the first Loupe created it: frozen (changes go into MIGRATIONS). */
 const SCHEMA = `
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE TABLE IF NOT EXISTS loupe_meta (key text PRIMARY KEY, value text NOT NULL);
@@ -79,16 +104,27 @@ export class StoreSchemaError extends Error {
   override name = 'StoreSchemaError';
 }
 
-/** Creates the schema if it is missing; refuses a store made by another schema version. */
+/**
+ * Creates the schema if it is missing and upgrades a store of an older version in place; refuses
+ * a store of a newer version (a newer Loupe made it) or of an unknown one.
+ */
 export async function ensureStoreSchema(client: pg.Client): Promise<void> {
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK_KEY]);
     await client.query(SCHEMA);
-    await client.query('INSERT INTO loupe_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', ['schema_version', String(STORE_SCHEMA_VERSION)]);
+    // A new store starts at version 1, as a store made by the first Loupe did, and goes through every migration.
+    await client.query("INSERT INTO loupe_meta (key, value) VALUES ('schema_version', '1') ON CONFLICT (key) DO NOTHING");
     const { rows } = await client.query<{ value: string }>("SELECT value FROM loupe_meta WHERE key = 'schema_version'");
-    if (rows[0]?.value !== String(STORE_SCHEMA_VERSION)) {
-      throw new StoreSchemaError(`the store has schema version ${rows[0]?.value}, this Loupe writes version ${STORE_SCHEMA_VERSION}; use a matching Loupe or another database`);
+    const version = Number(rows[0]?.value);
+    if (!Number.isSafeInteger(version) || version < 1 || version > STORE_SCHEMA_VERSION) {
+      throw new StoreSchemaError(
+        `the store has schema version ${rows[0]?.value}, this Loupe knows versions up to ${STORE_SCHEMA_VERSION}; use a newer Loupe (or another database)`,
+      );
+    }
+    for (const migration of MIGRATIONS.slice(version - 1)) await client.query(migration);
+    if (version < STORE_SCHEMA_VERSION) {
+      await client.query("UPDATE loupe_meta SET value = $1 WHERE key = 'schema_version'", [String(STORE_SCHEMA_VERSION)]);
     }
     await client.query('COMMIT');
   } catch (err) {

@@ -116,15 +116,16 @@ export async function startStoreBackend(options: StoreBackendOptions): Promise<B
 
   return {
     handlers,
-    connect({ transport, allowedControl, send, delivered }: ClientOptions): BackendClient {
+    connect({ transport, allowedControl, user, send, delivered }: ClientOptions): BackendClient {
       const feed = new LiveFeed({ push: (batches) => send('live:entries', { batches }), notice: (notice) => send('agent:notice', notice), delivered });
-      const client: ApiClient = { transport, allowedControl: new Set(allowedControl), feed, push: send };
+      const client: ApiClient = { transport, allowedControl: new Set(allowedControl), user, feed, push: send };
       const connected = {
         client,
         send,
         call(channel: unknown, args: unknown) {
-          // Before the permission check: its advice (restart with --allow-control) does not apply here.
-          if (isInvokeChannel(channel) && INVOKE_ACCESS[channel] === 'control') return Promise.reject(refusedInStore(channel as ControlChannel));
+          // Before the permission check: its advice (restart with --allow-control) does not apply
+          // here. A viewer's refusal, which names their role, stands.
+          if (isInvokeChannel(channel) && INVOKE_ACCESS[channel] === 'control' && user?.role !== 'viewer') return Promise.reject(refusedInStore(channel as ControlChannel));
           return callChannel(handlers, client, channel, args);
         },
         close() {
