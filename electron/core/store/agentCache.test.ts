@@ -16,7 +16,7 @@ import { LocalLogFollower } from '../ship/follow.js';
 import { cacheStoreAgent } from './agentCache.js';
 import { PostgresSink } from './shipSink.js';
 import { findStoreAgent } from './tail.js';
-import { startPostgres, type TestPostgres } from './test-support.js';
+import { dropStore, startPostgres, type TestPostgres } from './test-support.js';
 
 /** Buffers compared with `equals`: a diff of two megabytes of bytes takes the test's whole budget to print. */
 function expectSameBytes(actual: string, expected: string): void {
@@ -67,7 +67,7 @@ afterAll(async () => {
   server?.cleanup();
 });
 afterEach(async () => {
-  await db.query('DROP TABLE IF EXISTS loupe_entries, loupe_lines, loupe_runs, loupe_agents, loupe_meta CASCADE');
+  await dropStore(db);
   fs.rmSync(path.join(stateDir(), 'store-cache'), { recursive: true, force: true });
   run?.dispose();
 });
