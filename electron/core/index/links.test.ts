@@ -198,11 +198,20 @@ describe('linking terminal runs to agent transcripts', () => {
     expect(search('is ready in', '--source', 'transcript').total).toBe(0);
     expect(search('run the tests', '--source', 'terminal').total).toBe(0);
     expect(search('run the tests', '--source', 'transcript').total).toBe(6);
-    // Every entry is in exactly one of the two sources.
-    const all = search('');
-    const terminal = search('', '--source', 'terminal');
-    const transcript = search('', '--source', 'transcript');
-    expect(terminal.total + transcript.total).toBe(all.total);
+    // Every entry is in exactly one of the two sources. The panes are live, so lines may still
+    // settle between the three searches: they are taken again until the index stood still.
+    let terminal = search('', '--source', 'terminal');
+    let transcript = search('', '--source', 'transcript');
+    await waitFor(
+      () => {
+        const all = search('');
+        terminal = search('', '--source', 'terminal');
+        transcript = search('', '--source', 'transcript');
+        return terminal.total + transcript.total === all.total && search('').total === all.total;
+      },
+      30_000,
+      'terminal and transcript hits to add up to all hits',
+    );
     expect(agents(terminal)).toEqual(['pane-attached', 'pane-codex', 'pane-direct', 'pane-nested']);
     expect(agents(transcript).every((a) => a.startsWith('claude-session-') || a === 'codex-rollout-codex')).toBe(true);
     const bad = loupe(['search', 'x', '--source', 'screen', '--root', root]);
