@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import { LEVELS, type EntryType, type Level } from '../../../shared/entry.js';
 import type { AgentLog } from '../log/paths.js';
 import { runFiles } from '../replay/run-log.js';
+import { agentRowId } from '../search/agentLines.js';
 import { entrySize } from '../replay/seek.js';
 import { DEFAULT_TIMELINE_BUCKETS, layBuckets, markerText, MAX_MARKERS, wholeSecondBuckets, type RunTimeline, type TimelineMarker } from '../replay/timeline.js';
 import { TYPE_CODES, type IndexDb } from './schema.js';
@@ -23,11 +24,8 @@ const ERROR = LEVELS.indexOf('error');
 
 /** The run's timeline from the index, or null when the index cannot give it (see above). */
 export function timelineFromIndex(db: IndexDb, log: AgentLog, buckets = DEFAULT_TIMELINE_BUCKETS): RunTimeline | null {
-  const row = db
-    .prepare('SELECT a.id FROM agents a JOIN tasks t ON t.id = a.task WHERE t.task_id = ? AND a.agent_id = ?')
-    .get(log.taskId, log.agentId) as { id: number } | undefined;
-  if (row === undefined || !holdsWholeRun(db, row.id, log)) return null;
-  const agent = row.id;
+  const agent = agentRowId(db, log.taskId, log.agentId);
+  if (agent === null || !holdsWholeRun(db, agent, log)) return null;
   const span = db
     .prepare('SELECT min(min_ts) AS start, max(max_ts) AS end, sum(entries) AS entries, sum(bytes) AS bytes FROM timeline_seconds WHERE agent = ?')
     .get(agent) as { start: number | null; end: number | null; entries: number | null; bytes: number | null };
