@@ -119,14 +119,7 @@ export function createHandlers(ctx: ApiContext): Handlers {
       const log = agentLog(args);
       return client.feed.subscribe({ root: log.root, taskId: log.taskId, agentId: log.agentId }, log.file, args.fromSequence);
     },
-    async 'live:unsubscribe'(args, client) {
-      client.feed.unsubscribe(args.subscriptionId);
-      return null;
-    },
-    async 'live:ack'(args, client) {
-      client.feed.ack(args.subscriptionId, args.sequence);
-      return null;
-    },
+    ...liveFeedHandlers,
     async 'index:search'(args) {
       return services.search(roots, args);
     },
@@ -199,6 +192,18 @@ export function createHandlers(ctx: ApiContext): Handlers {
 }
 
 /** The replay channels over the agent logs `logOf` finds (local ones, or a store's local copies). */
+/** Ending and acknowledging a live subscription: the client's LiveFeed does it, whatever feeds it. */
+export const liveFeedHandlers: Pick<Handlers, 'live:unsubscribe' | 'live:ack'> = {
+  async 'live:unsubscribe'(args, client) {
+    client.feed.unsubscribe(args.subscriptionId);
+    return null;
+  },
+  async 'live:ack'(args, client) {
+    client.feed.ack(args.subscriptionId, args.sequence);
+    return null;
+  },
+};
+
 export function replayHandlers(
   logOf: (ref: AgentRef) => Promise<AgentLog>,
   indexDbOf: (root: string) => IndexDb | null = () => null,

@@ -17,7 +17,7 @@ import { nowMicros, parseTimestamp } from '../../../shared/entry.js';
 import type { AgentRef, Attention, ControlChannel, ExportFileRequest, ExportRequest, WorkspaceAgent, WorkspaceRoot } from '../../../shared/ipc.js';
 import { attentionOf, NO_FACTS } from '../attention/attention.js';
 import { ForbiddenError } from '../api/dispatch.js';
-import { exportPreviewHandler, NotFoundError, replayHandlers, type Handlers } from '../api/handlers.js';
+import { exportPreviewHandler, liveFeedHandlers, NotFoundError, replayHandlers, type Handlers } from '../api/handlers.js';
 import { DEFAULT_ENTRIES_PER_READ, MAX_READ_BYTES, fittingTailStart, formatEntries, lineTailResult } from '../api/services.js';
 import type { ExportOptions } from '../export/exportRun.js';
 import type { EntryFilter } from '../log/filter.js';
@@ -172,14 +172,7 @@ export function createStoreHandlers(ctx: StoreContext): { handlers: Handlers; ex
       const ref = { root: args.root, taskId: args.taskId, agentId: args.agentId };
       return client.feed.subscribeSource(ref, ctx.live.open(agent, args.fromSequence, agent.shippedSeq));
     },
-    async 'live:unsubscribe'(args, client) {
-      client.feed.unsubscribe(args.subscriptionId);
-      return null;
-    },
-    async 'live:ack'(args, client) {
-      client.feed.ack(args.subscriptionId, args.sequence);
-      return null;
-    },
+    ...liveFeedHandlers,
     async 'index:search'(args) {
       const result = await withClient((client) => searchStore(client, { ...args, machine: ctx.machine }));
       return { ...result, hits: result.hits.map((h) => ({ ...h, root: storeRootId(h.machine, h.root) })) };
