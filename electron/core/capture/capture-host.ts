@@ -239,15 +239,20 @@ export class CaptureHost {
 
   private async supervise(): Promise<void> {
     if (this.disposed) return;
+    const ids = new Set([...listCaptureIds(this.dir), ...this.captures.keys()]);
+    // New captures' records are read before the panes are listed. A capture that `loupe run` or
+    // `attach` finished starting after the list was taken would otherwise be judged by a list from
+    // before its pane had Loupe's options, and be finished as detached while it runs on.
+    const newRecords = new Map<string, CaptureRecord | null>();
+    for (const id of ids) if (!this.captures.has(id)) newRecords.set(id, loadRecord(this.dir, id));
     const listed = await this.listPanes();
     const panes = listed?.byCapture ?? null;
-    const ids = new Set([...listCaptureIds(this.dir), ...this.captures.keys()]);
     for (const id of ids) {
       if (this.ending.has(id) || this.disposed) continue;
       const pane = panes?.get(id);
       let capture = this.captures.get(id);
       if (capture === undefined) {
-        const record = loadRecord(this.dir, id);
+        const record = newRecords.get(id) ?? null;
         if (record === null) continue;
         if (record.phase === 'starting') {
           if (Date.now() - record.createdAt > ABANDONED_START_MS && pane === undefined) removeCapture(this.dir, id);

@@ -197,6 +197,33 @@ describe('classification', () => {
 });
 
 describe('supervision', () => {
+  it('keeps capturing a pane whose capture began while the host was listing the panes', async () => {
+    // The race seen in CI: the host lists the panes, `loupe attach` (or `run`) then sets the pane's
+    // options and saves its record, and the host reads that record against the older list.
+    // It prints after the 2 s a detached capture takes to finish, so a wrong detach shows first.
+    const paneId = world.tmux('new-session', '-d', '-P', '-F', '#{pane_id}', 'sh', '-c', 'sleep 3; echo "after the race"; sleep 600').trim();
+    const tmux = (host as unknown as { tmux: { run(args: string[]): Promise<string> } }).tmux;
+    const run = tmux.run.bind(tmux);
+    let attached: Awaited<ReturnType<typeof attachPane>> | undefined;
+    tmux.run = async (args) => {
+      const out = await run(args);
+      if (args[0] === 'list-panes' && attached === undefined) {
+        attached = await attachPane({ root: world.root, socket: world.socket, target: paneId, name: 'raced', startHost: false });
+      }
+      return out;
+    };
+    try {
+      await waitFor(() => attached, 10_000, 'the attach during a listing');
+      const ended = (e: LogEntry) => eventOf(e) === 'detached' || eventOf(e) === 'terminated';
+      await waitFor(() => readEntries(attached!.logFile).some((e) => ended(e) || e.content.startsWith('after the race')), 10_000, 'the raced pane\'s output');
+      expect(readEntries(attached!.logFile).filter(ended).map((e) => e.content)).toEqual([]);
+      expect(host.activeCaptures()).toContain(world.tmux('display', '-p', '-t', paneId, '#{@loupe_capture}').trim());
+    } finally {
+      tmux.run = run;
+      world.tmux('kill-pane', '-t', paneId);
+    }
+  });
+
   it('opens a new capture while another pane prints without pause', async () => {
     const busy = await run(['sh', '-c', 'sleep 0.5; yes busy | head -n 3000000'], { name: 'busy' });
     await waitFor(() => fs.existsSync(busy.logFile) && fs.statSync(busy.logFile).size > 100_000, 20_000, 'the busy pane to print');

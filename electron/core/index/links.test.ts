@@ -191,8 +191,9 @@ describe('linking terminal runs to agent transcripts', () => {
       expect(r.status, r.stderr).toBe(0);
       return JSON.parse(r.stdout) as SearchResult;
     };
-    // What the fake claude printed becomes searchable once its line stood still (SPEC §12).
-    await waitFor(() => search('is ready in').total >= 3, 30_000, 'the panes\' output to settle');
+    // What the fake claude printed becomes searchable once its line stood still (SPEC §12), and
+    // so do the transcripts' last lines: they were written with the current time.
+    await waitFor(() => search('is ready in').total >= 3 && search('run the tests').total === 6, 30_000, 'the panes\' and transcripts\' lines to settle');
     const agents = (r: SearchResult) => [...new Set(r.hits.map((h) => h.agentId))].sort();
     expect(agents(search('is ready in', '--source', 'terminal'))).toEqual(['pane-codex', 'pane-direct', 'pane-nested']);
     expect(search('is ready in', '--source', 'transcript').total).toBe(0);
