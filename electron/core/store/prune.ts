@@ -42,10 +42,18 @@ async function prunableMonths(client: pg.Client, cutoffUs: number): Promise<stri
     .filter((m) => Date.UTC(Number(m.slice(0, 4)), Number(m.slice(4))) <= cutoff.getTime());
 }
 
-/** The archive file of one agent's month. */
+/**
+ * The archive file of one agent's month, always inside `dir`: the names come from the store, which
+ * any shipping machine writes, so each becomes one safe folder or file name (no `/`, never `.` or `..`).
+ */
 export function archiveFile(dir: string, a: { machine: string; root: string; task_id: string; agent_id: string }, month: string): string {
-  const rootFolder = a.root.replace(/^\/+/, '').replace(/[^A-Za-z0-9._-]+/g, '_') || '_';
-  return path.join(dir, a.machine, rootFolder, a.task_id, `${a.agent_id}_stream.jsonl.${month}01T000000.gz`);
+  const root = safeName(a.root.replace(/^\/+/, ''));
+  return path.join(dir, safeName(a.machine), root, safeName(a.task_id), `${safeName(a.agent_id)}_stream.jsonl.${month}01T000000.gz`);
+}
+
+function safeName(name: string): string {
+  const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_');
+  return /^\.*$/.test(safe) ? `_${safe}` : safe;
 }
 
 /** Archives and drops every month partition that ended before `cutoffUs`. */
