@@ -137,4 +137,18 @@ describe('loupe run (CLI)', () => {
     expect(noServer.status).toBe(2);
     expect(noServer.stderr).toMatch(/^loupe: tmux server "loupe-test-nonexistent" \(-L loupe-test-nonexistent\) is not running/);
   });
+
+  it('refuses to attach or detach a pane that does not exist, with exit 2 and one line (tmux itself says nothing)', () => {
+    world.tmux('new-session', '-d', '-s', 'no-such-pane', 'sleep 60');
+    try {
+      for (const command of ['attach', 'detach']) {
+        const r = loupe(command, '%999', '--socket', world.socket);
+        expect(r.status, r.stdout).toBe(2);
+        expect(r.stdout).toBe('');
+        expect(r.stderr).toBe(`loupe: tmux server "${world.socket}" (-L ${world.socket}): can't find pane: %999; list panes with \`tmux -L ${world.socket} list-panes -a\`\n`);
+      }
+    } finally {
+      world.tmux('kill-session', '-t', 'no-such-pane');
+    }
+  });
 });

@@ -324,7 +324,7 @@ async function captureOfPane(tmux: Tmux, paneId: string): Promise<CaptureRecord 
 export async function attachPane(opts: AttachOptions): Promise<StartedCapture & { alreadyCaptured: boolean }> {
   const tmux = new Tmux(opts.socket ?? DEFAULT_SOCKET_NAME);
   const info = await tmux.display(
-    opts.target,
+    await tmux.paneIdOf(opts.target),
     '#{pane_id}\t#{session_name}\t#{pane_width}\t#{pane_height}\t#{pane_current_command}\t#{remain-on-exit}\t#{pane_dead}\t#{pane_current_path}',
   );
   const [paneId, session, cols, rows, current, remain, dead, cwd] = info.split('\t');
@@ -383,7 +383,7 @@ export async function attachPane(opts: AttachOptions): Promise<StartedCapture & 
  */
 export async function detachPane(opts: { target: string; socket?: string }): Promise<{ paneId: string; agentId: string | null }> {
   const tmux = new Tmux(opts.socket ?? DEFAULT_SOCKET_NAME);
-  const paneId = await tmux.display(opts.target, '#{pane_id}');
+  const paneId = await tmux.paneIdOf(opts.target);
   const record = await captureOfPane(tmux, paneId);
   const unset: string[] = [];
   for (const name of ['@loupe_capture', '@loupe_spool', '@loupe_log', '@loupe_agent', '@loupe_task', '@loupe_root', '@loupe_method']) {

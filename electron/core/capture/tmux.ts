@@ -36,14 +36,22 @@ export function tmuxLiteral(arg: string): string {
   return arg.endsWith(';') ? `${arg.slice(0, -1)}\\;` : arg;
 }
 
+function serverName(socketName: string): string {
+  return socketName === DEFAULT_SOCKET_NAME ? 'the default tmux server' : `tmux server "${socketName}" (-L ${socketName})`;
+}
+
+function listPanesHint(socketName: string): string {
+  return `list panes with \`tmux${socketName === DEFAULT_SOCKET_NAME ? '' : ` -L ${socketName}`} list-panes -a\``;
+}
+
 function describeFailure(socketName: string, args: string[], stderr: string): TmuxError {
   const text = stderr.trim().split('\n')[0] ?? '';
-  const where = socketName === DEFAULT_SOCKET_NAME ? 'the default tmux server' : `tmux server "${socketName}" (-L ${socketName})`;
+  const where = serverName(socketName);
   if (/no server running|error connecting to|No such file or directory|server exited/i.test(text)) {
     return new TmuxError(`${where} is not running; start it (e.g. \`loupe run\`) or pass the right --socket`, true);
   }
   if (/can't find (pane|window|session)/i.test(text)) {
-    return new TmuxError(`${where}: ${text}; list panes with \`tmux${socketName === DEFAULT_SOCKET_NAME ? '' : ` -L ${socketName}`} list-panes -a\``);
+    return new TmuxError(`${where}: ${text}; ${listPanesHint(socketName)}`);
   }
   return new TmuxError(`tmux ${args[0] ?? ''} failed on ${where}: ${text || 'no message'}`);
 }
@@ -97,5 +105,15 @@ export class Tmux {
   /** Expands `format` for one target (`display-message -p`). */
   async display(target: string, format: string): Promise<string> {
     return (await this.run(['display-message', '-p', '-t', tmuxLiteral(target), format])).replace(/\n$/, '');
+  }
+
+  /**
+   * The id (`%3`) of the pane a target names. tmux's display-message prints nothing, and
+   * succeeds, for a pane id that does not exist, so that case is told here.
+   */
+  async paneIdOf(target: string): Promise<string> {
+    const paneId = await this.display(target, '#{pane_id}');
+    if (paneId === '') throw new TmuxError(`${serverName(this.socketName)}: can't find pane: ${target}; ${listPanesHint(this.socketName)}`);
+    return paneId;
   }
 }
