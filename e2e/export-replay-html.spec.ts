@@ -61,7 +61,10 @@ async function waitForReplay(page: Page): Promise<void> {
   await expect(page.locator('body')).toHaveAttribute('data-settled', 'true');
 }
 
-/** The text of the terminal's visible rows, as shown on the page. */
+/**
+ * The text of the terminal's visible rows, as shown on the page. xterm's DOM renderer draws them
+ * on a frame after a write is parsed (which sets data-settled), so callers poll.
+ */
 async function pageScreen(page: Page): Promise<string[]> {
   const rows = await page.locator('.xterm-rows > div').allTextContents();
   return rows.map((r) => r.replace(/\u00a0/g, ' ').trimEnd());
@@ -114,7 +117,7 @@ test('a replay-html export opens offline with no requests and scrubs to the same
   await page.keyboard.press('Home');
   await expect(page.locator('body')).toHaveAttribute('data-position', '0');
   await expect(page.locator('body')).toHaveAttribute('data-settled', 'true');
-  expect((await pageScreen(page)).join('').trim()).toBe('');
+  await expect.poll(async () => (await pageScreen(page)).join('').trim()).toBe('');
 
   // Scrub to the end: the same screen as `loupe screen` prints.
   await page.keyboard.press('End');
@@ -123,13 +126,13 @@ test('a replay-html export opens offline with no requests and scrubs to the same
   const expected = loupeScreen(root, 'agent-1');
   expect(expected).toHaveLength(20);
   expect(expected.join('\n')).toContain('Error: something broke');
-  expect(await pageScreen(page)).toEqual(expected);
+  await expect.poll(() => pageScreen(page)).toEqual(expected);
 
   // One step back restores a keyframe and replays the rest; one step forward is the end again.
   await page.keyboard.press('ArrowLeft');
   await page.keyboard.press('ArrowRight');
   await expect(page.locator('body')).toHaveAttribute('data-settled', 'true');
-  expect(await pageScreen(page)).toEqual(expected);
+  await expect.poll(() => pageScreen(page)).toEqual(expected);
   expect(await page.evaluate(() => document.body.dataset.keyframes)).not.toBe('0');
 
   // Stepping back one event and playing to the end gets there again.
@@ -138,7 +141,7 @@ test('a replay-html export opens offline with no requests and scrubs to the same
   await page.locator('#play').click();
   await expect(page.locator('#play')).toHaveText('Play', { timeout: 10_000 });
   await expect(page.locator('body')).toHaveAttribute('data-settled', 'true');
-  expect(await pageScreen(page)).toEqual(expected);
+  await expect.poll(() => pageScreen(page)).toEqual(expected);
 
   expect(opened.requests).toEqual([]);
   expect(opened.problems).toEqual([]);
@@ -253,7 +256,7 @@ test('screenshot: the failing demo agent exported as replay-html, opened offline
     const opened = await openOffline(page, file);
     await waitForReplay(page);
     await expect(page.locator('.xterm-rows')).toContainText('Traceback');
-    expect(await pageScreen(page)).toEqual(loupeScreen(root, 'migrate'));
+    await expect.poll(() => pageScreen(page)).toEqual(loupeScreen(root, 'migrate'));
     await expect(page.locator('.marker').first()).toBeVisible();
     fs.mkdirSync(path.join(REPO, 'e2e/screenshots'), { recursive: true });
     await page.screenshot({ path: path.join(REPO, 'e2e/screenshots/export-replay-html.png') });
