@@ -6,6 +6,7 @@
  */
 import { memo, useCallback, useMemo, useRef, useState } from 'react';
 import type { LinkedToolCall, ReplayTimeline, RunLinks } from '../../shared/ipc.js';
+import { markTitle, shownMarks } from './markBins.js';
 import type { ReplayTarget } from './replayController.js';
 
 /** The histogram's drawing width in SVG units (it stretches to the scrubber's width). */
@@ -132,11 +133,11 @@ const TimelineMarks = memo(function TimelineMarks({ timeline, errors, links, onO
         {timeline.gaps.map((g) => (
           <span key={`g${g.seq}`} className="mark mark-gap-line" style={{ left: `${fractionOf(g.time) * 100}%` }} title={`Output missing: ${g.reason}`} />
         ))}
-        {warnings.map((m) => (
-          <span key={`w${m.seq}`} className="mark mark-warn" data-seq={m.seq} style={{ left: `${fractionOf(m.time) * 100}%` }} title={m.text} />
+        {shownMarks(warnings, fractionOf).map((shown) => (
+          <span key={`w${shown.mark.seq}`} className="mark mark-warn" data-seq={shown.mark.seq} style={{ left: `${fractionOf(shown.mark.time) * 100}%` }} title={markTitle(shown, 'warning')} />
         ))}
-        {errors.map((m) => (
-          <span key={`e${m.seq}`} className="mark mark-error" data-seq={m.seq} style={{ left: `${fractionOf(m.time) * 100}%` }} title={m.text} />
+        {shownMarks(errors, fractionOf).map((shown) => (
+          <span key={`e${shown.mark.seq}`} className="mark mark-error" data-seq={shown.mark.seq} style={{ left: `${fractionOf(shown.mark.time) * 100}%` }} title={markTitle(shown, 'error')} />
         ))}
         {links !== null &&
           links.linked.length > 0 &&
