@@ -33,7 +33,7 @@ import { searchIndex, type SearchQuery } from './query.js';
 const TASKS = ['TASK-20260101-120000-0a1b2c3d', 'TASK-20260102-090000-deadbeef'];
 const AGENTS = ['claude', 'codex.1', 'aider_2', 'gemini-x'];
 const BASE_US = Date.UTC(2026, 0, 1, 12) * 1000;
-const WORDS = ['error', 'Error:', 'warning', 'test', 'passed', 'Traceback', 'src/main.ts', '100%', 'a_b', 'x-y', '"quoted"', "it's", 'NEAR', 'AND', 'OR', '*', '日本語', 'café', '😀', 'ok', 'GET /api', 'done'];
+const WORDS = ['error', 'Error:', 'warning', 'test', 'passed', 'Traceback', 'src/main.ts', '100%', 'a_b', 'x-y', '"quoted"', "it's", 'NEAR', 'AND', 'OR', '*', '日本語', 'café', 'CAFÉ', 'ſK', '😀', 'ok', 'GET /api', 'done'];
 const ANSI = ['\u001b[31m', '\u001b[0m', '\u001b[1;32m', '\u001b]0;title\u0007', '\u001b[2K'];
 
 let seed = 12345;
