@@ -6,6 +6,8 @@ import os from 'node:os';
 
 /** The highest 1-minute load average at which a figure is still valid (SPEC §10, 2 cores). */
 export const MAX_VALID_LOAD = 1.5;
+/** The load `waitForQuiet` waits for before a bench's next step. */
+const QUIET_LOAD = 1.0;
 
 /** The 1-minute load average when `header()` ran: the "before" of every figure of this bench. */
 let loadBefore = null;
@@ -36,6 +38,17 @@ export function row(what, value, baseline = '', goal = '', met = null) {
   const mark = met === null ? '' : met ? 'MET ' : 'MISS';
   const validity = underLoad() ? ` NOT VALID (load ${Math.max(loadBefore ?? 0, os.loadavg()[0]).toFixed(1)})` : '';
   console.log(`${what.padEnd(44)} ${value.padStart(16)}   ${baseline.padEnd(30)} ${goal.padEnd(24)} ${mark}${validity}`);
+}
+
+/**
+ * Waits until the 1-minute load average is back to QUIET_LOAD (at most `maxMs`), for a bench whose
+ * own earlier step (a burst that keeps both cores busy) would otherwise leave the next figures
+ * taken under its load. Prints how long it waited.
+ */
+export async function waitForQuiet(maxMs = 180_000) {
+  const started = performance.now();
+  while (os.loadavg()[0] > QUIET_LOAD && performance.now() - started < maxMs) await new Promise((r) => setTimeout(r, 2000));
+  console.log(`(waited ${((performance.now() - started) / 1000).toFixed(0)} s for the load to fall to ${os.loadavg()[0].toFixed(2)})`);
 }
 
 /** The p-th percentile (0-100) of a list of numbers. */

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { fileURLToPath } from 'node:url';
-import { header, percentile, row, timeProcess } from './report.js';
+import { header, percentile, row, timeProcess, waitForQuiet } from './report.js';
 import { Indexer } from '../dist/electron/core/index/indexer.js';
 import { ensureLogsDir, streamPath } from '../dist/electron/core/log/paths.js';
 import { LogWriter } from '../dist/electron/core/log/writer.js';
@@ -103,6 +103,7 @@ try {
   row('  server CPU', `${storeCpu.toFixed(2)} s`, `COPY: ${copyCpu.toFixed(2)} s`);
 
   // Live: one entry appended to a followed log, until its row is in the store.
+  await waitForQuiet();
   const live = new LogWriter(streamPath(root, TASK, 'agent-0'), { agentId: 'agent-0' });
   const stop = new AbortController();
   const following = new LocalLogFollower([root], sink, { pollMs: 1000 });
@@ -147,6 +148,7 @@ async function benchSearch(client) {
   const indexer = new Indexer(root);
   try {
     for (const c of cases) {
+      await waitForQuiet();
       const cli = (where) => timeProcess(process.execPath, [LOUPE, 'search', ...c.args, ...where], { runs: SEARCH_RUNS }).wallMs;
       const storeCli = cli(['--store', server.url]);
       const localCli = cli(['--root', root]);
@@ -172,6 +174,7 @@ async function benchSearch(client) {
 
 /** One entry appended to the local JSONL while `loupe ship` follows → printed by `loupe tail -f --store`. */
 async function benchTailFollow(sink) {
+  await waitForQuiet();
   const agentId = 'agent-1';
   const live = new LogWriter(streamPath(root, TASK, agentId), { agentId });
   const stop = new AbortController();
