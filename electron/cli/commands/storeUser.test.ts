@@ -129,7 +129,7 @@ describe('loupe store user list and revoke', () => {
     await db.query(`CREATE TABLE loupe_meta (key text PRIMARY KEY, value text NOT NULL); INSERT INTO loupe_meta VALUES ('schema_version', '1')`);
     expect(addUser('erin', 'viewer').status).toBe(0);
     const { rows } = await db.query("SELECT value FROM loupe_meta WHERE key = 'schema_version'");
-    expect(rows[0].value).toBe('2');
+    expect(rows[0].value).toBe('3');
   });
 });
 

@@ -7,8 +7,10 @@
  * in tmux's passthrough (`ESC P tmux; … ESC \`, every ESC inside doubled): unwrapped first.
  */
 
+export const NOTIFICATION_KINDS = ['bell', 'osc9', 'osc99', 'osc777'] as const;
+
 export interface Notification {
-  kind: 'bell' | 'osc9' | 'osc99' | 'osc777';
+  kind: (typeof NOTIFICATION_KINDS)[number];
   /** What the notification says, as plain text (empty for a bell). */
   text: string;
 }

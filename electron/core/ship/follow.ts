@@ -16,6 +16,7 @@
  */
 import fs from 'node:fs';
 import { parseEntryLine, type LogEntry } from '../../../shared/entry.js';
+import type { AttentionFacts } from '../attention/attention.js';
 import { Indexer } from '../index/indexer.js';
 import { runSummaries, type RunSummary } from '../index/runs.js';
 import { LEVEL_CODES, TYPE_CODES } from '../index/schema.js';
@@ -76,6 +77,12 @@ export interface LogBatch {
   lines: ShippedLine[];
   /** The agent's run summaries as the local index has them now (what `loupe stats` prints). */
   runs: RunSummary[];
+  /**
+   * The agent's attention facts (SPEC §13: a prompt on its screen, a notification) as the local
+   * index has them now, null before it has any: what lets a store tell `waiting`. A batch may
+   * carry only these, with no entries or lines, when they changed without new output.
+   */
+  attention: AttentionFacts | null;
   /** Where the agent is once this batch is acknowledged. */
   position: ShipPosition;
 }
@@ -141,6 +148,8 @@ export class LocalLogFollower {
   private readonly onRetry: (err: Error, delayMs: number) => void;
   /** Acknowledged positions, by agent: asked from the sink once, then kept as batches land. */
   private readonly positions = new Map<string, ShipPosition>();
+  /** The attention facts (as JSON) of each agent's last acknowledged batch. */
+  private readonly shippedAttention = new Map<string, string | null>();
   private readonly totals: ShipTotals = { entries: 0, lines: 0, batches: 0 };
   private watchers: fs.FSWatcher[] = [];
   private disposed = false;
@@ -252,12 +261,14 @@ export class LocalLogFollower {
       const batch = await this.withRetry(attempts, signal, async () => {
         const at = this.positions.get(key) ?? (await this.sink.position(agent));
         this.positions.set(key, at);
-        const next = await readBatch(indexer, agentRow, agent, at, this.batchEntries);
+        const next = await readBatch(indexer, agentRow, agent, at, this.batchEntries, this.shippedAttention.get(key));
         if (next !== null) await this.sink.write(next);
         return next;
       }, () => this.positions.delete(key)); // after a failure, ask the sink where it really is
       if (batch === null || signal?.aborted) return;
       this.positions.set(key, batch.position);
+      this.shippedAttention.set(key, batch.attention === null ? null : JSON.stringify(batch.attention));
+      if (batch.entries.length === 0 && batch.lines.length === 0) continue; // only the attention changed
       this.totals.entries += batch.entries.length;
       this.totals.lines += batch.lines.length;
       this.totals.batches++;
@@ -302,8 +313,18 @@ function agentRowOf(indexer: Indexer, log: AgentLog): number | null {
   return row?.id ?? null;
 }
 
-/** The agent's next batch after `at`, or null when the sink has everything the index has. */
-async function readBatch(indexer: Indexer, agentRow: number, agent: AgentKey, at: ShipPosition, maxEntries: number): Promise<LogBatch | null> {
+/**
+ * The agent's next batch after `at`, or null when the sink has everything the index has: its
+ * entries, its lines and, unless `shippedAttention` (JSON) says the sink has them, its attention facts.
+ */
+async function readBatch(
+  indexer: Indexer,
+  agentRow: number,
+  agent: AgentKey,
+  at: ShipPosition,
+  maxEntries: number,
+  shippedAttention: string | null | undefined,
+): Promise<LogBatch | null> {
   const rows = indexer.db
     .prepare(
       `SELECT e.seq, e.ts, e.offset, e.length, f.path FROM entries e JOIN files f ON f.id = e.file
@@ -326,9 +347,19 @@ async function readBatch(indexer: Indexer, agentRow: number, agent: AgentKey, at
     if (r.seq > lastSeq) break;
     lines.push({ n: r.n, sortKey: r.id, sequence: r.seq, firstSequence: r.first_seq, time: r.ts, type: TYPE_CODES[r.type]!, level: LEVEL_CODES[r.level]!, text: r.text });
   }
-  if (entries.length === 0 && lines.length === 0) return null;
+  const state = indexer.db.prepare('SELECT attention FROM screen_states WHERE agent = ?').get(agentRow) as { attention: string | null } | undefined;
+  const attention = state?.attention ?? null;
+  // Facts the sink was never sent are sent once; none at all need no batch.
+  if (entries.length === 0 && lines.length === 0 && attention === (shippedAttention === undefined ? null : shippedAttention)) return null;
   const runs = runSummaries(indexer.db, { agentId: agent.agentId, taskId: agent.taskId });
-  return { agent, entries, lines, runs, position: { sequence: lastSeq, line: lines.length > 0 ? lines[lines.length - 1]!.n : at.line } };
+  return {
+    agent,
+    entries,
+    lines,
+    runs,
+    attention: attention === null ? null : (JSON.parse(attention) as AttentionFacts),
+    position: { sequence: lastSeq, line: lines.length > 0 ? lines[lines.length - 1]!.n : at.line },
+  };
 }
 
 /**

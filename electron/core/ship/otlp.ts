@@ -175,7 +175,8 @@ export class OtlpSink implements LogSink {
 
   async write(batch: LogBatch): Promise<void> {
     const records = otlpRecords(batch, Date.now() * 1000);
-    for (const part of splitBySize(records)) await this.post(part);
+    // A batch of attention facts alone has no log record to send.
+    if (records.length > 0) for (const part of splitBySize(records)) await this.post(part);
     writeCursor(destinationDir(batch.agent.root, this.destination), this.destination, batch.agent, batch.position);
   }
 

@@ -51,8 +51,9 @@ describe('the store schema', () => {
     expect(await version()).toBe('1');
     expect(await columns('loupe_users')).toEqual([]);
     await ensureStoreSchema(db);
-    expect(await version()).toBe('2');
+    expect(await version()).toBe(String(STORE_SCHEMA_VERSION));
     expect(await columns('loupe_users')).toContain('token_hash');
+    expect(await columns('loupe_agents')).toContain('attention');
     const agents = await db.query('SELECT machine, agent_id, shipped_seq FROM loupe_agents');
     expect(agents.rows).toEqual([{ machine: 'laptop', agent_id: 'builder', shipped_seq: '1' }]);
     const entries = await db.query('SELECT seq, line FROM loupe_entries');
@@ -62,8 +63,8 @@ describe('the store schema', () => {
 
   it('refuses a store of a newer version, and leaves it as it was', async () => {
     await ensureStoreSchema(db);
-    await db.query("UPDATE loupe_meta SET value = '3' WHERE key = 'schema_version'");
-    await expect(ensureStoreSchema(db)).rejects.toThrow(/the store has schema version 3, this Loupe knows versions up to 2; use a newer Loupe/);
-    expect(await version()).toBe('3');
+    await db.query("UPDATE loupe_meta SET value = '4' WHERE key = 'schema_version'");
+    await expect(ensureStoreSchema(db)).rejects.toThrow(/the store has schema version 4, this Loupe knows versions up to 3; use a newer Loupe/);
+    expect(await version()).toBe('4');
   });
 });

@@ -17,6 +17,8 @@
  *   of a partitioned table's key; an entry's time never changes, so the key stays unique.
  * - `loupe_users` (version 2): who may use `loupe serve --store`, with a role and only the hash
  *   of each token (users.ts).
+ * - `loupe_agents.attention` (version 3): the agent's attention facts (SPEC §13) from the
+ *   shipping machine's index, as of its last batch.
  *
  * A store of an older version is upgraded in place by the migrations below, in one transaction.
  */
@@ -40,6 +42,9 @@ const MIGRATIONS: readonly string[] = [
     last_used timestamptz
   );
   CREATE UNIQUE INDEX loupe_users_active_name ON loupe_users (name) WHERE revoked_at IS NULL;`,
+  // 3: each agent's attention facts as its machine's index has them (a prompt on its screen), so
+  // `serve --store` tells which agent waits for an answer.
+  `ALTER TABLE loupe_agents ADD COLUMN attention jsonb;`,
 ];
 
 /** The version this Loupe writes; a store of a newer one is refused with a message. */

@@ -88,9 +88,10 @@ export class PostgresSink implements LogSink {
              last_ts = CASE WHEN $4::bigint IS NULL THEN last_ts ELSE greatest(last_ts, timestamptz 'epoch' + $4::bigint * interval '1 microsecond') END,
              last_event = CASE WHEN $5::text IS NULL THEN last_event ELSE $5 END,
              exit_status = CASE WHEN $5::text IS NULL THEN exit_status ELSE $6 END,
+             attention = $7::jsonb,
              shipped_at = now()
            WHERE id = $1`,
-          [agent, batch.position.sequence, batch.position.line, lastTime, event?.event ?? null, event?.exitStatus ?? null],
+          [agent, batch.position.sequence, batch.position.line, lastTime, event?.event ?? null, event?.exitStatus ?? null, batch.attention === null ? null : JSON.stringify(batch.attention)],
         );
         await client.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, JSON.stringify({ agent, sequence: batch.position.sequence, line: batch.position.line })]);
         await client.query('COMMIT');

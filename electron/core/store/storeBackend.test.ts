@@ -294,3 +294,30 @@ describe('the listening connection', () => {
     }
   });
 });
+
+describe('attention over the store', () => {
+  it('tells an agent that waits at a prompt on its machine, and that it works again once answered', async () => {
+    const task = 'TASK-20261202-070000-2c3d4e5f';
+    const now = Date.now() * 1000;
+    const asker = writeTestAgent(laptop, task, 'asker', { lines: 3, baseUs: now - 20_000_000, live: true });
+    asker.writer.append({ type: 'stdout', content: 'Overwrite config.json? [y/N] ', timeMicros: now - 10_000_000 });
+    asker.writer.flush();
+    const attentionOf = async () => {
+      const ws = (await connect(store).call('workspace:list', {})) as Workspace;
+      const root = ws.roots.find((r) => r.root === storeRoot('laptop', laptop))!;
+      return root.tasks.find((t) => t.taskId === task)!.agents[0]!.attention;
+    };
+    try {
+      await shipOnce(server.url, laptop, 'laptop');
+      expect(await attentionOf()).toMatchObject({ state: 'waiting', reason: 'prompt on screen (rule yes-no)', prompt: expect.stringContaining('Overwrite config.json? [y/N]') });
+      expect((await store.snapshot()).agentsWaiting).toBe(1); // loupe_agents_waiting on /metrics
+      asker.writer.append({ type: 'stdout', content: 'y\r\nwriting config.json\r\n', timeMicros: Date.now() * 1000 });
+      asker.writer.flush();
+      await shipOnce(server.url, laptop, 'laptop');
+      expect(await attentionOf()).toMatchObject({ state: 'working' });
+      expect((await store.snapshot()).agentsWaiting).toBe(0);
+    } finally {
+      asker.writer.closeSync();
+    }
+  });
+});

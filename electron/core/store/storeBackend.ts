@@ -11,10 +11,11 @@ import type { Backend, BackendClient, BackendSnapshot, ClientOptions, PushSender
 import { callChannel } from '../api/dispatch.js';
 import type { ApiClient } from '../api/handlers.js';
 import { LiveFeed } from '../api/liveFeed.js';
-import type { EntryType, Level } from '../../../shared/entry.js';
+import { nowMicros, type EntryType, type Level } from '../../../shared/entry.js';
+import { listStore } from './agents.js';
 import { checkStoreUrl, describeStoreError } from './connection.js';
 import { listenStore } from './listen.js';
-import { createStoreHandlers, EmptyStoreError, refusedInStore, StoreReadError } from './storeHandlers.js';
+import { createStoreHandlers, EmptyStoreError, refusedInStore, storeAttention, StoreReadError } from './storeHandlers.js';
 import { StoreLiveSources, type WithStoreClient } from './storeLive.js';
 
 /** Queries at once: a few clients' tails, searches and live reads; more wait their turn. */
@@ -148,11 +149,17 @@ export async function startStoreBackend(options: StoreBackendOptions): Promise<B
         if (err instanceof EmptyStoreError) return { rows: [] };
         throw err;
       });
+      const listing = await withClient((client) => listStore(client, { machine: options.machine })).catch((err: unknown) => {
+        if (err instanceof EmptyStoreError) return { machines: [] };
+        throw err;
+      });
+      const now = nowMicros();
+      const agents = listing.machines.flatMap((m) => m.roots.flatMap((r) => r.tasks.flatMap((t) => t.agents)));
       return {
         entries: counts.rows.map((r) => ({ type: r.type, level: r.level, count: Number(r.n) })),
         unindexedBytes: 0,
         capturesActive: 0,
-        agentsWaiting: 0,
+        agentsWaiting: agents.filter((a) => storeAttention(a, now).state === 'waiting').length,
         unshippedEntries: new Map(),
       };
     },

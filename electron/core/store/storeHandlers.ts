@@ -5,9 +5,10 @@
  *
  * - A store root is named `machine:path` (`storeRootId`): two machines may ship the same folder,
  *   even the same task and agent ids. Machine names have no `:` (ship.ts checks them).
- * - Attention is derived from what the store knows, the last entry's time and the run's end:
- *   `working` while output arrived within the idle time, then `idle`, and `ended`. `waiting`
- *   needs the live screen and the pane's process, which stay on the agent's machine.
+ * - Attention comes from the facts the shipping machine's index sent with its last batch (a
+ *   prompt on the screen, a notification: `waiting`), the last entry's time and the run's end.
+ *   Only "its program reads the terminal after a question" needs the pane's process, which stays
+ *   on the agent's machine.
  * - The store holds no transcript links: `index:links` is empty.
  * - Replay and export read each agent's local copy (agentCache.ts, under Loupe's state folder),
  *   brought up to date first, with the local replay and export code; an export's redaction uses
@@ -231,7 +232,8 @@ function workspaceAgent(root: string, taskId: string, a: StoreAgent, now: number
 }
 
 /** What the store can tell of an agent's attention (see the file comment). */
-function storeAttention(a: StoreAgent, now: number): Attention {
+export function storeAttention(a: StoreAgent, now: number): Attention {
   const last = a.lastActivity === null ? null : parseTimestamp(a.lastActivity);
-  return attentionOf({ ...NO_FACTS, lastOutput: last, ended: a.state === 'live' ? null : (last ?? now) }, now);
+  if (a.state !== 'live') return attentionOf({ ...NO_FACTS, lastOutput: last, ended: a.attention?.ended ?? last ?? now }, now);
+  return attentionOf(a.attention ?? { ...NO_FACTS, lastOutput: last, activeSince: last }, now);
 }
