@@ -275,8 +275,6 @@ export class CaptureHost {
       } else if (pane === undefined) {
         void this.finish(id, capture, null, 'the pane was closed', 'closed');
       } else if (pane.dead) {
-        // Its pipe closed before it exited (the reader died, a full disk): the output since is only in its history.
-        if (capture instanceof SpoolCapture && !pane.piped) await this.restoreFromHistory(capture, pane, false);
         void this.finish(id, capture, pane.exitStatus, 'the command exited', 'exited');
       } else {
         await this.checkLivePane(capture, pane);
@@ -359,7 +357,7 @@ export class CaptureHost {
     }
     this.lookForAgent(capture, pane);
     if (capture instanceof SpoolCapture) {
-      if (!pane.piped) await this.restoreFromHistory(capture, pane, true);
+      if (!pane.piped) await this.reattach(capture, pane);
       capture.pump(); // safety poll, in case an inotify event was missed
     }
   }
@@ -387,13 +385,12 @@ export class CaptureHost {
   }
 
   /**
-   * T3: the pipe closed under a pane (its reader died, or could not write to a full disk). What
-   * the pane printed since is restored from its history, after a gap entry: output may be missing
-   * between the pipe closing and the restored lines. A live pane is then re-attached (`reattach`),
-   * after a second gap entry, since what it prints meanwhile may be missing too; a dead one is
-   * left to be finished.
+   * T3: the pipe closed under a live pane (its reader died, or could not write to a full disk).
+   * What it printed since is restored from its history after a gap entry (output may be missing
+   * between the pipe closing and the restored lines), then the pipe is re-attached after a second
+   * one (what the pane prints meanwhile may be missing too).
    */
-  private async restoreFromHistory(capture: SpoolCapture, pane: PaneState, reattach: boolean): Promise<void> {
+  private async reattach(capture: SpoolCapture, pane: PaneState): Promise<void> {
     const record = capture.record;
     capture.drain();
     capture.writeEvent({
@@ -404,27 +401,17 @@ export class CaptureHost {
     // Backfill first, then re-attach at once: what the pane prints in between may be missing,
     // which the gap entry says; the other order would duplicate it instead.
     const restored = await backfillLines(this.tmux, pane.paneId, record.logFile);
+    fs.rmSync(eofMarkerPath(spoolPath(this.dir, record.captureId)), { force: true });
     let attached = false;
-    if (reattach) {
-      fs.rmSync(eofMarkerPath(spoolPath(this.dir, record.captureId)), { force: true });
-      try {
-        attached = await attachPipe(this.tmux, pane.paneId);
-      } catch (err) {
-        this.log(`re-attach of ${pane.paneId} failed: ${(err as Error).message}`);
-      }
+    try {
+      attached = await attachPipe(this.tmux, pane.paneId);
+    } catch (err) {
+      this.log(`re-attach of ${pane.paneId} failed: ${(err as Error).message}`);
     }
     const classify = this.settingsFor(record.root).newClassifier();
     for (const line of restored) {
       const c = classify(line);
       capture.writeEvent({ type: c.type, content: line, metadata: { ...c.metadata, backfill: true } });
-    }
-    if (!reattach) {
-      capture.writeEvent({
-        type: 'system',
-        content: `[loupe] ${restored.length} lines restored from the pane history`,
-        metadata: { event: 'capture_restored', level: 'warn', restored_lines: restored.length, pane_id: pane.paneId },
-      });
-      return;
     }
     const metadata: EntryMetadata = {
       event: attached ? 'capture_reattached' : 'capture_lost',

@@ -144,21 +144,6 @@ w('\\nlast line without newline');
     expect(entries.find((e) => e.content === 'during')?.metadata?.backfill).toBe(true);
   });
 
-  it('restores from the pane history what a pane printed after its reader died and before it exited, behind a gap entry (T3, D10)', async () => {
-    const started = await run(['sh', '-c', 'echo before; tmux wait-for t3-exit; echo "printed into a closed pipe"; exit 0'], { name: 't3-exit' });
-    await waitFor(() => readEntries(started.logFile).some((e) => e.content === 'before\r'), 10_000, 'the first line');
-    for (const pid of helperPids(world.socket).cat) process.kill(pid, 'SIGKILL');
-    world.tmux('wait-for', '-S', 't3-exit');
-    await waitFor(() => world.tmux('display', '-p', '-t', started.paneId, '#{pane_pipe} #{pane_dead}').trim() === '0 1', 5000, 'the pane to exit with its pipe closed');
-    await host.superviseNow();
-    const entries = await waitForTermination(started.logFile);
-    const at = entries.findIndex((e) => e.content === 'printed into a closed pipe');
-    expect(at, 'the line printed after the reader died').toBeGreaterThan(0);
-    expect(entries[at]!.metadata?.backfill).toBe(true);
-    expect(entries.slice(0, at).some((e) => eventOf(e) === 'capture_lost' && typeof e.metadata?.gap === 'string')).toBe(true);
-    expect(entries.at(-1)?.metadata).toMatchObject({ event: 'terminated', exit_status: 0, complete: false });
-  });
-
   it('attaching twice leaves one pipe and one reader; detach stops the capture (T2)', async () => {
     const pane = world.tmux('new-window', '-d', '-P', '-F', '#{pane_id}', 'sh -c "tmux wait-for t2-gate; echo hello-from-t2; sleep 600"').trim();
     const first = await attachPane({ root: world.root, socket: world.socket, target: pane, name: 'attached', startHost: false });
