@@ -135,6 +135,10 @@ w('\\nlast line without newline');
     const entries = await waitForTermination(started.logFile);
     const events = entries.map(eventOf).filter(Boolean);
     expect(events).toEqual(expect.arrayContaining(['capture_lost', 'capture_reattached']));
+    // The hole before the restored lines is marked where it is, and so is the one while re-attaching.
+    const lost = entries.findIndex((e) => eventOf(e) === 'capture_lost');
+    expect(entries[lost]?.metadata?.gap).toBe('the pipe to the capture helper closed');
+    expect(entries.findIndex((e) => e.content === 'during')).toBeGreaterThan(lost);
     const reattached = entries.find((e) => eventOf(e) === 'capture_reattached');
     expect(reattached?.metadata?.gap).toMatch(/capture-pane/);
     const stdout = entries.filter((e) => e.type === 'stdout').map((e) => e.content.replace(/\r$/, ''));
