@@ -252,12 +252,15 @@ export class CaptureHost {
       const pane = panes?.get(id);
       let capture = this.captures.get(id);
       if (capture === undefined) {
-        const record = newRecords.get(id) ?? null;
+        // Read again: a capture that ended while the panes were listed has no record any more.
+        const record = loadRecord(this.dir, id);
         if (record === null) continue;
         if (record.phase === 'starting') {
           if (Date.now() - record.createdAt > ABANDONED_START_MS && pane === undefined) removeCapture(this.dir, id);
           continue;
         }
+        // Still starting (or not there) before the listing: judged at the next look, against a newer list.
+        if (newRecords.get(id)?.phase !== 'capturing') continue;
         capture = this.open(record);
         if (capture === undefined) {
           // A log that cannot be opened (its folder deleted, say) whose pane is gone can never be finished.
