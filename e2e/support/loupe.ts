@@ -20,6 +20,8 @@ const SERVE_START_MS = 30_000;
 export interface LoupeEnv {
   root: string;
   socket: string;
+  /** The LOUPE_STATE_DIR of this server and its capture daemons. */
+  stateDir: string;
   url: string;
   /** Runs `loupe <args>` against this root and socket; returns stdout. */
   loupe(...args: string[]): Promise<string>;
@@ -73,6 +75,7 @@ export async function startLoupe(): Promise<LoupeEnv> {
   return {
     root,
     socket,
+    stateDir,
     url,
     async serveReadOnly() {
       const started = await startServe(root, socket, env, false);

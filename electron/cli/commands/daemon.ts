@@ -1,5 +1,5 @@
 /**
- * `loupe daemon [--socket NAME…] [--exit-when-idle] [--ship URL [--root DIR]… [--machine NAME]]`
+ * `loupe daemon [--socket NAME…] [--exit-when-idle] [--ship URL [--root DIR]… [--machine NAME] [--accept-control]]`
  *
  * Runs the capture host for each socket in the foreground: converts pane spools into JSONL and
  * supervises captures (dead pipes, ended panes, resizes, a dead tmux server). `loupe run` and
@@ -12,6 +12,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { checkRootFolder } from '../../core/log/paths.js';
 import { collect } from '../repeatable.js';
+import { UserError } from '../errors.js';
 import { checkShipOptions } from './ship.js';
 import { collectSocket, SOCKET_HELP } from './socket-option.js';
 
@@ -21,6 +22,7 @@ interface DaemonCommandOptions {
   ship?: string;
   root?: string[];
   machine?: string;
+  acceptControl?: boolean;
 }
 
 export function registerDaemon(program: Command): void {
@@ -32,11 +34,13 @@ export function registerDaemon(program: Command): void {
     .option('--ship <url>', 'also ship the roots into this PostgreSQL store while the daemon runs (see loupe ship)')
     .option('--root <dir>', 'with --ship: a folder holding .agent-workspace/ (repeatable; default: the current folder)', collect)
     .option('--machine <name>', 'with --ship: the name this machine has in the store (default: the host name)')
+    .option('--accept-control', "with --ship: take the store's control calls for this machine, on the daemon's sockets (see loupe ship)")
     .action(async (options: DaemonCommandOptions) => {
       const { CaptureHost } = await import('../../core/capture/capture-host.js');
       const { DEFAULT_SOCKET_NAME } = await import('../../core/capture/tmux.js');
       const { startBackgroundImport } = await import('../../core/transcripts/importThread.js');
       const log = (message: string) => process.stderr.write(`${new Date().toISOString()} loupe daemon: ${message}\n`);
+      if (options.acceptControl && options.ship === undefined) throw new UserError('--accept-control takes control calls from the store the daemon ships to: give it with --ship URL');
       const shipper = options.ship === undefined ? null : await startShipProcess(options.ship, options, log);
       const sockets = options.socket ?? [DEFAULT_SOCKET_NAME];
       const hosts = sockets.map((socketName) => {
@@ -90,7 +94,8 @@ async function startShipProcess(url: string, options: DaemonCommandOptions, log:
   const roots = (options.root ?? ['.']).map((r) => path.resolve(r));
   roots.forEach(checkRootFolder);
   const { ShipProcess } = await import('../../core/ship/shipProcess.js');
-  const shipper = new ShipProcess({ url, roots, machine: options.machine, log });
+  const acceptControl = options.acceptControl ? { sockets: options.socket ?? [] } : undefined;
+  const shipper = new ShipProcess({ url, roots, machine: options.machine, acceptControl, log });
   shipper.start();
   log(`shipping ${roots.join(', ')} to ${shown}`);
   return shipper;

@@ -1,15 +1,19 @@
 /**
- * `loupe ship --to postgres://… | --otlp http://collector:4318 [--root DIR]… [--machine NAME] [--once]`:
+ * `loupe ship --to postgres://… | --otlp http://collector:4318 [--root DIR]… [--machine NAME] [--once]
+ *   [--accept-control [--socket NAME]…]`:
  * sends every log under the roots into the PostgreSQL store, or as OpenTelemetry log records to an
  * OTLP/HTTP collector, and keeps following them (SPEC §16). The local JSONL is the outbox:
  * shipping resumes from what the store acknowledged (for OTLP, from cursor files under the roots),
  * so it can be stopped, killed or cut off from its destination at any point and started again.
+ * With `--accept-control`, it also takes the control calls the store's operators make for this
+ * machine (store/control.ts).
  */
 import path from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { collect } from '../repeatable.js';
 import { checkRoot } from './search.js';
+import { collectSocket, SOCKET_HELP } from './socket-option.js';
 
 interface ShipCommandOptions {
   to?: string;
@@ -18,6 +22,8 @@ interface ShipCommandOptions {
   machine?: string;
   once?: boolean;
   retries: string;
+  acceptControl?: boolean;
+  socket?: string[];
 }
 
 
@@ -32,6 +38,8 @@ export interface ShipperOptions {
   machine?: string;
   /** Write attempts per batch before `--once` gives up. */
   attempts?: number;
+  /** Take the store's control calls for this machine, on these tmux sockets (following only). */
+  acceptControl?: { sockets: string[]; version: string };
   /** Where retries and progress are reported. */
   log: (message: string) => void;
 }
@@ -81,9 +89,17 @@ export async function runShipper(options: ShipperOptions, signal?: AbortSignal):
     onceAttempts: options.attempts,
     onRetry: (err, delayMs) => options.log(`${err.message}; retrying in ${(delayMs / 1000).toFixed(1)} s`),
   });
+  const control = options.acceptControl;
   try {
     if (signal === undefined) await follower.runOnce();
-    else await follower.follow(signal);
+    else if (control === undefined) await follower.follow(signal);
+    else {
+      const { acceptControl } = await import('../../core/store/control.js');
+      await Promise.all([
+        follower.follow(signal),
+        acceptControl({ url: options.url, machine, roots: options.roots, sockets: control.sockets, version: control.version, log: options.log, signal }),
+      ]);
+    }
     return { ...follower.shipped, machine };
   } catch (err) {
     if ((err as Error).name === 'SinkError') throw new UserError(`shipping to ${shown} failed: ${(err as Error).message}`, 1);
@@ -104,6 +120,8 @@ export function registerShip(program: Command): void {
     .option('--machine <name>', 'the name this machine has in the store (default: the host name)')
     .option('--once', 'ship what the logs hold now, then exit')
     .option('--retries <n>', 'with --once: tries per batch while the store is unreachable, with backoff from 0.25 s to 10 s', '8')
+    .option('--accept-control', "take the store's control calls for this machine: its operators answer waiting agents, start agents and attach panes here")
+    .option('--socket <name>', `with --accept-control: ${SOCKET_HELP}; repeat for several servers`, collectSocket)
     .action(async (options: ShipCommandOptions) => {
       if ((options.to === undefined) === (options.otlp === undefined)) {
         throw new UserError('give one destination: --to postgres://… (a Loupe store) or --otlp http://collector:4318 (an OpenTelemetry collector)');
@@ -115,6 +133,10 @@ export function registerShip(program: Command): void {
       const attempts = Number(options.retries);
       if (!Number.isInteger(attempts) || attempts < 1) throw new UserError(`--retries ${JSON.stringify(options.retries)} is not a whole number of at least 1`);
       roots.forEach(checkRoot);
+      if (options.acceptControl && (otlp || options.once)) {
+        throw new UserError(`--accept-control takes calls from a PostgreSQL store while shipping goes on; it cannot be used with ${otlp ? '--otlp' : '--once'}`);
+      }
+      if (options.socket !== undefined && !options.acceptControl) throw new UserError('--socket says where control calls act: give it with --accept-control');
       const log = (message: string) => process.stderr.write(`${new Date().toISOString()} loupe ship: ${message}\n`);
       if (options.once) {
         const done = await runShipper({ url, otlp, roots, machine: options.machine, attempts, log });
@@ -126,7 +148,9 @@ export function registerShip(program: Command): void {
       process.once('SIGTERM', () => stop.abort());
       process.once('SIGINT', () => stop.abort());
       log(`shipping ${roots.join(', ')} to ${shown} (pid ${process.pid}); Ctrl-C stops`);
-      const done = await runShipper({ url, otlp, roots, machine: options.machine, log }, stop.signal);
+      const acceptControl = options.acceptControl ? { sockets: options.socket ?? [], version: program.version() ?? '0.0.0' } : undefined;
+      if (acceptControl !== undefined) log("taking the store's control calls for this machine (--accept-control)");
+      const done = await runShipper({ url, otlp, roots, machine: options.machine, log, acceptControl }, stop.signal);
       log(`stopped after ${done.entries} entries and ${done.lines} screen lines`);
     });
 }

@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { waitFor } from '../../core/capture/test-support.js';
 import { dropStore, startPostgres, type TestPostgres } from '../../core/store/test-support.js';
+import { STORE_SCHEMA_VERSION } from '../../core/store/schema.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/loupe.js', import.meta.url));
 
@@ -129,7 +130,7 @@ describe('loupe store user list and revoke', () => {
     await db.query(`CREATE TABLE loupe_meta (key text PRIMARY KEY, value text NOT NULL); INSERT INTO loupe_meta VALUES ('schema_version', '1')`);
     expect(addUser('erin', 'viewer').status).toBe(0);
     const { rows } = await db.query("SELECT value FROM loupe_meta WHERE key = 'schema_version'");
-    expect(rows[0].value).toBe('3');
+    expect(rows[0].value).toBe(String(STORE_SCHEMA_VERSION));
   });
 });
 

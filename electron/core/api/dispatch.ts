@@ -71,6 +71,7 @@ const USER_FACING = new Set([
   'StoreReadError',
   'StoreAgentError',
   'StoreCacheError',
+  'ControlError',
 ]);
 
 /** Where Loupe is installed: the nearest folder above this module that holds a package.json. */

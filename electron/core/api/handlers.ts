@@ -58,6 +58,12 @@ export class NotFoundError extends Error {
   override name = 'NotFoundError';
 }
 
+/** Who typed an answer, as its `control` entry records it: the store's operator by name. */
+function replyAuthor(client: ApiClient): string {
+  if (client.user !== undefined) return `${client.user.name} (loupe serve --store)`;
+  return client.transport === 'websocket' ? 'loupe serve' : 'app';
+}
+
 /** `export:save` progress pushes are at most this frequent: smooth enough for a bar, cheap over IPC. */
 const EXPORT_PROGRESS_INTERVAL_MS = 100;
 
@@ -148,7 +154,7 @@ export function createHandlers(ctx: ApiContext): Handlers {
       if (agent.state !== 'live' || agent.paneId === null || agent.socket === null) {
         throw new NotFoundError(`${args.agentId} is not running in a captured tmux pane; there is nothing to answer`);
       }
-      await services.reply({ socket: allowedSocket(agent.socket) ?? agent.socket, paneId: agent.paneId, text: args.text, enter: args.enter, by: client.transport === 'websocket' ? 'loupe serve' : 'app' });
+      await services.reply({ socket: allowedSocket(agent.socket) ?? agent.socket, paneId: agent.paneId, text: args.text, enter: args.enter, by: replyAuthor(client) });
       return null;
     },
     async 'agent:run'(args) {

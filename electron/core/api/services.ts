@@ -193,7 +193,7 @@ function captureStarted(
 }
 
 /** The workspace listing (core/workspace), in the contract's shape. */
-async function listWorkspace(roots: string[], sockets: string[], indexes?: RootIndexes): Promise<Workspace> {
+export async function listWorkspace(roots: string[], sockets: string[], indexes?: RootIndexes): Promise<Workspace> {
   const { listWorkspace: list } = await import('../workspace/list.js');
   const ws = await list({ roots, sockets, attentionFacts: indexes && ((root) => indexes.attentionFacts(root)) });
   return {

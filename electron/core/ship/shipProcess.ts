@@ -18,6 +18,8 @@ export interface ShipProcessOptions {
   url: string;
   roots: string[];
   machine?: string;
+  /** Also take the store's control calls for this machine, on these tmux sockets (`--accept-control`). */
+  acceptControl?: { sockets: string[] };
   /** Where the shipper's own messages and restarts are reported. */
   log: (message: string) => void;
 }
@@ -35,6 +37,8 @@ export class ShipProcess {
     const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../bin/loupe.js');
     const args = [bin, 'ship', '--to', this.options.url, ...this.options.roots.flatMap((r) => ['--root', r])];
     if (this.options.machine !== undefined) args.push('--machine', this.options.machine);
+    const control = this.options.acceptControl;
+    if (control !== undefined) args.push('--accept-control', ...control.sockets.flatMap((s) => ['--socket', s]));
     const started = Date.now();
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
     this.child = child;

@@ -17,6 +17,11 @@ const RECONNECT_MAX_MS = 10_000;
 export interface StoreListenOptions {
   url: string;
   /**
+   * The channel to LISTEN on: the shippers' (the default), whose notifications name agents, or
+   * another, whose every notification wakes with `null`.
+   */
+  channel?: string;
+  /**
    * Called on the listening connection after each (re)connection and on the safety timer with
    * `null` (anything may have landed), and after notifications with the store ids of the agents
    * they name. Calls never overlap; notifications that arrive meanwhile make the next call.
@@ -29,6 +34,7 @@ export interface StoreListenOptions {
 
 /** Listens until `signal` aborts. */
 export async function listenStore(o: StoreListenOptions): Promise<void> {
+  const channel = o.channel ?? NOTIFY_CHANNEL;
   let delay = RECONNECT_FIRST_MS;
   let wake: (() => void) | null = null;
   const poke = () => wake?.();
@@ -61,13 +67,18 @@ export async function listenStore(o: StoreListenOptions): Promise<void> {
           poke();
         });
         client.on('notification', (msg) => {
-          if (msg.channel !== NOTIFY_CHANNEL) return;
+          if (msg.channel !== channel) return;
+          if (channel !== NOTIFY_CHANNEL) {
+            notified = null;
+            poke();
+            return;
+          }
           const agent = notifiedAgent(msg.payload);
           if (agent === null) return;
           notified?.add(agent);
           poke();
         });
-        await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
+        await client.query(`LISTEN ${channel}`);
         delay = RECONNECT_FIRST_MS;
         notified = null;
         while (!o.signal.aborted && lost === null) {
@@ -76,7 +87,8 @@ export async function listenStore(o: StoreListenOptions): Promise<void> {
           notified = new Set();
           await o.onWake(client, agents);
           if (lost !== null) break;
-          if ((notified as Set<number>).size > 0) continue;
+          const since = notified as Set<number> | null;
+          if (since === null || since.size > 0) continue;
           await sleep(SAFETY_POLL_MS);
         }
         if (lost !== null) throw lost;

@@ -54,6 +54,7 @@ describe('the store schema', () => {
     expect(await version()).toBe(String(STORE_SCHEMA_VERSION));
     expect(await columns('loupe_users')).toContain('token_hash');
     expect(await columns('loupe_agents')).toContain('attention');
+    expect(await columns('loupe_control')).toContain('claimed_at');
     const agents = await db.query('SELECT machine, agent_id, shipped_seq FROM loupe_agents');
     expect(agents.rows).toEqual([{ machine: 'laptop', agent_id: 'builder', shipped_seq: '1' }]);
     const entries = await db.query('SELECT seq, line FROM loupe_entries');
@@ -63,8 +64,11 @@ describe('the store schema', () => {
 
   it('refuses a store of a newer version, and leaves it as it was', async () => {
     await ensureStoreSchema(db);
-    await db.query("UPDATE loupe_meta SET value = '4' WHERE key = 'schema_version'");
-    await expect(ensureStoreSchema(db)).rejects.toThrow(/the store has schema version 4, this Loupe knows versions up to 3; use a newer Loupe/);
-    expect(await version()).toBe('4');
+    const newer = String(STORE_SCHEMA_VERSION + 1);
+    await db.query("UPDATE loupe_meta SET value = $1 WHERE key = 'schema_version'", [newer]);
+    await expect(ensureStoreSchema(db)).rejects.toThrow(
+      `the store has schema version ${newer}, this Loupe knows versions up to ${STORE_SCHEMA_VERSION}; use a newer Loupe`,
+    );
+    expect(await version()).toBe(newer);
   });
 });

@@ -19,6 +19,8 @@
  *   of each token (users.ts).
  * - `loupe_agents.attention` (version 3): the agent's attention facts (SPEC §13) from the
  *   shipping machine's index, as of its last batch.
+ * - `loupe_control` (version 4): control calls an operator made through `serve --store`, each
+ *   taken and answered by the machine it names (control.ts).
  *
  * A store of an older version is upgraded in place by the migrations below, in one transaction.
  */
@@ -45,6 +47,22 @@ const MIGRATIONS: readonly string[] = [
   // 3: each agent's attention facts as its machine's index has them (a prompt on its screen), so
   // `serve --store` tells which agent waits for an answer.
   `ALTER TABLE loupe_agents ADD COLUMN attention jsonb;`,
+  // 4: control calls from operators of `serve --store` to the machines that accept them
+  // (`loupe ship --accept-control`; control.ts). Kept a week, as a record of who did what.
+  `CREATE TABLE loupe_control (
+    id bigserial PRIMARY KEY,
+    machine text NOT NULL,
+    channel text NOT NULL,
+    args jsonb NOT NULL,
+    user_name text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    claimed_at timestamptz,
+    done_at timestamptz,
+    result jsonb,
+    error jsonb
+  );
+  CREATE INDEX loupe_control_waiting ON loupe_control (machine, id) WHERE claimed_at IS NULL;
+  CREATE INDEX loupe_control_created ON loupe_control (created_at);`,
 ];
 
 /** The version this Loupe writes; a store of a newer one is refused with a message. */

@@ -8,14 +8,14 @@
 import pg from 'pg';
 import { INVOKE_ACCESS, isInvokeChannel, type ControlChannel } from '../../../shared/ipc.js';
 import type { Backend, BackendClient, BackendSnapshot, ClientOptions, PushSender } from '../api/backend.js';
-import { callChannel } from '../api/dispatch.js';
+import { callChannel, ForbiddenError } from '../api/dispatch.js';
 import type { ApiClient } from '../api/handlers.js';
 import { LiveFeed } from '../api/liveFeed.js';
 import { nowMicros, type EntryType, type Level } from '../../../shared/entry.js';
 import { listStore } from './agents.js';
 import { checkStoreUrl, describeStoreError } from './connection.js';
 import { listenStore } from './listen.js';
-import { createStoreHandlers, EmptyStoreError, refusedInStore, storeAttention, StoreReadError } from './storeHandlers.js';
+import { createStoreHandlers, EmptyStoreError, storeAttention, StoreReadError } from './storeHandlers.js';
 import { StoreLiveSources, type WithStoreClient } from './storeLive.js';
 
 /** Queries at once: a few clients' tails, searches and live reads; more wait their turn. */
@@ -124,9 +124,11 @@ export async function startStoreBackend(options: StoreBackendOptions): Promise<B
         client,
         send,
         call(channel: unknown, args: unknown) {
-          // Before the permission check: its advice (restart with --allow-control) does not apply
+          // Before the permission check, whose advice (restart with --allow-control) does not apply
           // here. A viewer's refusal, which names their role, stands.
-          if (isInvokeChannel(channel) && INVOKE_ACCESS[channel] === 'control' && user?.role !== 'viewer') return Promise.reject(refusedInStore(channel as ControlChannel));
+          if (isInvokeChannel(channel) && INVOKE_ACCESS[channel] === 'control' && user?.role !== 'viewer' && !client.allowedControl.has(channel as ControlChannel)) {
+            return Promise.reject(new ForbiddenError(`${channel} is for the store's operators; log in with an operator's token (loupe store user add NAME --role operator)`));
+          }
           return callChannel(handlers, client, channel, args);
         },
         close() {

@@ -1,7 +1,8 @@
 /**
  * The contract's handlers over a PostgreSQL store (`loupe serve --store`, `loupe mcp --store`;
  * SPEC §16): the read channels answered from the store with the shapes and meaning that the
- * local handlers (core/api/handlers.ts) give them, and the control channels refused, here alone.
+ * local handlers (core/api/handlers.ts) give them. The control calls that name a root go to
+ * that machine through the store (control.ts); the two others are refused, here alone.
  *
  * - A store root is named `machine:path` (`storeRootId`): two machines may ship the same folder,
  *   even the same task and agent ids. Machine names have no `:` (ship.ts checks them).
@@ -18,7 +19,7 @@ import { nowMicros, parseTimestamp } from '../../../shared/entry.js';
 import type { AgentRef, Attention, ControlChannel, ExportFileRequest, ExportRequest, WorkspaceAgent, WorkspaceRoot } from '../../../shared/ipc.js';
 import { attentionOf, NO_FACTS } from '../attention/attention.js';
 import { ForbiddenError } from '../api/dispatch.js';
-import { exportPreviewHandler, liveFeedHandlers, NotFoundError, replayHandlers, type Handlers } from '../api/handlers.js';
+import { exportPreviewHandler, liveFeedHandlers, NotFoundError, replayHandlers, type ApiClient, type Handlers } from '../api/handlers.js';
 import { DEFAULT_ENTRIES_PER_READ, MAX_READ_BYTES, fittingTailStart, formatEntries, lineTailResult } from '../api/services.js';
 import type { ExportOptions } from '../export/exportRun.js';
 import type { EntryFilter } from '../log/filter.js';
@@ -27,6 +28,7 @@ import { compileUserRegex } from '../regex/userRegex.js';
 import { lineAsEntry } from '../search/agentLines.js';
 import { cacheStoreAgent } from './agentCache.js';
 import { listStore, type StoreAgent } from './agents.js';
+import { relayControl, type RelayedChannel } from './control.js';
 import { storeRunSummaries } from './runs.js';
 import { searchStore } from './search.js';
 import type { StoreLiveSources, WithStoreClient } from './storeLive.js';
@@ -59,31 +61,43 @@ export function storeRootId(machine: string, root: string): string {
   return `${machine}:${root}`;
 }
 
-/**
- * Why a control call is refused here. Control acts on the tmux server of the machine an agent
- * runs on, which a store reader does not reach; the one place that says so.
- */
-export function refusedInStore(channel: ControlChannel): ForbiddenError {
-  return new ForbiddenError(
-    `${channel} is not available on a server that reads a store: it acts on the tmux of the machine the agent runs on; use \`loupe serve --root DIR --allow-control\` there`,
-  );
+/** Why a control call is refused here: the one place that words it. */
+export function refusedInStore(channel: ControlChannel, why: string): ForbiddenError {
+  return new ForbiddenError(`${channel} is not available on a server that reads a store: ${why}`);
 }
 
 export function createStoreHandlers(ctx: StoreContext): { handlers: Handlers; exportOptions(request: ExportFileRequest): Promise<ExportOptions> } {
   const { withClient } = ctx;
 
+  /** The machine and its folder of a store root (`machine:path`), refused if this server does not serve it. */
+  function machineRoot(root: string): { machine: string; path: string } {
+    const split = root.indexOf(':');
+    const machine = root.slice(0, Math.max(0, split));
+    if (split <= 0 || (ctx.machine !== undefined && machine !== ctx.machine)) {
+      throw new NotFoundError(`${root} is not a root of this store; roots are named machine:path, as workspace:list names them`);
+    }
+    return { machine, path: root.slice(split + 1) };
+  }
+
+  /** A root a control call must name: it says which machine takes the call. */
+  function controlRoot(root: string | undefined, channel: RelayedChannel): { machine: string; path: string } {
+    if (root === undefined) throw new NotFoundError(`${channel} over a store needs a root (machine:path, as workspace:list names them): it says which machine takes the call`);
+    return machineRoot(root);
+  }
+
+  /** The operator a relayed call is made for, as the machine records them. */
+  function operator(client: ApiClient): string {
+    return client.user?.name ?? 'loupe serve --store';
+  }
+
   /** The store's rows of the agents a request names: one agent, or (without `agentId`) every agent of the task, by id. */
   async function storeAgents(ref: { root: string; taskId: string; agentId?: string }): Promise<(StoreAgentRef & { shippedSeq: number })[]> {
-    const split = ref.root.indexOf(':');
-    const machine = ref.root.slice(0, Math.max(0, split));
-    if (split <= 0 || (ctx.machine !== undefined && machine !== ctx.machine)) {
-      throw new NotFoundError(`${ref.root} is not a root of this store; roots are named machine:path, as workspace:list names them`);
-    }
+    const { machine, path: rootPath } = machineRoot(ref.root);
     const { rows } = await withClient((client) =>
       client.query<{ id: string; agent_id: string; shipped_seq: string }>(
         `SELECT id, agent_id, shipped_seq FROM loupe_agents
          WHERE machine = $1 AND root = $2 AND task_id = $3 AND ($4::text IS NULL OR agent_id = $4) AND shipped_seq > 0 ORDER BY agent_id`,
-        [machine, ref.root.slice(split + 1), ref.taskId, ref.agentId ?? null],
+        [machine, rootPath, ref.taskId, ref.agentId ?? null],
       ),
     );
     if (rows.length === 0) {
@@ -188,20 +202,26 @@ export function createStoreHandlers(ctx: StoreContext): { handlers: Handlers; ex
     },
     ...replayHandlers(async (ref) => cachedLog(await storeAgent(ref))),
     'export:preview': exportPreviewHandler(cachedExport),
-    async 'capture:attach'() {
-      throw refusedInStore('capture:attach');
+    async 'capture:attach'(args, client) {
+      const { machine, path } = controlRoot(args.root, 'capture:attach');
+      const started = await relayControl(withClient, { machine, channel: 'capture:attach', args: { ...args, root: path }, user: operator(client) });
+      return { ...started, root: storeRootId(machine, started.root) };
     },
     async 'capture:detach'() {
-      throw refusedInStore('capture:detach');
+      throw refusedInStore('capture:detach', 'it names a pane but not its machine; run `loupe detach TARGET` on that machine');
     },
-    async 'agent:run'() {
-      throw refusedInStore('agent:run');
+    async 'agent:run'(args, client) {
+      const { machine, path } = controlRoot(args.root, 'agent:run');
+      const started = await relayControl(withClient, { machine, channel: 'agent:run', args: { ...args, root: path }, user: operator(client) });
+      return { ...started, root: storeRootId(machine, started.root) };
     },
-    async 'agent:reply'() {
-      throw refusedInStore('agent:reply');
+    async 'agent:reply'(args, client) {
+      const { machine, path } = controlRoot(args.root, 'agent:reply');
+      await relayControl(withClient, { machine, channel: 'agent:reply', args: { ...args, root: path }, user: operator(client) });
+      return null;
     },
     async 'export:save'() {
-      throw refusedInStore('export:save');
+      throw refusedInStore('export:save', "it saves through the desktop app's file dialog; use Download in the web view");
     },
   };
   return {

@@ -173,5 +173,5 @@ export async function shipOnce(url: string, root: string, machine: string): Prom
 
 /** Drops every table of the store (its month partitions go with them), so the next test starts from an empty database. */
 export async function dropStore(client: { query(sql: string): Promise<unknown> }): Promise<void> {
-  await client.query('DROP TABLE IF EXISTS loupe_entries, loupe_lines, loupe_runs, loupe_agents, loupe_meta, loupe_users CASCADE');
+  await client.query('DROP TABLE IF EXISTS loupe_entries, loupe_lines, loupe_runs, loupe_agents, loupe_meta, loupe_users, loupe_control CASCADE');
 }
