@@ -38,6 +38,14 @@ const RETRY_FIRST_MS = 250;
 const RETRY_MAX_MS = 10_000;
 /** Attempts per batch with `once` before giving up (about 30 s of backoff in all). */
 const DEFAULT_ONCE_ATTEMPTS = 8;
+/**
+ * Run summaries scan the whole run (3 s for a run of 2.5 M entries), so they ride on a batch only
+ * when they are stale and either a run started or ended in it, or this long has passed since the
+ * last ones, and at least ten times what those took: summaries take at most a tenth of the
+ * shipper's time. `runOnce` sends them once more when it has caught up.
+ */
+const RUNS_EVERY_MS = 5000;
+const RUNS_COST_FACTOR = 10;
 
 /** One agent's log, as a sink knows it. */
 export interface AgentKey {
@@ -75,7 +83,10 @@ export interface LogBatch {
   agent: AgentKey;
   entries: ShippedEntry[];
   lines: ShippedLine[];
-  /** The agent's run summaries as the local index has them now (what `loupe stats` prints). */
+  /**
+   * The agent's run summaries as the local index has them now (what `loupe stats` prints), or
+   * none when the sink's are still current or not yet due (see `RUNS_EVERY_MS`).
+   */
   runs: RunSummary[];
   /**
    * The agent's attention facts (SPEC §13: a prompt on its screen, a notification) as the local
@@ -150,6 +161,8 @@ export class LocalLogFollower {
   private readonly positions = new Map<string, ShipPosition>();
   /** The attention facts (as JSON) of each agent's last acknowledged batch. */
   private readonly shippedAttention = new Map<string, string | null>();
+  /** When each agent's run summaries were last acknowledged. */
+  private readonly shippedRuns = new Map<string, RunsShipped>();
   private readonly totals: ShipTotals = { entries: 0, lines: 0, batches: 0 };
   private watchers: fs.FSWatcher[] = [];
   private disposed = false;
@@ -173,7 +186,7 @@ export class LocalLogFollower {
 
   /** Ships what the logs hold now; retries a failing write up to `onceAttempts` times, then throws. */
   async runOnce(): Promise<ShipTotals> {
-    await this.pass(this.onceAttempts);
+    await this.pass(this.onceAttempts, undefined, true);
     return this.shipped;
   }
 
@@ -242,33 +255,36 @@ export class LocalLogFollower {
   }
 
   /** One look at every agent of every root: index what is new, then ship each agent's backlog. */
-  private async pass(attempts: number, signal?: AbortSignal): Promise<void> {
+  private async pass(attempts: number, signal?: AbortSignal, final = false): Promise<void> {
     for (const indexer of this.indexers) {
       indexer.indexPending();
       for (const log of listAgentLogs(indexer.root)) {
         const agentRow = agentRowOf(indexer, log);
         if (agentRow === null) continue; // nothing indexed yet
-        await this.shipAgent(indexer, log, agentRow, attempts, signal);
+        await this.shipAgent(indexer, log, agentRow, attempts, signal, final);
         if (signal?.aborted) return;
       }
     }
   }
 
-  private async shipAgent(indexer: Indexer, log: AgentLog, agentRow: number, attempts: number, signal?: AbortSignal): Promise<void> {
+  private async shipAgent(indexer: Indexer, log: AgentLog, agentRow: number, attempts: number, signal: AbortSignal | undefined, final: boolean): Promise<void> {
     const agent: AgentKey = { root: indexer.root, taskId: log.taskId, agentId: log.agentId };
     const key = JSON.stringify([agent.root, agent.taskId, agent.agentId]);
     for (;;) {
-      const batch = await this.withRetry(attempts, signal, async () => {
+      const next = await this.withRetry(attempts, signal, async () => {
         const at = this.positions.get(key) ?? (await this.sink.position(agent));
         this.positions.set(key, at);
-        const next = await readBatch(indexer, agentRow, agent, at, this.batchEntries, this.shippedAttention.get(key));
-        if (next !== null) await this.sink.write(next);
+        const shipped = { attention: this.shippedAttention.get(key), runs: this.shippedRuns.get(key) };
+        const next = await readBatch(indexer, agentRow, agent, at, this.batchEntries, shipped, final);
+        if (next !== null) await this.sink.write(next.batch);
         return next;
       }, () => this.positions.delete(key)); // after a failure, ask the sink where it really is
-      if (batch === null || signal?.aborted) return;
+      if (next === null || signal?.aborted) return;
+      const { batch, runs } = next;
       this.positions.set(key, batch.position);
       this.shippedAttention.set(key, batch.attention === null ? null : JSON.stringify(batch.attention));
-      if (batch.entries.length === 0 && batch.lines.length === 0) continue; // only the attention changed
+      if (runs !== null) this.shippedRuns.set(key, runs);
+      if (batch.entries.length === 0 && batch.lines.length === 0) continue; // only the attention or the runs changed
       this.totals.entries += batch.entries.length;
       this.totals.lines += batch.lines.length;
       this.totals.batches++;
@@ -313,9 +329,24 @@ function agentRowOf(indexer: Indexer, log: AgentLog): number | null {
   return row?.id ?? null;
 }
 
+/** When an agent's run summaries were last sent, for which position, and what computing them took. */
+interface RunsShipped {
+  position: ShipPosition;
+  at: number;
+  tookMs: number;
+}
+
+/** What the sink was last sent of an agent's attention facts (as JSON) and run summaries. */
+interface ShippedState {
+  attention: string | null | undefined;
+  runs: RunsShipped | undefined;
+}
+
 /**
  * The agent's next batch after `at`, or null when the sink has everything the index has: its
- * entries, its lines and, unless `shippedAttention` (JSON) says the sink has them, its attention facts.
+ * entries, its lines and, unless `shipped` says the sink has them, its attention facts and run
+ * summaries (those when due: see `RUNS_EVERY_MS`; `final` sends them once caught up), with
+ * what to remember of the summaries once the batch is acknowledged.
  */
 async function readBatch(
   indexer: Indexer,
@@ -323,8 +354,9 @@ async function readBatch(
   agent: AgentKey,
   at: ShipPosition,
   maxEntries: number,
-  shippedAttention: string | null | undefined,
-): Promise<LogBatch | null> {
+  shipped: ShippedState,
+  final: boolean,
+): Promise<{ batch: LogBatch; runs: RunsShipped | null } | null> {
   const rows = indexer.db
     .prepare(
       `SELECT e.seq, e.ts, e.offset, e.length, f.path FROM entries e JOIN files f ON f.id = e.file
@@ -347,19 +379,27 @@ async function readBatch(
     if (r.seq > lastSeq) break;
     lines.push({ n: r.n, sortKey: r.id, sequence: r.seq, firstSequence: r.first_seq, time: r.ts, type: TYPE_CODES[r.type]!, level: LEVEL_CODES[r.level]!, text: r.text });
   }
+  const position = { sequence: lastSeq, line: lines.length > 0 ? lines[lines.length - 1]!.n : at.line };
   const state = indexer.db.prepare('SELECT attention FROM screen_states WHERE agent = ?').get(agentRow) as { attention: string | null } | undefined;
   const attention = state?.attention ?? null;
+  const caughtUp = kept.length === rows.length && rows.length < maxEntries && lines.length === lineRows.length && lineRows.length < maxEntries;
+  const runsDue = runSummariesDue(shipped.runs, position, caughtUp && final, entries);
   // Facts the sink was never sent are sent once; none at all need no batch.
-  if (entries.length === 0 && lines.length === 0 && attention === (shippedAttention === undefined ? null : shippedAttention)) return null;
-  const runs = runSummaries(indexer.db, { agentId: agent.agentId, taskId: agent.taskId });
-  return {
-    agent,
-    entries,
-    lines,
-    runs,
-    attention: attention === null ? null : (JSON.parse(attention) as AttentionFacts),
-    position: { sequence: lastSeq, line: lines.length > 0 ? lines[lines.length - 1]!.n : at.line },
-  };
+  const attentionChanged = attention !== (shipped.attention === undefined ? null : shipped.attention);
+  if (entries.length === 0 && lines.length === 0 && !attentionChanged && !runsDue) return null;
+  const started = performance.now();
+  const runs = runsDue ? runSummaries(indexer.db, { agentId: agent.agentId, taskId: agent.taskId }) : [];
+  const batch: LogBatch = { agent, entries, lines, runs, attention: attention === null ? null : (JSON.parse(attention) as AttentionFacts), position };
+  return { batch, runs: runsDue ? { position, at: performance.now(), tookMs: performance.now() - started } : null };
+}
+
+/** Whether a batch ending at `position` carries the run summaries (see `RUNS_EVERY_MS`). */
+function runSummariesDue(last: RunsShipped | undefined, position: ShipPosition, caughtUpAtTheEnd: boolean, entries: ShippedEntry[]): boolean {
+  if (last === undefined) return true;
+  const stale = last.position.sequence < position.sequence || last.position.line < position.line;
+  if (!stale) return false;
+  if (caughtUpAtTheEnd || entries.some((e) => e.entry.type === 'system')) return true;
+  return performance.now() - last.at >= Math.max(RUNS_EVERY_MS, RUNS_COST_FACTOR * last.tookMs);
 }
 
 /**
